@@ -4,6 +4,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/* dst = "a: b", truncated to size (truncation is fine for a message). */
+static void join(char *dst, size_t size, const char *a, const char *b)
+{
+    size_t la = strnlen(a, size - 1);
+    memcpy(dst, a, la);
+    size_t off = la;
+    const char *sep = ": ";
+    for (const char *s = sep; *s && off < size - 1; s++)
+        dst[off++] = *s;
+    size_t lb = strnlen(b, size - 1 - off);
+    memcpy(dst + off, b, lb);
+    dst[off + lb] = '\0';
+}
+
 int oss_err(oss_error *err, enum oss_err_domain domain, int code, const char *fmt, ...)
 {
     if (err == NULL)
@@ -29,7 +43,7 @@ int oss_err_errno(oss_error *err, const char *fmt, ...)
     va_end(ap);
     err->domain = OSS_ERR_ERRNO;
     err->code = saved;
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, strerror(saved));
+    join(err->msg, sizeof err->msg, head, strerror(saved));
     errno = saved;
     return -1;
 }
@@ -45,7 +59,7 @@ void oss_err_prefix(oss_error *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    join(err->msg, sizeof err->msg, head, old);
 }
 
 void oss_err_clear(oss_error *err)
