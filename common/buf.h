@@ -12,7 +12,10 @@ typedef struct oss_buf {
     size_t cap;
 } oss_buf;
 
-#define OSS_BUF_INIT {NULL, 0, 0}
+#define OSS_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void oss_buf_reserve(oss_buf *b, size_t extra);
 void oss_buf_put(oss_buf *b, const void *p, size_t n);

@@ -76,44 +76,82 @@ const char *oss_errno_name(int e)
     /* strerrorname_np() is glibc 2.32+; spelled out here so the static shim
      * and the reports do not depend on it, and so the names are stable. */
     switch (e) {
-    case 0: return "OK";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case EINTR: return "EINTR";
-    case EIO: return "EIO";
-    case E2BIG: return "E2BIG";
-    case ENOEXEC: return "ENOEXEC";
-    case EBADF: return "EBADF";
-    case ECHILD: return "ECHILD";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL";
-    case ENFILE: return "ENFILE";
-    case EMFILE: return "EMFILE";
-    case ENOSPC: return "ENOSPC";
-    case EROFS: return "EROFS";
-    case ERANGE: return "ERANGE";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case ENOSYS: return "ENOSYS";
-    case ENOTSUP: return "EOPNOTSUPP";
-    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case ENOTCONN: return "ENOTCONN";
-    case ENOTSOCK: return "ENOTSOCK";
+    case 0:
+        return "OK";
+    case EPERM:
+        return "EPERM";
+    case ENOENT:
+        return "ENOENT";
+    case ESRCH:
+        return "ESRCH";
+    case EINTR:
+        return "EINTR";
+    case EIO:
+        return "EIO";
+    case E2BIG:
+        return "E2BIG";
+    case ENOEXEC:
+        return "ENOEXEC";
+    case EBADF:
+        return "EBADF";
+    case ECHILD:
+        return "ECHILD";
+    case EAGAIN:
+        return "EAGAIN";
+    case ENOMEM:
+        return "ENOMEM";
+    case EACCES:
+        return "EACCES";
+    case EFAULT:
+        return "EFAULT";
+    case EBUSY:
+        return "EBUSY";
+    case EEXIST:
+        return "EEXIST";
+    case ENODEV:
+        return "ENODEV";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case EISDIR:
+        return "EISDIR";
+    case EINVAL:
+        return "EINVAL";
+    case ENFILE:
+        return "ENFILE";
+    case EMFILE:
+        return "EMFILE";
+    case ENOSPC:
+        return "ENOSPC";
+    case EROFS:
+        return "EROFS";
+    case ERANGE:
+        return "ERANGE";
+    case ENAMETOOLONG:
+        return "ENAMETOOLONG";
+    case ENOSYS:
+        return "ENOSYS";
+    case ENOTSUP:
+        return "EOPNOTSUPP";
+    case EPROTONOSUPPORT:
+        return "EPROTONOSUPPORT";
+    case EAFNOSUPPORT:
+        return "EAFNOSUPPORT";
+    case EADDRINUSE:
+        return "EADDRINUSE";
+    case EADDRNOTAVAIL:
+        return "EADDRNOTAVAIL";
+    case ENETUNREACH:
+        return "ENETUNREACH";
+    case ECONNREFUSED:
+        return "ECONNREFUSED";
+    case ECONNRESET:
+        return "ECONNRESET";
+    case ETIMEDOUT:
+        return "ETIMEDOUT";
+    case ENOTCONN:
+        return "ENOTCONN";
+    case ENOTSOCK:
+        return "ENOTSOCK";
     default: {
         static __thread char buf[16];
         snprintf(buf, sizeof buf, "E%d", e);
@@ -125,15 +163,24 @@ const char *oss_errno_name(int e)
 const char *oss_err_domain_name(enum oss_err_domain d)
 {
     switch (d) {
-    case OSS_ERR_NONE: return "none";
-    case OSS_ERR_ERRNO: return "errno";
-    case OSS_ERR_NL: return "libnl";
-    case OSS_ERR_SECCOMP: return "libseccomp";
-    case OSS_ERR_GRPC: return "grpc";
-    case OSS_ERR_INVALID: return "invalid";
-    case OSS_ERR_HTTP: return "http";
-    case OSS_ERR_CURL: return "curl";
-    case OSS_ERR_TIMEOUT: return "timeout";
+    case OSS_ERR_NONE:
+        return "none";
+    case OSS_ERR_ERRNO:
+        return "errno";
+    case OSS_ERR_NL:
+        return "libnl";
+    case OSS_ERR_SECCOMP:
+        return "libseccomp";
+    case OSS_ERR_GRPC:
+        return "grpc";
+    case OSS_ERR_INVALID:
+        return "invalid";
+    case OSS_ERR_HTTP:
+        return "http";
+    case OSS_ERR_CURL:
+        return "curl";
+    case OSS_ERR_TIMEOUT:
+        return "timeout";
     }
     return "unknown";
 }

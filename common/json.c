@@ -92,12 +92,28 @@ void oss_json_escape(oss_buf *out, const char *s, size_t n)
     while (i < n) {
         unsigned char c = p[i];
         switch (c) {
-        case '"': oss_buf_puts(out, "\\\""); i++; continue;
-        case '\\': oss_buf_puts(out, "\\\\"); i++; continue;
-        case '\n': oss_buf_puts(out, "\\n"); i++; continue;
-        case '\r': oss_buf_puts(out, "\\r"); i++; continue;
-        case '\t': oss_buf_puts(out, "\\t"); i++; continue;
-        default: break;
+        case '"':
+            oss_buf_puts(out, "\\\"");
+            i++;
+            continue;
+        case '\\':
+            oss_buf_puts(out, "\\\\");
+            i++;
+            continue;
+        case '\n':
+            oss_buf_puts(out, "\\n");
+            i++;
+            continue;
+        case '\r':
+            oss_buf_puts(out, "\\r");
+            i++;
+            continue;
+        case '\t':
+            oss_buf_puts(out, "\\t");
+            i++;
+            continue;
+        default:
+            break;
         }
         if (c < 0x20 || c == 0x7F) {
             oss_buf_printf(out, "\\u%04x", c);

@@ -50,18 +50,18 @@ struct shim_config {
     enum shim_command command;
 
     /* init (tini-compatible) */
-    bool subreaper;       /* -s, or implied when not PID 1 */
-    bool kill_group;      /* -g */
-    int pdeath_signal;    /* -p, 0 = none */
+    bool subreaper;         /* -s, or implied when not PID 1 */
+    bool kill_group;        /* -g */
+    int pdeath_signal;      /* -p, 0 = none */
     uint8_t remap_exit[32]; /* -e bitset over 0..255 */
-    bool warn_foreign;    /* -w */
-    int verbosity;        /* -v count */
+    bool warn_foreign;      /* -w */
+    int verbosity;          /* -v count */
     enum oss_log_level log_level;
     enum oss_log_format log_format;
 
     /* supervision */
     enum shim_restart restart;
-    unsigned restart_max;          /* restarts allowed within restart_window_ms */
+    unsigned restart_max; /* restarts allowed within restart_window_ms */
     int64_t restart_window_ms;
     int64_t backoff_initial_ms;
     int64_t backoff_max_ms;

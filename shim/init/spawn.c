@@ -1,0 +1,73 @@
+#include "spawn.h"
+#include "cleanup.h"
+#include "exitstatus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* In the child between fork and exec: only async-signal-safe calls, report
+ * errno over the pipe and _exit (never return into the shim's code). */
+static void __attribute__((noreturn)) child_fail(int pipefd, int e, int code)
+{
+    (void)!write(pipefd, &e, sizeof e);
+    _exit(code);
+}
+
+int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_errno,
+                     oss_error *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return oss_err_errno(err, "creating exec status pipe");
+    _cleanup_close_ int rd = p[0];
+    _cleanup_close_ int wr = p[1];
+
+    pid_t pid = fork();
+    if (pid < 0)
+        return oss_err_errno(err, "fork");
+    if (pid == 0) {
+        close(rd);
+        /* Own process group, so -g and the stop timeout can address the
+         * whole tree the child builds without touching the shim. */
+        if (setpgid(0, 0) < 0)
+            child_fail(wr, errno, SHIM_EXIT_NOT_EXEC);
+        if (sp->tty_foreground && isatty(STDIN_FILENO)) {
+            /* tcsetpgrp from a background group raises SIGTTOU; it is
+             * blocked here (the shim's mask), so the call just succeeds. */
+            (void)tcsetpgrp(STDIN_FILENO, getpgrp());
+        }
+        /* An inherited SIGCHLD=SIG_IGN would make the supervisor's own
+         * waitpid() fail with ECHILD; everything else stays as inherited. */
+        struct sigaction dfl = {.sa_handler = SIG_DFL};
+        sigaction(SIGCHLD, &dfl, NULL);
+        if (sp->pre_exec) {
+            int r = sp->pre_exec(sp->pre_exec_ctx);
+            if (r < 0)
+                child_fail(wr, -r, SHIM_EXIT_NOT_EXEC);
+        }
+        sigprocmask(SIG_SETMASK, sp->mask, NULL);
+        execvpe(sp->argv[0], sp->argv, sp->envp ? sp->envp : environ);
+        int e = errno;
+        child_fail(wr, e, shim_exec_errno_code(e));
+    }
+
+    /* Set the group from the parent too: whichever runs first wins, and the
+     * shim may signal -pid right after this returns. */
+    (void)setpgid(pid, pid);
+    close(TAKE_FD(wr));
+    int child_errno = 0;
+    ssize_t n;
+    do
+        n = read(rd, &child_errno, sizeof child_errno);
+    while (n < 0 && errno == EINTR);
+    *ret_pid = pid;
+    *ret_exec_errno = n == (ssize_t)sizeof child_errno ? child_errno : 0;
+    return 0;
+}

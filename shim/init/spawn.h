@@ -1,0 +1,30 @@
+/* Starting the child: fork, new process group, restored signal state, exec.
+ * An exec failure is reported back over a close-on-exec pipe so the shim can
+ * say why (and the child still exits 127/126 as tini's does). */
+#ifndef SHIM_SPAWN_H
+#define SHIM_SPAWN_H
+
+#include "error.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct shim_spawn {
+    char *const *argv;
+    char *const *envp;    /* NULL = the shim's environ */
+    const sigset_t *mask; /* the mask the shim inherited, restored in the child */
+    bool tty_foreground;  /* make the child's group the terminal's foreground */
+    /* Runs in the child after fork, before exec: async-signal-safe only.
+     * Returns 0 or -errno (then the child exits 126 and the shim reports). */
+    int (*pre_exec)(void *ctx);
+    void *pre_exec_ctx;
+};
+
+/* On success *ret_pid is the child (also its process group).  An exec
+ * failure is not a spawn failure: *ret_exec_errno is set (0 when exec
+ * succeeded) and the child has exited; the reaper will see it. */
+int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_errno,
+                     oss_error *err);
+
+#endif

@@ -1,0 +1,44 @@
+/* openshell-shim: argv/env -> config, then the chosen command. */
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "run.h"
+#include "usage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+    struct shim_config cfg;
+    oss_error err = {0};
+    if (shim_config_parse(argc, argv, environ, &cfg, &err) < 0) {
+        fprintf(stderr, "openshell-shim: %s\nTry 'openshell-shim --help'.\n", err.msg);
+        shim_config_free(&cfg);
+        return SHIM_EXIT_USAGE;
+    }
+    oss_log_setup("openshell-shim", cfg.log_level, cfg.log_format);
+
+    int code;
+    switch (cfg.command) {
+    case SHIM_CMD_HELP:
+        shim_usage(stdout);
+        code = 0;
+        break;
+    case SHIM_CMD_VERSION:
+        printf("openshell-shim %s\n", OSS_VERSION);
+        code = 0;
+        break;
+    case SHIM_CMD_RUN:
+        code = shim_run_main(&cfg);
+        break;
+    default:
+        fprintf(stderr, "openshell-shim: this command is not available in this build\n");
+        code = SHIM_EXIT_USAGE;
+        break;
+    }
+    shim_config_free(&cfg);
+    return code;
+}
