@@ -1,0 +1,144 @@
+/* common/: the JSON writer's escaping, the error type, small parsers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "error.h"
+#include "fs.h"
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_json_structure(void **state)
+{
+    oss_buf b = OSS_BUF_INIT;
+    oss_json j;
+    oss_json_init(&j, &b);
+    oss_json_obj_begin(&j);
+    oss_json_kv_str(&j, "a", "x");
+    oss_json_key(&j, "arr");
+    oss_json_arr_begin(&j);
+    oss_json_int(&j, -1);
+    oss_json_bool(&j, true);
+    oss_json_null(&j);
+    oss_json_obj_begin(&j);
+    oss_json_obj_end(&j);
+    oss_json_arr_end(&j);
+    oss_json_kv_str(&j, "n", NULL);
+    oss_json_kv_double(&j, "d", 1.0 / 0.0);
+    oss_json_obj_end(&j);
+    assert_string_equal(b.data, "{\"a\":\"x\",\"arr\":[-1,true,null,{}],\"n\":null,\"d\":null}");
+    oss_buf_free(&b);
+}
+
+static void test_json_escaping(void **state)
+{
+    oss_buf b = OSS_BUF_INIT;
+    const char in[] = "q\"b\\n\n\t\x01\x7f"
+                      "\xc3\xa9"     /* valid 2-byte */
+                      "\xff"         /* invalid */
+                      "\xe2\x82"     /* truncated 3-byte */
+                      "\xed\xa0\x80" /* surrogate: invalid */
+                      "\xc0\xaf";    /* overlong: invalid */
+    oss_json_escape(&b, in, sizeof in - 1);
+    assert_string_equal(b.data, "q\\\"b\\\\n\\n\\t\\u0001\\u007f\xc3\xa9\\ufffd\\ufffd\\ufffd"
+                                "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd");
+    oss_buf_free(&b);
+}
+
+static void test_error_prefix_keeps_code(void **state)
+{
+    oss_error e = {0};
+    errno = EPERM;
+    assert_int_equal(oss_err_errno(&e, "unshare"), -1);
+    oss_err_prefix(&e, "probing %s", "netns");
+    assert_int_equal(e.domain, OSS_ERR_ERRNO);
+    assert_int_equal(e.code, EPERM);
+    assert_string_equal(e.msg, "probing netns: unshare: Operation not permitted");
+    assert_string_equal(oss_errno_name(EOPNOTSUPP), "EOPNOTSUPP");
+    assert_string_equal(oss_errno_name(9999), "E9999");
+    /* overly long context truncates instead of overflowing */
+    char big[2000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    oss_err_prefix(&e, "%s", big);
+    assert_int_equal(strlen(e.msg), OSS_ERR_MSG_MAX - 1);
+}
+
+static void test_parsers(void **state)
+{
+    long v;
+    assert_int_equal(oss_parse_long("42", 0, 100, &v), 0);
+    assert_int_equal(v, 42);
+    assert_int_equal(oss_parse_long("101", 0, 100, &v), -1);
+    assert_int_equal(oss_parse_long(" 1", 0, 100, &v), -1);
+    assert_int_equal(oss_parse_long("1x", 0, 100, &v), -1);
+    assert_int_equal(oss_parse_long("", 0, 100, &v), -1);
+    long long ms;
+    assert_int_equal(oss_parse_duration_ms("250ms", 100000, &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(oss_parse_duration_ms("0.5", 100000, &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(oss_parse_duration_ms("2m", 1000000, &ms), 0);
+    assert_int_equal(ms, 120000);
+    assert_int_equal(oss_parse_duration_ms("-1", 100000, &ms), -1);
+    assert_int_equal(oss_parse_duration_ms("1h", 100000, &ms), -1);
+    assert_int_equal(oss_parse_duration_ms("1e9", 100000, &ms), -1);
+    assert_true(oss_dns1123_label_valid("a"));
+    assert_true(oss_dns1123_label_valid("sb-1-x"));
+    assert_false(oss_dns1123_label_valid("-a"));
+    assert_false(oss_dns1123_label_valid("a-"));
+    assert_false(oss_dns1123_label_valid("A"));
+    assert_false(oss_dns1123_label_valid("a_b"));
+    assert_false(oss_dns1123_label_valid("a/../b"));
+    assert_false(oss_dns1123_label_valid(""));
+    char l64[65];
+    memset(l64, 'a', 64);
+    l64[64] = '\0';
+    assert_false(oss_dns1123_label_valid(l64));
+    l64[63] = '\0';
+    assert_true(oss_dns1123_label_valid(l64));
+}
+
+static void test_atomic_write(void **state)
+{
+    char dir[] = "/tmp/oss-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/a/b/report.json", dir);
+    oss_error e = {0};
+    char parent[128];
+    snprintf(parent, sizeof parent, "%s/a/b", dir);
+    assert_int_equal(oss_mkdir_p(parent, 0755, &e), 0);
+    assert_int_equal(oss_write_file_atomic(path, "{}", 2, 0644, &e), 0);
+    assert_int_equal(oss_write_file_atomic(path, "{\"x\":1}", 7, 0644, &e), 0);
+    oss_buf b = OSS_BUF_INIT;
+    assert_int_equal(oss_read_file(path, 100, &b, &e), 0);
+    assert_string_equal(b.data, "{\"x\":1}");
+    oss_buf_reset(&b);
+    assert_int_equal(oss_read_file(path, 3, &b, &e), -1); /* larger than max: an error */
+    assert_int_equal(e.code, E2BIG);
+    oss_buf_free(&b);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_structure),
+        cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_error_prefix_keeps_code),
+        cmocka_unit_test(test_parsers),
+        cmocka_unit_test(test_atomic_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
