@@ -22,13 +22,13 @@ struct nl_sock;
 /* Steps of the supervisor's sequence, for errors, probes and reports. */
 enum netns_step {
     NETNS_STEP_NONE = 0,
-    NETNS_STEP_NS_CREATE,  /* unshare(CLONE_NEWNET) + bind mount under /run/netns */
-    NETNS_STEP_NL_SOCKET,  /* netlink route socket */
-    NETNS_STEP_VETH,       /* veth pair creation */
-    NETNS_STEP_MOVE,       /* move the peer end into the namespace (by fd) */
-    NETNS_STEP_ADDR,       /* addresses */
-    NETNS_STEP_LINK_UP,    /* links up, loopback included */
-    NETNS_STEP_ROUTE,      /* default route */
+    NETNS_STEP_NS_CREATE, /* unshare(CLONE_NEWNET) + bind mount under /run/netns */
+    NETNS_STEP_NL_SOCKET, /* netlink route socket */
+    NETNS_STEP_VETH,      /* veth pair creation */
+    NETNS_STEP_MOVE,      /* move the peer end into the namespace (by fd) */
+    NETNS_STEP_ADDR,      /* addresses */
+    NETNS_STEP_LINK_UP,   /* links up, loopback included */
+    NETNS_STEP_ROUTE,     /* default route */
     NETNS_STEP_COUNT,
 };
 const char *netns_step_name(enum netns_step s);
@@ -39,9 +39,11 @@ const char *netns_step_name(enum netns_step s);
 #define NETNS_RUN_DIR "/run/netns"
 void netns_set_run_dir(const char *dir);
 
-int netns_create(const char *name, oss_error *err);        /* idempotent */
+int netns_create(const char *name, oss_error *err); /* idempotent */
+/* Same, saying whether this call made it (false: it was already there). */
+int netns_ensure(const char *name, bool *ret_created, oss_error *err);
 int netns_open(const char *name, int *ret_fd, oss_error *err); /* O_CLOEXEC fd */
-int netns_delete(const char *name, oss_error *err);        /* missing is fine */
+int netns_delete(const char *name, oss_error *err);            /* missing is fine */
 bool netns_exists(const char *name);
 
 /* A route netlink socket inside the namespace nsfd (-1 = the caller's). */
@@ -49,8 +51,8 @@ int netns_nl_open(int nsfd, struct nl_sock **ret, oss_error *err);
 void netns_nl_close(struct nl_sock *sk);
 
 /* Single steps, each idempotent. */
-int netns_veth_ensure(struct nl_sock *sk, const char *host_if, const char *peer_if, bool *ret_created,
-                      oss_error *err);
+int netns_veth_ensure(struct nl_sock *sk, const char *host_if, const char *peer_if,
+                      bool *ret_created, oss_error *err);
 int netns_link_move(struct nl_sock *sk, const char *ifname, int nsfd, oss_error *err);
 int netns_addr_ensure(struct nl_sock *sk, const char *ifname, const char *cidr, oss_error *err);
 int netns_link_up(struct nl_sock *sk, const char *ifname, oss_error *err);
