@@ -12,7 +12,8 @@
 #                                          (not in $(...): wait needs the parent shell)
 #   p1_alive NAME                          true while the shim runs
 #   p1_run NAME TIMEOUT_S SHIM_ARGS... -- CMD...   start + wait, echo status
-source "$OSS_SOURCE_DIR/tests/lib/common.sh"
+set -euo pipefail
+source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
 
 P1_MODE=${P1_MODE:?P1_MODE must be host, subreaper, userns or runsc}
 SHIM="$OSS_BUILD_DIR/shim/openshell-shim"

@@ -9,7 +9,8 @@
 #   P1_MODE=host|subreaper|userns|runsc pid1_suite.sh
 HERE=$(cd "$(dirname "$0")" && pwd)
 OSS_TEST_NAME="pid1_${P1_MODE:-}"
-source "$HERE/lib_pid1.sh"
+set -euo pipefail
+source "$HERE/lib_pid1.sh" || exit 1
 
 H="$OSS_HELPERS_DIR"
 for h in oss-exit oss-sigdump oss-orphans; do oss_helper "$h" >/dev/null; done
