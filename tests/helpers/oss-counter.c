@@ -107,17 +107,21 @@ int main(int argc, char **argv)
 {
     const char *file = NULL, *bind_addr = "127.0.0.1";
     long period_ms = 100, port = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--file") == 0 && v)
-            file = v;
-        else if (strcmp(argv[i], "--bind") == 0 && v)
-            bind_addr = v;
-        else if (!(strcmp(argv[i], "--period-ms") == 0 && v &&
-                   helper_parse_long(v, 1, 3600000, &period_ms)) &&
-                 !(strcmp(argv[i], "--port") == 0 && v && helper_parse_long(v, 1, 65535, &port)))
+    /* Every option takes a value. */
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
             goto usage;
-        i++;
+        if (strcmp(a, "--file") == 0)
+            file = v;
+        else if (strcmp(a, "--bind") == 0)
+            bind_addr = v;
+        else if (strcmp(a, "--period-ms") == 0 && helper_parse_long(v, 1, 3600000, &period_ms))
+            ;
+        else if (strcmp(a, "--port") == 0 && helper_parse_long(v, 1, 65535, &port))
+            ;
+        else
+            goto usage;
     }
     if (!file)
         goto usage;
