@@ -16,11 +16,13 @@ export OSS_RUNSC_NETWORK=sandbox
 # Per-test /30s in 10.234.0.0/16 (third octet from the pid), so parallel
 # tests do not collide.
 o3=$(($$ % 64 * 4))
-na=$(oss_unique_name ossna 15) nb=$(oss_unique_name ossnb 15)
+na=$(oss_unique_name ossna 15) nb=$(oss_unique_name ossnb 15) nc=$(oss_unique_name ossnc 15)
 addr_a=10.234.$o3.2 gw_a=10.234.$o3.1
 addr_b=10.234.$((o3 + 1)).2 gw_b=10.234.$((o3 + 1)).1
+addr_c=10.234.$((o3 + 2)).2 gw_c=10.234.$((o3 + 2)).1
 oss_testnet_make "$na" "$addr_a/30" "$gw_a"
 oss_testnet_make "$nb" "$addr_b/30" "$gw_b"
+oss_testnet_make "$nc" "$addr_c/30" "$gw_c"
 port=8080
 
 mkdir -p "$OSS_TMP/out"
@@ -68,6 +70,27 @@ fi
 oss_runsc_exec "$id" ip -4 addr show dev eth0 >"$OSS_TMP/addr.txt" 2>&1 ||
     oss_fail "runsc exec ip addr: $(cat "$OSS_TMP/addr.txt")"
 oss_assert_file_contains "$OSS_TMP/addr.txt" "inet $addr_b/30" "eth0 address inside the restored sandbox"
+
+# Control for the client-closes-first rule: the same workload in a third
+# namespace C (runsc takes eth0's addresses and routes away from the namespace
+# it uses, so A is spent), but closing each connection itself, cannot be checkpointed right after one
+# client (its side of the connection sits in TIME_WAIT), exactly as FACTS.md
+# §7 says for Debian's runsc.
+oss_bundle_make "$OSS_TMP/bc" "${common[@]}" --netns "$(oss_testnet_path "$nc")" -- \
+    /helpers/oss-counter --file /out/counter2 --period-ms 20 --port "$port" --bind 0.0.0.0 \
+    --server-close-first 1
+idc=$(oss_unique_name netctl)
+oss_runsc_run "$idc" "$OSS_TMP/bc"
+oss_wait_for "oss_tcp_line $addr_c $port 1" 20 ||
+    oss_fail "control workload does not answer: $(cat "$(oss_runsc_err "$idc")")"
+sleep 0.2 # let the close handshake finish: the server side is in TIME_WAIT
+rc=0
+oss_runsc checkpoint -image-path "$OSS_TMP/imgc" "$idc" >"$OSS_TMP/ckc.out" 2>&1 || rc=$?
+if ((rc == 0)); then
+    oss_fail "control: checkpoint with a server-closed connection succeeded (runsc now saves TIME_WAIT endpoints? then FACTS.md §7 is outdated): $(head -c 300 "$OSS_TMP/ckc.out")"
+fi
+oss_assert_file_contains "$OSS_TMP/ckc.out" "connected state" "control checkpoint error"
+oss_runsc_kill "$idc" KILL || true
 
 echo "bench.net_checkpoint_ms=$((t1 - t0))"
 echo "bench.net_restore_ms=$((t2 - t1))"
