@@ -385,6 +385,18 @@ oss_testnet_make() {
     nsenter --net="/run/netns/$name" ip route add default via "$gw"
 }
 
+# oss_testnet_readdress NAME ADDR/CIDR GW: puts eth0's address and the
+# default route back.  runsc --network=sandbox moves them into its netstack
+# and removes them from the namespace (measured), so a namespace a sandbox
+# has used needs this before another sandbox can use it.
+oss_testnet_readdress() {
+    local name=$1 addr=$2 gw=$3
+    nsenter --net="/run/netns/$name" ip addr flush dev eth0
+    nsenter --net="/run/netns/$name" ip addr add "$addr" dev eth0
+    nsenter --net="/run/netns/$name" ip link set eth0 up
+    nsenter --net="/run/netns/$name" ip route replace default via "$gw"
+}
+
 # oss_testnet_host_if NAME: the host-side veth name (<= 15 chars).
 oss_testnet_host_if() {
     printf 'vo%s\n' "$(printf '%s' "$1" | md5sum | cut -c1-12)"
