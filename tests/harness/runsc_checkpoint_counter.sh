@@ -12,7 +12,7 @@ source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
 
 cycles=${OSS_BENCH_CYCLES:-5}
-counter=$(oss_helper oss-counter)
+oss_helper oss-counter >/dev/null # built? (the bundle uses it via /helpers)
 mkdir -p "$OSS_TMP/out"
 f="$OSS_TMP/out/counter"
 oss_bundle_make "$OSS_TMP/b" --bind "$OSS_HELPERS_DIR:/helpers:ro" --bind "$OSS_TMP/out:/out" \

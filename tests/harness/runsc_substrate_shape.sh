@@ -8,6 +8,7 @@ source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
 
+# shellcheck disable=SC2016 # expanded inside the container
 probe='grep -E "^Cap(Eff|Prm|Bnd|Amb):" /proc/self/status | tr -d "\t" | sed "s/:/=/";
 echo nofile=$(ulimit -n); echo nofile_hard=$(ulimit -Hn); echo pid=$$; echo uid=$(id -u);
 echo hostname=$(hostname); echo "version=$(cat /proc/version)"; echo cwd=$(pwd);

@@ -21,6 +21,7 @@
 #   OSS_RUNSC_DEBUG=1  adds --debug --debug-log=$OSS_RUNSC_LOGS/runsc/ (kept
 #                      when OSS_KEEP_TMP=1)
 
+# shellcheck source=tests/lib/common.sh
 [[ -n "${_OSS_COMMON_SH:-}" ]] || source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [[ -n "${_OSS_RUNSC_SH:-}" ]]; then
     return 0
@@ -359,6 +360,7 @@ PY
 # OSS_RUNSC_NETWORK=sandbox; ARGS then already carry --network=sandbox.
 oss_runsc_sandbox_net() {
     oss_procsys_copy
+    # shellcheck disable=SC2016 # expanded by the inner sh
     timeout -k 5 "$OSS_RUNSC_TIMEOUT" unshare -m --propagation private -- /bin/sh -c \
         'mount --bind "$0" /proc/sys && exec "$@"' "$OSS_PROCSYS_COPY" "$OSS_RUNSC" "$@"
 }
