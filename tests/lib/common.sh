@@ -138,17 +138,17 @@ oss_median() {
     printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
-# oss_unique_name PREFIX [MAXLEN]: PREFIX-<pid><random>, lowercase, [a-z0-9-],
+# oss_unique_name PREFIX [MAXLEN]: PREFIX-<pid hex><30 random bits hex>, lowercase, [a-z0-9-],
 # at most MAXLEN (default 63) characters: usable as a runsc container id, a
 # DNS label, a netns name.  Interface names need MAXLEN 15.
 oss_unique_name() {
     local prefix=$1 max=${2:-63} suffix
-    suffix=$(printf '%x%04x' "$$" "$((RANDOM))")
+    suffix=$(printf '%x%08x' "$$" "$((RANDOM << 15 | RANDOM))")
     local name="${prefix}-${suffix}"
-    name=${name,,}
     if ((${#name} > max)); then
         name="${prefix:0:$((max - 9))}-${suffix: -8}"
     fi
+    name=${name,,}
     printf '%s\n' "${name:0:max}"
 }
 
