@@ -41,8 +41,14 @@ static inline bool helper_parse_signal(const char *s, int *ret_sig)
         *ret_sig = (int)n;
         return true;
     }
-    if (strncasecmp(s, "SIG", 3) == 0)
+    if (strncasecmp(s, "SIG", 3) == 0) {
         s += 3;
+        /* "SIG33": how helper_signal_name() spells glibc's internal signals */
+        if (helper_parse_long(s, 1, SIGRTMAX, &n)) {
+            *ret_sig = (int)n;
+            return true;
+        }
+    }
     if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
         bool max = toupper((unsigned char)s[3]) == 'A';
         long off = 0;

@@ -15,6 +15,9 @@
  * TIME_WAIT, which would make Debian's runsc refuse to checkpoint
  * ("endpoint cannot be saved in connected state", FACTS.md §7).  A client
  * that waits for EOF instead gets a reset after 2 s.
+ * --server-close-first 1 is the deliberate mistake, for controls: the server
+ * closes each connection right after writing (an orderly FIN first), so the
+ * sandbox side goes through TIME_WAIT.
  * SIGTERM/SIGINT end it with exit 0.  Exit 125 on bad usage. */
 #include "helper.h"
 
@@ -106,18 +109,25 @@ static int listen_on(const char *addr, long port)
 int main(int argc, char **argv)
 {
     const char *file = NULL, *bind_addr = "127.0.0.1";
-    long period_ms = 100, port = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--file") == 0 && v)
-            file = v;
-        else if (strcmp(argv[i], "--bind") == 0 && v)
-            bind_addr = v;
-        else if (!(strcmp(argv[i], "--period-ms") == 0 && v &&
-                   helper_parse_long(v, 1, 3600000, &period_ms)) &&
-                 !(strcmp(argv[i], "--port") == 0 && v && helper_parse_long(v, 1, 65535, &port)))
+    long period_ms = 100, port = -1, server_close_first = 0;
+    /* Every option takes a value. */
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v)
             goto usage;
-        i++;
+        if (strcmp(a, "--file") == 0)
+            file = v;
+        else if (strcmp(a, "--bind") == 0)
+            bind_addr = v;
+        else if (strcmp(a, "--period-ms") == 0 && helper_parse_long(v, 1, 3600000, &period_ms))
+            ;
+        else if (strcmp(a, "--port") == 0 && helper_parse_long(v, 1, 65535, &port))
+            ;
+        else if (strcmp(a, "--server-close-first") == 0 &&
+                 helper_parse_long(v, 0, 1, &server_close_first))
+            ;
+        else
+            goto usage;
     }
     if (!file)
         goto usage;
@@ -203,6 +213,8 @@ int main(int argc, char **argv)
                 format_line(line, sizeof line, token, count);
                 if (write_all(c, line, strlen(line)) < 0)
                     close_abortive(c);
+                else if (server_close_first)
+                    close(c);
                 else
                     clients[n_clients++] = (struct client){c, now + CLIENT_WAIT_MS};
             }
@@ -210,6 +222,7 @@ int main(int argc, char **argv)
     }
 
 usage:
-    fprintf(stderr, "usage: oss-counter --file F [--period-ms P] [--port N] [--bind ADDR]\n");
+    fprintf(stderr, "usage: oss-counter --file F [--period-ms P] [--port N] [--bind ADDR]\n"
+                    "                   [--server-close-first 0|1]\n");
     return HELPER_EXIT_USAGE;
 }
