@@ -125,7 +125,7 @@ oss_wait_for() {
 }
 
 _oss_sec_to_ns() {
-    awk -v s="$1" 'BEGIN { printf "%d", s * 1000000000 }'
+    awk -v s="$1" 'BEGIN { printf "%.0f", s * 1000000000 }'
 }
 
 # oss_now_ms: CLOCK_REALTIME in milliseconds.
