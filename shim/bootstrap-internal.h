@@ -1,0 +1,42 @@
+/* The bootstrap state, shared by bootstrap.c, the report and doctor only. */
+#ifndef SHIM_BOOTSTRAP_INTERNAL_H
+#define SHIM_BOOTSTRAP_INTERNAL_H
+
+#include "bootstrap.h"
+#include "json.h"
+#include "policy/degrade.h"
+#include "policy/envcontract.h"
+#include "policy/fallback.h"
+#include "probe/probe.h"
+
+struct shim_bootstrap {
+    /* the policy it ran under */
+    unsigned probe_mask, degrade_mask;
+    uid_t run_uid;
+    gid_t run_gid;
+    bool run_as_set;
+    char *proxy_url;
+    char *report_path;
+    int64_t timeout_ms;
+    unsigned netns_tag;
+
+    /* what it found */
+    struct shim_runtime_facts facts;
+    struct shim_probe_result probes[SHIM_SUB_COUNT];
+    enum shim_verdict verdict[SHIM_SUB_COUNT];
+    struct shim_fallback_plan plan;
+    struct shim_fallback_prog prog;
+    struct shim_env_contract env;
+    int64_t total_usec;
+
+    /* the latest reprobe, compared with the next */
+    unsigned reprobes;
+    struct shim_runtime_facts last_facts;
+    struct shim_probe_result last[SHIM_SUB_COUNT];
+};
+
+void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j);
+void shim_runtime_facts_json(const struct shim_runtime_facts *f, oss_json *j);
+void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *p, oss_json *j);
+
+#endif

@@ -1,0 +1,264 @@
+/* The bootstrap facade: probes -> decisions -> fallback filter -> env. */
+#include "bootstrap-internal.h"
+
+#include "cleanup.h"
+#include "fs.h"
+#include "report/finding.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_PROBE_TIMEOUT_MS 2000
+#define DEFAULT_RUN_AS           65534 /* "nobody", as the supervisor's default policy user */
+#define DEFAULT_PROXY_URL        "http://127.0.0.1:3128"
+#define DEFAULT_REPORT_PATH      "/run/openshell/bootstrap.json"
+
+extern char **environ;
+
+/* Runs one probe; a setup failure (no fork) becomes an ERROR result too, so
+ * the verdict stays strict, but it is also returned to the caller. */
+static int run_probe(const struct shim_bootstrap *b, enum shim_subsys s,
+                     struct shim_probe_result *res, oss_error *err)
+{
+    struct shim_netns_probe_arg na = {.tag = b->netns_tag};
+    struct shim_privdrop_probe_arg pa = {.uid = b->run_uid, .gid = b->run_gid};
+    shim_probe_fn fn = NULL;
+    const void *arg = NULL;
+    switch (s) {
+    case SHIM_SUB_NETNS:
+        fn = shim_probe_netns;
+        arg = &na;
+        break;
+    case SHIM_SUB_SECCOMP:
+        fn = shim_probe_seccomp;
+        break;
+    case SHIM_SUB_LANDLOCK:
+        fn = shim_probe_landlock;
+        break;
+    case SHIM_SUB_PRIVDROP:
+        fn = shim_probe_privdrop;
+        arg = &pa;
+        break;
+    case SHIM_SUB_COUNT:
+        return 0;
+    }
+    if (shim_probe_isolated(fn, arg, b->timeout_ms, res, err) < 0) {
+        oss_err_prefix(err, "%s probe", shim_subsys_name(s));
+        return -1;
+    }
+    /* A netns child killed mid-way (timeout, crash) may have left its
+     * namespace mount or veth behind: those outlive the child. */
+    if (s == SHIM_SUB_NETNS && res->status == SHIM_PROBE_ERROR &&
+        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child")))
+        shim_probe_netns_cleanup(&na);
+    return 0;
+}
+
+int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap **ret,
+                           oss_error *err)
+{
+    int64_t start = oss_mono_ns();
+    struct shim_bootstrap *b = calloc(1, sizeof *b);
+    if (!b)
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "out of memory");
+    b->probe_mask = cfg->probe_mask & SHIM_SUB_ALL;
+    b->degrade_mask = cfg->degrade_mask & SHIM_SUB_ALL;
+    b->run_as_set = cfg->run_as_set;
+    b->run_uid = cfg->run_as_set ? cfg->run_as_uid : DEFAULT_RUN_AS;
+    b->run_gid = cfg->run_as_set ? cfg->run_as_gid : DEFAULT_RUN_AS;
+    b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
+    b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
+    b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
+    if (!b->proxy_url || !b->report_path) {
+        shim_bootstrap_free(b);
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "out of memory");
+    }
+    /* Unique interface names per shim and per call: pid plus clock bits. */
+    b->netns_tag = ((unsigned)getpid() << 4 ^ (unsigned)(oss_mono_ns() >> 10)) & 0xffffffu;
+
+    shim_runtime_facts_collect(&b->facts);
+    for (int s = 0; s < SHIM_SUB_COUNT; s++) {
+        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+            continue;
+        if (run_probe(b, (enum shim_subsys)s, &b->probes[s], err) < 0) {
+            shim_bootstrap_free(b);
+            return -1;
+        }
+    }
+    memcpy(b->last, b->probes, sizeof b->last);
+    b->last_facts = b->facts;
+
+    shim_degrade_decide_all(b->probe_mask, b->degrade_mask, b->probes, b->verdict);
+
+    shim_fallback_plan(cfg->fallback_seccomp, b->probe_mask & SHIM_SUB_BIT(SHIM_SUB_SECCOMP),
+                       &b->probes[SHIM_SUB_SECCOMP], &b->plan);
+    if (b->plan.active && shim_fallback_compile(b->plan.workload, &b->prog, err) < 0) {
+        oss_err_prefix(err, "compiling the fallback seccomp filter");
+        shim_bootstrap_free(b);
+        return -1;
+    }
+
+    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, environ, &b->env);
+    b->total_usec = (oss_mono_ns() - start) / 1000;
+    *ret = b;
+    return 0;
+}
+
+bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err)
+{
+    _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
+    if (!shim_refusal_line(b->verdict, b->probes, b->degrade_mask, &line))
+        return false;
+    /* The first fatal subsystem's errno is the error's code. */
+    int code = 0;
+    for (int s = 0; s < SHIM_SUB_COUNT && !code; s++)
+        if (b->verdict[s] == SHIM_VERDICT_FATAL)
+            code = b->probes[s].err ? b->probes[s].err : EPERM;
+    oss_err(err, OSS_ERR_ERRNO, code, "%s", line.data);
+    return true;
+}
+
+char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
+{
+    /* Recomputed against the environment actually passed, so the report
+     * says which names the operator had set there. */
+    struct shim_env_contract c;
+    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, base_env, &c);
+    shim_env_contract_free(&b->env);
+    b->env = c;
+    return shim_env_build(&b->env, base_env);
+}
+
+int shim_bootstrap_child_apply(const struct shim_bootstrap *b)
+{
+    if (!b->plan.active)
+        return 0;
+    return shim_fallback_install(&b->prog, b->plan.flags);
+}
+
+void shim_bootstrap_emit_findings(const struct shim_bootstrap *b, int fd)
+{
+    struct shim_finding_ctx ctx;
+    shim_finding_ctx_init(&ctx, oss_real_ms());
+    for (int s = 0; s < SHIM_SUB_COUNT; s++) {
+        if (b->verdict[s] != SHIM_VERDICT_DEGRADED)
+            continue;
+        _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
+        shim_finding_for(b, (enum shim_subsys)s, &ctx, &line);
+        oss_buf_putc(&line, '\n');
+        (void)oss_write_all(fd, line.data, line.len);
+    }
+}
+
+static bool probe_changed(enum shim_subsys s, const struct shim_probe_result *a,
+                          const struct shim_probe_result *c)
+{
+    if (a->status != c->status || a->err != c->err || strcmp(a->step, c->step) != 0)
+        return true;
+    switch (s) {
+    case SHIM_SUB_SECCOMP:
+        return a->u.seccomp.flags_ok != c->u.seccomp.flags_ok;
+    case SHIM_SUB_LANDLOCK:
+        return a->u.landlock.abi != c->u.landlock.abi;
+    case SHIM_SUB_PRIVDROP:
+        return a->u.privdrop.cap_effective != c->u.privdrop.cap_effective ||
+               a->u.privdrop.cap_permitted != c->u.privdrop.cap_permitted ||
+               a->u.privdrop.cap_bounding != c->u.privdrop.cap_bounding;
+    default:
+        return false;
+    }
+}
+
+int shim_bootstrap_reprobe(struct shim_bootstrap *b, oss_buf *json_out, oss_error *err)
+{
+    /* netns is left out: it is the expensive one, and it creates
+     * interfaces in a namespace the supervisor is using. */
+    static const enum shim_subsys cheap[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
+                                             SHIM_SUB_PRIVDROP};
+    int64_t start = oss_mono_ns();
+    struct shim_runtime_facts f;
+    struct shim_probe_result now[SHIM_SUB_COUNT];
+    memcpy(now, b->last, sizeof now);
+    shim_runtime_facts_collect(&f);
+    unsigned ran = 0;
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(cheap); i++) {
+        enum shim_subsys s = cheap[i];
+        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+            continue;
+        if (run_probe(b, s, &now[s], err) < 0)
+            return -1;
+        ran |= SHIM_SUB_BIT(s);
+    }
+
+    oss_json j;
+    oss_json_init(&j, json_out);
+    oss_json_obj_begin(&j);
+    oss_json_kv_uint(&j, "reprobe", ++b->reprobes);
+    oss_json_kv_int(&j, "time_ms", oss_real_ms());
+    oss_json_key(&j, "runtime");
+    shim_runtime_facts_json(&f, &j);
+    oss_json_key(&j, "probes");
+    oss_json_obj_begin(&j);
+    for (int s = 0; s < SHIM_SUB_COUNT; s++)
+        if (ran & SHIM_SUB_BIT(s)) {
+            oss_json_key(&j, shim_subsys_name((enum shim_subsys)s));
+            shim_probe_result_json((enum shim_subsys)s, &now[s], &j);
+        }
+    oss_json_obj_end(&j);
+    oss_json_key(&j, "changed");
+    oss_json_arr_begin(&j);
+    const struct shim_runtime_facts *o = &b->last_facts;
+    if (o->gvisor != f.gvisor)
+        oss_json_str(&j, "runtime.gvisor");
+    if (strcmp(o->kernel, f.kernel) != 0)
+        oss_json_str(&j, "runtime.kernel");
+    if (o->no_new_privs != f.no_new_privs)
+        oss_json_str(&j, "runtime.no_new_privs");
+    if (o->seccomp_mode != f.seccomp_mode || o->seccomp_filters != f.seccomp_filters)
+        oss_json_str(&j, "runtime.seccomp");
+    if (o->nofile_soft != f.nofile_soft || o->nofile_hard != f.nofile_hard)
+        oss_json_str(&j, "runtime.nofile");
+    if (o->cap_effective != f.cap_effective || o->cap_bounding != f.cap_bounding)
+        oss_json_str(&j, "runtime.caps");
+    for (int s = 0; s < SHIM_SUB_COUNT; s++)
+        if ((ran & SHIM_SUB_BIT(s)) && probe_changed((enum shim_subsys)s, &b->last[s], &now[s]))
+            oss_json_str(&j, shim_subsys_name((enum shim_subsys)s));
+    oss_json_arr_end(&j);
+    oss_json_kv_int(&j, "usec", (oss_mono_ns() - start) / 1000);
+    oss_json_obj_end(&j);
+
+    memcpy(b->last, now, sizeof now);
+    b->last_facts = f;
+    return 0;
+}
+
+void shim_bootstrap_free(struct shim_bootstrap *b)
+{
+    if (!b)
+        return;
+    shim_fallback_prog_free(&b->prog);
+    shim_env_contract_free(&b->env);
+    free(b->proxy_url);
+    free(b->report_path);
+    free(b);
+}
+
+int shim_bootstrap_verdict(const struct shim_bootstrap *b, enum shim_subsys s)
+{
+    return (unsigned)s < SHIM_SUB_COUNT ? (int)b->verdict[s] : -1;
+}
+
+bool shim_bootstrap_fallback_active(const struct shim_bootstrap *b)
+{
+    return b->plan.active;
+}
+
+void shim_bootstrap_json(const struct shim_bootstrap *b, oss_buf *out)
+{
+    oss_json j;
+    oss_json_init(&j, out);
+    shim_bootstrap_json_write(b, &j);
+}

@@ -1,0 +1,56 @@
+/* The environment contract (issue 3 item 4), pure: what the shim adds to
+ * the supervisor's environment, and the environment itself.
+ *
+ * - OPENSHELL_BEST_EFFORT_FAILURES=1 only when at least one subsystem is
+ *   degraded and none is fatal (a fatal run never starts anyway).
+ * - netns degraded: the proxy variables the supervisor sets only when it has
+ *   a namespace, pointing at --proxy-url, so cooperating clients still go
+ *   through the policy proxy.
+ * - always OPENSHELL_SHIM_REPORT=<report path>.
+ * Nothing the operator set is ever overridden; such a name is reported as
+ * "operator" instead of "set". */
+#ifndef SHIM_ENVCONTRACT_H
+#define SHIM_ENVCONTRACT_H
+
+#include "degrade.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SHIM_ENV_MAX 16
+
+enum shim_env_action {
+    SHIM_ENV_SET = 0,  /* added by the shim */
+    SHIM_ENV_OPERATOR, /* already in the base environment: left alone */
+};
+
+struct shim_env_entry {
+    const char *name; /* static */
+    char *value;      /* owned; what the shim would set */
+    enum shim_env_action action;
+    bool secret_free; /* the value may appear in reports */
+};
+
+struct shim_env_contract {
+    struct shim_env_entry e[SHIM_ENV_MAX];
+    size_t n;
+};
+
+/* base_env may be NULL (= empty). */
+void shim_env_contract_compute(const enum shim_verdict v[SHIM_SUB_COUNT], const char *proxy_url,
+                               const char *report_path, char *const *base_env,
+                               struct shim_env_contract *ret);
+void shim_env_contract_free(struct shim_env_contract *c);
+
+/* NULL-terminated copy of base + the SET entries; free with
+ * shim_env_free().  Returns NULL only when out of memory. */
+char **shim_env_build(const struct shim_env_contract *c, char *const *base_env);
+void shim_env_free(char **env);
+
+/* Value of name in env, or NULL. */
+const char *shim_env_get(char *const *env, const char *name);
+
+/* A URL with any "user:password@" removed, for reports. */
+char *shim_url_redact(const char *url);
+
+#endif

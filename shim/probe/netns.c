@@ -1,0 +1,76 @@
+/* netns probe: the supervisor's real sequence (new namespace, veth pair,
+ * move, addresses, links up, default route) through the netns library,
+ * under names nothing else uses, then torn down.  It runs in the
+ * throw-away child: if the child is killed mid-way, the names are unique
+ * and the namespace's bind mount is the only thing a crash can leave; the
+ * teardown at the next probe of the same pid removes it (ensure/teardown
+ * are idempotent). */
+#include "probe.h"
+
+#include "netns.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+struct names {
+    char ns[32], hif[16], pif[16], hcidr[32], pcidr[32], gw[32];
+};
+
+static void spec_for(unsigned tag, struct names *n, struct netns_pair_spec *spec)
+{
+    tag &= 0xffffffu;
+    /* 10.201.0.0/16 stays clear of the supervisor's 10.200.0.0/24; the
+     * third octet varies with the tag so two shims probing at once on one
+     * host do not collide (1..254). */
+    unsigned octet = 1 + tag % 254;
+    snprintf(n->ns, sizeof n->ns, "osp-%x", tag);
+    snprintf(n->hif, sizeof n->hif, "osph%x", tag);
+    snprintf(n->pif, sizeof n->pif, "osps%x", tag);
+    snprintf(n->hcidr, sizeof n->hcidr, "10.201.%u.1/30", octet);
+    snprintf(n->pcidr, sizeof n->pcidr, "10.201.%u.2/30", octet);
+    snprintf(n->gw, sizeof n->gw, "10.201.%u.1", octet);
+    *spec = (struct netns_pair_spec){
+        .ns_name = n->ns,
+        .host_if = n->hif,
+        .peer_if = n->pif,
+        .host_cidr = n->hcidr,
+        .peer_cidr = n->pcidr,
+        .gateway = n->gw,
+    };
+}
+
+void shim_probe_netns_cleanup(const void *arg)
+{
+    const struct shim_netns_probe_arg *a = arg;
+    struct names n;
+    struct netns_pair_spec spec;
+    spec_for(a->tag, &n, &spec);
+    (void)netns_pair_teardown(&spec, NULL); /* idempotent: missing is fine */
+}
+
+void shim_probe_netns(const void *arg, struct shim_probe_result *res)
+{
+    const struct shim_netns_probe_arg *a = arg;
+    struct names n;
+    struct netns_pair_spec spec;
+    spec_for(a->tag, &n, &spec);
+
+    enum netns_step failed = NETNS_STEP_NONE;
+    oss_error e = {0};
+    if (netns_pair_ensure(&spec, &failed, &e) < 0) {
+        /* A libnl code without an errno is the probe failing, not a
+         * refusal we can name. */
+        enum shim_probe_status st =
+            e.domain == OSS_ERR_ERRNO ? SHIM_PROBE_UNSUPPORTED : SHIM_PROBE_ERROR;
+        shim_probe_set(res, st, netns_step_name(failed), e.domain == OSS_ERR_ERRNO ? e.code : 0,
+                       "%s", e.msg);
+        return;
+    }
+    if (netns_pair_teardown(&spec, &e) < 0) {
+        shim_probe_set(res, SHIM_PROBE_ERROR, "teardown", e.domain == OSS_ERR_ERRNO ? e.code : 0,
+                       "the sequence worked but cleaning it up failed: %s", e.msg);
+        return;
+    }
+    shim_probe_set(res, SHIM_PROBE_SUPPORTED, NULL, 0,
+                   "namespace, veth, move, addresses, links up and default route all worked");
+}

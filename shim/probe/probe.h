@@ -1,0 +1,132 @@
+/* Bootstrap probes: each asks the runtime whether one step of the
+ * supervisor's bootstrap (FACTS.md §5) would work, in a throw-away child
+ * (crun's shape) so nothing it does lasts, bounded in time.
+ *
+ * A result is three-valued: SUPPORTED, UNSUPPORTED (the runtime refused a
+ * named step with an errno: a fact about the runtime) or ERROR (the probe
+ * itself could not run: timeout, crash, setup failure).  The result crosses
+ * the pipe from the child as this fixed-size struct, so it holds no
+ * pointers. */
+#ifndef SHIM_PROBE_H
+#define SHIM_PROBE_H
+
+#include "config.h"
+#include "error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum shim_probe_status {
+    SHIM_PROBE_NOT_RUN = 0,
+    SHIM_PROBE_SUPPORTED,
+    SHIM_PROBE_UNSUPPORTED,
+    SHIM_PROBE_ERROR,
+};
+const char *shim_probe_status_name(enum shim_probe_status s);
+
+/* Seccomp filter flags the probe tries one by one (bit i = entry i). */
+enum shim_seccomp_flag_probe {
+    SHIM_SECFLAG_NONE = 0, /* flags 0: a plain filter */
+    SHIM_SECFLAG_TSYNC,
+    SHIM_SECFLAG_LOG,
+    SHIM_SECFLAG_NEW_LISTENER,
+    SHIM_SECFLAG_COUNT,
+};
+const char *shim_secflag_name(enum shim_seccomp_flag_probe f);
+unsigned long shim_secflag_value(enum shim_seccomp_flag_probe f);
+
+struct shim_probe_seccomp {
+    unsigned flags_ok;                  /* bit per enum shim_seccomp_flag_probe */
+    int flag_errno[SHIM_SECFLAG_COUNT]; /* 0 when accepted */
+    int api_level;                      /* seccomp_api_get() in the child */
+};
+
+struct shim_probe_landlock {
+    int abi; /* >= 1 when supported */
+};
+
+struct shim_probe_privdrop {
+    uint64_t cap_effective, cap_permitted, cap_bounding; /* bit n = capability n */
+    uid_t uid;                                           /* the identity tried */
+    gid_t gid;
+    bool already; /* the process already runs as uid:gid: nothing to switch */
+};
+
+struct shim_probe_result {
+    enum shim_probe_status status;
+    char step[32]; /* failing step when UNSUPPORTED/ERROR ("veth", "load_tsync", ...) */
+    int err;       /* errno of that step, 0 otherwise */
+    char detail[192];
+    int64_t usec; /* wall time of the probe, fork to reap */
+    union {
+        struct shim_probe_seccomp seccomp;
+        struct shim_probe_landlock landlock;
+        struct shim_probe_privdrop privdrop;
+    } u;
+};
+
+/* Runtime facts: cheap reads, no child needed. */
+struct shim_runtime_facts {
+    bool gvisor;
+    char kernel[160];    /* /proc/version, first line, truncated */
+    int no_new_privs;    /* -1 when unknown */
+    int seccomp_mode;    /* 0 disabled, 1 strict, 2 filter, -1 unknown */
+    int seccomp_filters; /* -1 when unknown */
+    uint64_t cap_effective, cap_bounding;
+    bool caps_known;
+    unsigned long long nofile_soft, nofile_hard; /* RLIM_INFINITY as ~0ULL */
+    uid_t uid, euid;
+    gid_t gid;
+    bool pid1;
+    int64_t usec;
+};
+
+/* /proc/self/status, the fields the report wants.  Pure parser: fields
+ * absent from the text stay at -1 / false. */
+struct shim_proc_status {
+    int no_new_privs;
+    int seccomp;
+    int seccomp_filters;
+    bool have_cap_eff, have_cap_bnd, have_cap_prm;
+    uint64_t cap_eff, cap_bnd, cap_prm;
+    long uid_real, uid_eff; /* -1 when absent */
+};
+void shim_proc_status_parse(const char *text, size_t len, struct shim_proc_status *ret);
+
+/* /proc/version text -> true when it is gVisor's fixed banner. */
+bool shim_is_gvisor_version(const char *text);
+
+void shim_runtime_facts_collect(struct shim_runtime_facts *ret);
+
+/* Runs fn(arg, result) in a forked child, which _exit()s; the parent waits
+ * at most timeout_ms for the result, then kills and reaps the child.  A
+ * child that dies or times out gives an ERROR result.  Fails (< 0) only when
+ * the pipe or fork cannot be made. */
+typedef void (*shim_probe_fn)(const void *arg, struct shim_probe_result *res);
+int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                        struct shim_probe_result *ret, oss_error *err);
+
+/* The probes, run inside the child (they may change the process freely). */
+struct shim_netns_probe_arg {
+    unsigned tag; /* makes the names unique: pid of the shim, usually */
+};
+void shim_probe_netns(const void *arg, struct shim_probe_result *res);
+/* Removes whatever a netns probe child killed mid-way left behind (run in
+ * the parent after a timeout or crash; idempotent). */
+void shim_probe_netns_cleanup(const void *arg);
+void shim_probe_seccomp(const void *arg, struct shim_probe_result *res);
+void shim_probe_landlock(const void *arg, struct shim_probe_result *res);
+struct shim_privdrop_probe_arg {
+    uid_t uid;
+    gid_t gid;
+};
+void shim_probe_privdrop(const void *arg, struct shim_probe_result *res);
+
+/* Convenience for probe bodies. */
+void shim_probe_set(struct shim_probe_result *res, enum shim_probe_status st, const char *step,
+                    int e, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Is the netns library linked in (false while netns/ has no sources). */
+
+#endif
