@@ -1,4 +1,5 @@
 /* openshell-shim: argv/env -> config, then the chosen command. */
+#include "bootstrap.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -33,6 +34,9 @@ int main(int argc, char **argv)
         break;
     case SHIM_CMD_RUN:
         code = shim_run_main(&cfg);
+        break;
+    case SHIM_CMD_DOCTOR:
+        code = shim_doctor_main(&cfg);
         break;
     default:
         fprintf(stderr, "openshell-shim: this command is not available in this build\n");
