@@ -66,6 +66,12 @@ struct shim_report;
 int shim_report_new(const struct shim_config *cfg, const struct shim_bootstrap *b,
                     struct shim_report **ret, oss_error *err);
 void shim_report_set_generation(struct shim_report *r, unsigned gen);
+/* Live state written into every rendering of the report (file and /status):
+ * fn adds keys to the open top-level object (the supervisor's state, the
+ * restore section). */
+struct oss_json;
+typedef void (*shim_report_live_fn)(void *ctx, struct oss_json *j);
+void shim_report_set_live(struct shim_report *r, shim_report_live_fn fn, void *ctx);
 /* json_object must be a serialized JSON object (it is inserted verbatim);
  * the event keeps a copy.  At most SHIM_REPORT_MAX_EVENTS are kept: older
  * ones are dropped and counted, so a crash-looping supervisor cannot grow

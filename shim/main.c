@@ -3,6 +3,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "restore/control.h"
 #include "run.h"
 #include "usage.h"
 
@@ -22,7 +23,7 @@ int main(int argc, char **argv)
     }
     oss_log_setup("openshell-shim", cfg.log_level, cfg.log_format);
 
-    int code;
+    int code = SHIM_EXIT_USAGE;
     switch (cfg.command) {
     case SHIM_CMD_HELP:
         shim_usage(stdout);
@@ -35,12 +36,11 @@ int main(int argc, char **argv)
     case SHIM_CMD_RUN:
         code = shim_run_main(&cfg);
         break;
+    case SHIM_CMD_NOTIFY:
+        code = shim_notify_main(&cfg);
+        break;
     case SHIM_CMD_DOCTOR:
         code = shim_doctor_main(&cfg);
-        break;
-    default:
-        fprintf(stderr, "openshell-shim: this command is not available in this build\n");
-        code = SHIM_EXIT_USAGE;
         break;
     }
     shim_config_free(&cfg);

@@ -7,10 +7,17 @@
 #include "init/signals.h"
 #include "init/supervise.h"
 #include "log.h"
+#include "util.h"
 #include "loop.h"
 #include "policy/envcontract.h"
+#include "readyz/condition.h"
+#include "readyz/server.h"
+#include "restore/control.h"
+#include "restore/restore.h"
+#include "json.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,13 @@ struct run_ctx {
     const struct shim_config *cfg;
     struct shim_bootstrap *boot;
     struct shim_report *report;
+    struct shim_super *sup;
+    struct shim_restore *restore;
+    struct shim_ready_cond *ready;
+    struct shim_readyz *readyz;
+    struct shim_control *control;
+    bool refused;
+    char refusal[OSS_ERR_MSG_MAX];
 };
 
 /* Blocks every signal except the synchronous fault signals and returns a
@@ -75,6 +89,150 @@ static void on_event(void *data, const char *kind, const char *json)
     write_report(r);
 }
 
+/* ---- readiness ---------------------------------------------------------- */
+
+static const char *not_ready_reason(void *data)
+{
+    struct run_ctx *r = data;
+    if (r->restore && shim_restore_busy(r->restore))
+        return "restoring";
+    if (r->refused)
+        return "bootstrap refused: a required protection is unavailable (see /status)";
+    if (r->sup == NULL || shim_super_state(r->sup) != SHIM_CHILD_RUNNING)
+        return "supervisor not running";
+    return shim_ready_cond_check(r->ready, oss_mono_ms());
+}
+
+static void status_json(void *data, oss_buf *out)
+{
+    struct run_ctx *r = data;
+    shim_report_json(r->report, out);
+}
+
+static void before_readyz(void *data)
+{
+    struct run_ctx *r = data;
+    if (r->restore)
+        shim_restore_check_now(r->restore);
+}
+
+static const char *state_name(enum shim_child_state s)
+{
+    switch (s) {
+    case SHIM_CHILD_NONE: return "not-started";
+    case SHIM_CHILD_RUNNING: return "running";
+    case SHIM_CHILD_BACKOFF: return "backoff";
+    case SHIM_CHILD_GONE: return "gone";
+    case SHIM_CHILD_STOPPING: return "stopping";
+    }
+    return "?";
+}
+
+/* Live keys of the report: what the supervisor and restore handling are
+ * doing now. */
+static void live_json(void *data, oss_json *j)
+{
+    struct run_ctx *r = data;
+    if (r->sup) {
+        oss_json_key(j, "supervisor");
+        oss_json_obj_begin(j);
+        oss_json_kv_str(j, "state", state_name(shim_super_state(r->sup)));
+        oss_json_kv_int(j, "pgid", shim_super_child_pgid(r->sup));
+        oss_json_kv_uint(j, "starts", shim_super_starts(r->sup));
+        oss_json_kv_uint(j, "reaped_orphans", shim_super_reaped_orphans(r->sup));
+        if (shim_super_state(r->sup) == SHIM_CHILD_GONE)
+            oss_json_kv_str(j, "gone_reason", shim_super_gone_reason(r->sup));
+        oss_json_obj_end(j);
+    }
+    if (r->restore) {
+        oss_json_key(j, "restore");
+        shim_restore_status_json(r->restore, j);
+    }
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+static pid_t supervisor_pgid(void *data)
+{
+    struct run_ctx *r = data;
+    return r->sup ? shim_super_child_pgid(r->sup) : 0;
+}
+
+static int reprobe(void *data, oss_buf *json_out)
+{
+    struct run_ctx *r = data;
+    oss_error err = {0};
+    if (shim_bootstrap_reprobe(r->boot, json_out, &err) < 0) {
+        log_warn("re-probing after restore: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void record_restore(void *data, const char *kind, const char *json)
+{
+    struct run_ctx *r = data;
+    if (r->ready)
+        shim_ready_cond_invalidate(r->ready); /* peers changed: probe afresh */
+    shim_report_set_generation(r->report, shim_restore_generation(r->restore));
+    on_event(r, kind, json);
+}
+
+static void on_restore_signal(void *data)
+{
+    struct run_ctx *r = data;
+    if (r->restore)
+        shim_restore_trigger(r->restore, "signal");
+}
+
+/* Readiness, restore detection and the control socket.  None is needed to
+ * run the supervisor, so a failure is logged and the shim goes on without
+ * that part, except the readyz port an operator asked for: Substrate would
+ * wait for it and then cut a golden snapshot that never was ready. */
+static int start_services(struct run_ctx *r, struct shim_loop *loop, oss_error *err)
+{
+    const struct shim_config *cfg = r->cfg;
+    struct shim_restore_hooks rh = {
+        .ctx = r,
+        .supervisor_pgid = supervisor_pgid,
+        .reprobe = reprobe,
+        .record_event = record_restore,
+    };
+    oss_error e = {0};
+    if (shim_restore_start(loop, cfg, &rh, &r->restore, &e) < 0)
+        log_warn("restore detection disabled: %s", e.msg);
+    else if (shim_control_start(loop, cfg->state_dir, r->restore, status_json, r, &r->control,
+                                &e) < 0)
+        log_warn("control socket disabled (no 'notify restore'): %s", e.msg);
+
+    if (cfg->readyz_port == 0)
+        return 0;
+    if (shim_ready_cond_new(cfg->ready_tcp, cfg->ready_file, &r->ready, err) < 0) {
+        oss_err_prefix(err, "ready condition");
+        return -1;
+    }
+    struct shim_readyz_hooks hz = {
+        .ctx = r,
+        .not_ready_reason = not_ready_reason,
+        .status_json = status_json,
+        .before_readyz = before_readyz,
+    };
+    if (shim_readyz_start(loop, cfg->readyz_port, &hz, &r->readyz, err) < 0) {
+        oss_err_prefix(err, "readyz on port %d", cfg->readyz_port);
+        return -1;
+    }
+    log_info("readyz serving on 0.0.0.0:%d", cfg->readyz_port);
+    return 0;
+}
+
+static void stop_services(struct run_ctx *r)
+{
+    shim_readyz_stop(r->readyz);
+    shim_control_stop(r->control);
+    shim_restore_stop(r->restore);
+    shim_ready_cond_free(r->ready);
+}
+
 static int pre_exec(void *data)
 {
     struct run_ctx *r = data;
@@ -107,7 +265,9 @@ int shim_run_main(const struct shim_config *cfg)
     oss_error refusal = {0};
     bool refused = shim_bootstrap_refused(rc.boot, &refusal);
     char **child_env = NULL;
+    rc.refused = refused;
     if (refused) {
+        snprintf(rc.refusal, sizeof rc.refusal, "%s", refusal.msg);
         log_error("not starting %s: %s", cfg->child_argv[0], refusal.msg);
         if (!cfg->stay_alive) {
             shim_report_free(rc.report);
@@ -129,10 +289,20 @@ int shim_run_main(const struct shim_config *cfg)
         .child_env = child_env,
         .pre_exec = pre_exec,
         .on_event = on_event,
+        .on_restore_signal = on_restore_signal,
     };
     if (shim_loop_new(&loop, &err) < 0 ||
         shim_super_new(cfg, loop, &orig, sigfd, &hooks, &sup, &err) < 0) {
         log_error("setup: %s", err.msg);
+        shim_loop_free(loop);
+        return SHIM_EXIT_USAGE;
+    }
+    rc.sup = sup;
+    shim_report_set_live(rc.report, live_json, &rc);
+    if (start_services(&rc, loop, &err) < 0) {
+        log_error("%s", err.msg);
+        stop_services(&rc);
+        shim_super_free(sup);
         shim_loop_free(loop);
         return SHIM_EXIT_USAGE;
     }
@@ -147,6 +317,7 @@ int shim_run_main(const struct shim_config *cfg)
     /* No bail-out after this point: from here the shim only ends through the
      * supervisor's state machine. */
     int code = shim_super_run(sup);
+    stop_services(&rc);
     shim_super_free(sup);
     shim_loop_free(loop);
     shim_report_free(rc.report);

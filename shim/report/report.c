@@ -27,6 +27,8 @@ struct shim_report {
     size_t nev;   /* kept */
     size_t first; /* ring start */
     unsigned long dropped;
+    shim_report_live_fn live;
+    void *live_ctx;
 };
 
 int shim_report_new(const struct shim_config *cfg, const struct shim_bootstrap *b,
@@ -46,6 +48,12 @@ int shim_report_new(const struct shim_config *cfg, const struct shim_bootstrap *
     r->started_ms = oss_real_ms();
     *ret = r;
     return 0;
+}
+
+void shim_report_set_live(struct shim_report *r, shim_report_live_fn fn, void *ctx)
+{
+    r->live = fn;
+    r->live_ctx = ctx;
 }
 
 void shim_report_set_generation(struct shim_report *r, unsigned gen)
@@ -88,6 +96,8 @@ void shim_report_json(const struct shim_report *r, oss_buf *out)
         shim_bootstrap_json_write(r->b, &j);
     else
         oss_json_null(&j);
+    if (r->live)
+        r->live(r->live_ctx, &j);
     oss_json_kv_uint(&j, "events_dropped", r->dropped);
     oss_json_key(&j, "events");
     oss_json_arr_begin(&j);
