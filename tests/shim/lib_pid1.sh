@@ -58,6 +58,11 @@ p1_start() {
     local name=$1
     shift
     local out="$P1_OUT/$name.stdout" err="$P1_OUT/$name.stderr" bg
+    if [[ -z "${P1_INIT:-}" ]]; then
+        # This suite is about the init; the bootstrap probes have their own
+        # tests.  Report and control socket go to this test's directory.
+        set -- --probes=none --report="$P1_OUT/$name.report.json" --state-dir="$P1_OUT/state-$name" "$@"
+    fi
     case "$P1_MODE" in
     host)
         unshare -pf --mount-proc --kill-child "${P1_INIT:-$SHIM}" "$@" >"$out" 2>"$err" </dev/null &

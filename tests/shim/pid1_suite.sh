@@ -55,7 +55,7 @@ for bad in "--nope" "--restart=sometimes" "-p SIGKILL" "--degrade=netns,bogus" "
     rc=$(p1_run bad 20 $bad -- /bin/sh -c "touch $marker")
     oss_assert_eq 125 "$rc" "exit status for bad input '$bad'"
     [[ ! -e "$marker" ]] || oss_fail "child started despite bad input '$bad'"
-    oss_assert_eq 2 "$(wc -l <"$P1_OUT/bad.stderr")" "error lines for '$bad'"
+    oss_assert_eq 2 "$(wc -l <"$P1_OUT/bad.stderr")" "error lines for '$bad': $(cat "$P1_OUT/bad.stderr")"
 done
 ok "bad input exits 125 with one error line and starts nothing"
 
@@ -221,7 +221,7 @@ ok "child starts with the inherited signal state, not the shim's"
 
 # ---- idle cost: no wake-ups while nothing happens --------------------------
 if [[ "$P1_MODE" != runsc ]]; then
-    p1_start idle -- /bin/sleep 5
+    p1_start idle --freeze-threshold=0 -- /bin/sleep 5
     sleep 0.5
     pid=$(p1_host_pid idle)
     a=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/status")
@@ -230,7 +230,17 @@ if [[ "$P1_MODE" != runsc ]]; then
     oss_assert_eq "$a" "$b" "context switches of an idle shim over 2s"
     p1_signal idle TERM
     p1_wait idle 10
-    ok "idle shim: 0 wake-ups in 2s"
+    # control: with restore detection's 1 s timer on, the same count moves
+    p1_start idle_ctl -- /bin/sleep 5
+    sleep 0.5
+    pid=$(p1_host_pid idle_ctl)
+    a=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/status")
+    sleep 2.1
+    b=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/status")
+    ((b > a)) || oss_fail "control: the 1 s restore-detection timer caused no wake-up ($a -> $b)"
+    p1_signal idle_ctl TERM
+    p1_wait idle_ctl 10
+    ok "idle shim: 0 wake-ups in 2s with --freeze-threshold=0 (control with the timer: $((b - a)))"
 fi
 
 # ---- JSON logs --------------------------------------------------------------
