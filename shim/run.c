@@ -119,11 +119,16 @@ static void before_readyz(void *data)
 static const char *state_name(enum shim_child_state s)
 {
     switch (s) {
-    case SHIM_CHILD_NONE: return "not-started";
-    case SHIM_CHILD_RUNNING: return "running";
-    case SHIM_CHILD_BACKOFF: return "backoff";
-    case SHIM_CHILD_GONE: return "gone";
-    case SHIM_CHILD_STOPPING: return "stopping";
+    case SHIM_CHILD_NONE:
+        return "not-started";
+    case SHIM_CHILD_RUNNING:
+        return "running";
+    case SHIM_CHILD_BACKOFF:
+        return "backoff";
+    case SHIM_CHILD_GONE:
+        return "gone";
+    case SHIM_CHILD_STOPPING:
+        return "stopping";
     }
     return "?";
 }
@@ -201,8 +206,8 @@ static int start_services(struct run_ctx *r, struct shim_loop *loop, oss_error *
     oss_error e = {0};
     if (shim_restore_start(loop, cfg, &rh, &r->restore, &e) < 0)
         log_warn("restore detection disabled: %s", e.msg);
-    else if (shim_control_start(loop, cfg->state_dir, r->restore, status_json, r, &r->control,
-                                &e) < 0)
+    else if (shim_control_start(loop, cfg->state_dir, r->restore, status_json, r, &r->control, &e) <
+             0)
         log_warn("control socket disabled (no 'notify restore'): %s", e.msg);
 
     if (cfg->readyz_port == 0)
