@@ -2,27 +2,45 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-/* Handlers are kept in a small table indexed by slot; epoll's data carries
- * the slot and a generation so an event for an fd deleted earlier in the same
- * round (and perhaps reused) is recognised and dropped. */
+/* Why poll(2) and not epoll: an epoll set keeps a waiter registered on every
+ * socket it watches, also while the shim sleeps.  gVisor (runsc 20221219,
+ * Debian's) refuses to checkpoint a TCP endpoint that has waiters ("endpoint
+ * still has waiters upon save") and the whole checkpoint fails, so the readyz
+ * listener would make every actor unsuspendable.  poll(2) registers waiters
+ * only for the duration of the call, and a checkpoint interrupts the call.
+ * The loop watches a few dozen fds at most (signalfd, timers, one listener,
+ * <= 64 readyz and <= 8 control connections), where poll costs nothing.
+ *
+ * The event bits are epoll's names with poll's values (EPOLLIN == POLLIN,
+ * EPOLLOUT == POLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDHUP likewise on Linux), so
+ * callers keep using EPOLL* constants. */
+_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR &&
+                   EPOLLHUP == POLLHUP && EPOLLRDHUP == POLLRDHUP,
+               "epoll and poll event bits differ");
+
 struct handler {
     int fd;
-    uint32_t gen;
+    uint32_t events;
     shim_loop_cb cb;
     void *data;
+    uint32_t gen; /* bumped on every add, so stale dispatches are dropped */
     bool used;
 };
 
 struct shim_loop {
-    int epfd;
     struct handler *h;
     size_t nh;
+    struct pollfd *pfd; /* scratch for one poll() round */
+    size_t *slot_of;    /* pfd index -> handler slot */
+    uint32_t *gen_of;   /* pfd index -> handler generation at poll time */
+    size_t cap;
 };
 
 struct shim_timer {
@@ -36,12 +54,6 @@ int shim_loop_new(struct shim_loop **ret, oss_error *err)
     struct shim_loop *l = calloc(1, sizeof *l);
     if (l == NULL)
         return oss_err_errno(err, "allocating event loop");
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0) {
-        oss_err_errno(err, "epoll_create1");
-        free(l);
-        return -1;
-    }
     *ret = l;
     return 0;
 }
@@ -50,8 +62,10 @@ void shim_loop_free(struct shim_loop *loop)
 {
     if (loop == NULL)
         return;
-    close(loop->epfd);
     free(loop->h);
+    free(loop->pfd);
+    free(loop->slot_of);
+    free(loop->gen_of);
     free(loop);
 }
 
@@ -63,9 +77,40 @@ static int find_slot(struct shim_loop *l, int fd)
     return -1;
 }
 
+static int grow(struct shim_loop *l, size_t n, oss_error *err)
+{
+    if (n <= l->cap)
+        return 0;
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    while (cap < n)
+        cap *= 2;
+    struct handler *h = realloc(l->h, cap * sizeof *h);
+    if (h == NULL)
+        return oss_err_errno(err, "allocating loop handlers");
+    l->h = h;
+    struct pollfd *p = realloc(l->pfd, cap * sizeof *p);
+    if (p == NULL)
+        return oss_err_errno(err, "allocating poll set");
+    l->pfd = p;
+    size_t *s = realloc(l->slot_of, cap * sizeof *s);
+    if (s == NULL)
+        return oss_err_errno(err, "allocating poll set");
+    l->slot_of = s;
+    uint32_t *g = realloc(l->gen_of, cap * sizeof *g);
+    if (g == NULL)
+        return oss_err_errno(err, "allocating poll set");
+    l->gen_of = g;
+    l->cap = cap;
+    return 0;
+}
+
 int shim_loop_add(struct shim_loop *loop, int fd, uint32_t events, shim_loop_cb cb, void *data,
                   oss_error *err)
 {
+    if (fd < 0)
+        return oss_err(err, OSS_ERR_ERRNO, EBADF, "adding fd %d to the loop", fd);
+    if (find_slot(loop, fd) >= 0)
+        return oss_err(err, OSS_ERR_ERRNO, EEXIST, "fd %d is already in the loop", fd);
     size_t slot = loop->nh;
     for (size_t i = 0; i < loop->nh; i++) {
         if (!loop->h[i].used) {
@@ -74,19 +119,15 @@ int shim_loop_add(struct shim_loop *loop, int fd, uint32_t events, shim_loop_cb 
         }
     }
     if (slot == loop->nh) {
-        struct handler *nh = realloc(loop->h, (loop->nh + 1) * sizeof *nh);
-        if (nh == NULL)
-            return oss_err_errno(err, "allocating loop handler");
-        loop->h = nh;
-        memset(&loop->h[loop->nh], 0, sizeof *nh);
+        if (grow(loop, loop->nh + 1, err) < 0)
+            return -1;
+        memset(&loop->h[loop->nh], 0, sizeof loop->h[0]);
         loop->nh++;
     }
     struct handler *h = &loop->h[slot];
     uint32_t gen = h->gen + 1;
-    struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)gen << 32) | slot};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return oss_err_errno(err, "epoll_ctl(ADD, fd %d)", fd);
-    *h = (struct handler){.fd = fd, .gen = gen, .cb = cb, .data = data, .used = true};
+    *h = (struct handler){
+        .fd = fd, .events = events, .cb = cb, .data = data, .gen = gen, .used = true};
     return 0;
 }
 
@@ -95,10 +136,7 @@ int shim_loop_mod(struct shim_loop *loop, int fd, uint32_t events, oss_error *er
     int slot = find_slot(loop, fd);
     if (slot < 0)
         return oss_err(err, OSS_ERR_ERRNO, ENOENT, "fd %d is not in the loop", fd);
-    struct epoll_event ev = {.events = events,
-                             .data.u64 = ((uint64_t)loop->h[slot].gen << 32) | (uint32_t)slot};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
-        return oss_err_errno(err, "epoll_ctl(MOD, fd %d)", fd);
+    loop->h[slot].events = events;
     return 0;
 }
 
@@ -107,31 +145,46 @@ void shim_loop_del(struct shim_loop *loop, int fd)
     int slot = find_slot(loop, fd);
     if (slot < 0)
         return;
-    (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
     loop->h[slot].used = false;
     loop->h[slot].fd = -1;
 }
 
 int shim_loop_run_once(struct shim_loop *loop, int timeout_ms, oss_error *err)
 {
-    struct epoll_event evs[32];
-    int n = epoll_wait(loop->epfd, evs, (int)OSS_ARRAY_SIZE(evs), timeout_ms);
-    if (n < 0) {
+    nfds_t n = 0;
+    for (size_t i = 0; i < loop->nh; i++) {
+        const struct handler *h = &loop->h[i];
+        if (!h->used)
+            continue;
+        loop->pfd[n] = (struct pollfd){.fd = h->fd, .events = (short)h->events};
+        loop->slot_of[n] = i;
+        loop->gen_of[n] = h->gen;
+        n++;
+    }
+    int r = poll(loop->pfd, n, timeout_ms);
+    if (r < 0) {
         if (errno == EINTR)
             return 0;
-        return oss_err_errno(err, "epoll_wait");
+        return oss_err_errno(err, "poll");
     }
-    for (int i = 0; i < n; i++) {
-        uint32_t slot = (uint32_t)evs[i].data.u64;
-        uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
+    int handled = 0;
+    for (nfds_t i = 0; i < n && handled < r; i++) {
+        short rev = loop->pfd[i].revents;
+        if (rev == 0)
+            continue;
+        handled++;
+        size_t slot = loop->slot_of[i];
         if (slot >= loop->nh)
             continue;
         struct handler h = loop->h[slot];
-        if (!h.used || h.gen != gen)
-            continue; /* deleted (or replaced) by an earlier handler this round */
-        h.cb(loop, h.fd, evs[i].events, h.data);
+        /* deleted, or deleted and its slot reused, by an earlier callback */
+        if (!h.used || h.gen != loop->gen_of[i])
+            continue;
+        if (rev & POLLNVAL)
+            continue; /* fd closed behind the loop's back: the owner will del it */
+        h.cb(loop, h.fd, (uint32_t)(unsigned short)rev, h.data);
     }
-    return n;
+    return handled;
 }
 
 static void timer_noop(struct shim_loop *l, int fd, uint32_t ev, void *d)

@@ -1,4 +1,4 @@
-/* The shim's single-threaded event loop: epoll over a signalfd and whatever
+/* The shim's single-threaded event loop: poll(2) over a signalfd and whatever
  * fds the modules register (timerfds, the readyz listener and its
  * connections, the control socket).  Nothing in the loop blocks; a handler
  * that has more work than it should do at once re-arms itself.

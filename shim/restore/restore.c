@@ -310,10 +310,13 @@ static void finish(struct shim_restore *r)
 
     _cleanup_buf_ oss_buf json = OSS_BUF_INIT;
     shim_restore_event_json(ev, &json);
+    free(r->last_event);
+    r->last_event = strdup(json.data);
+    /* Done before recording: the recorder writes the report, whose live
+     * "restore" section must already show this restore as the last one. */
+    r->busy = false;
     if (r->hooks.record_event)
         r->hooks.record_event(r->hooks.ctx, "restore", json.data);
-    free(r->last_event);
-    r->last_event = oss_buf_steal(&json);
 
     /* The OCSF line goes to stderr as one write, so it is not interleaved. */
     _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
@@ -323,7 +326,6 @@ static void finish(struct shim_restore *r)
 
     oss_buf_reset(&r->net_delta);
     oss_buf_reset(&r->reprobe);
-    r->busy = false;
     arm_tick(r); /* handling time is not a freeze */
 
     if (r->pending) {

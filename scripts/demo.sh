@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: installs what is needed, builds, and runs the demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+exec bash demo/shim-demo.sh
