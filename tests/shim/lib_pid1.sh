@@ -91,7 +91,9 @@ p1_start() {
         local -a envs=()
         local kv
         while IFS= read -r kv; do envs+=(--env "$kv"); done < <(env | grep '^OPENSHELL_SHIM_' || true)
+        # /tmp and /run are tmpfs in the sandbox: bind what lives there
         oss_bundle_make "$b" --bind "$P1_OUT:$P1_OUT" --bind "$OSS_BUILD_DIR:$OSS_BUILD_DIR:ro" \
+            --bind "$OSS_SOURCE_DIR:$OSS_SOURCE_DIR:ro" \
             "${envs[@]}" -- "${P1_INIT:-$SHIM}" "$@"
         # foreground `runsc run` in the background: its exit status is the
         # container's (a detached container's status is lost once it stops)
