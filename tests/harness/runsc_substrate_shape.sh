@@ -59,6 +59,18 @@ oss_assert_eq 1 "$(oss_kv "$out4" NoNewPrivs)" "NoNewPrivs under runsc (always s
 oss_assert_eq 0 "$(oss_kv "$out4" Seccomp)" "Seccomp under runsc"
 oss_assert_eq 1 "$(oss_kv "$out4" pid)" "oss-sigdump is pid 1"
 
+# A minimal root filesystem with only the static helpers in it.
+oss_rootfs_make "$OSS_TMP/rootfs" "$(oss_helper oss-sigdump)" "$(oss_helper oss-exit)"
+[[ ! -e "$OSS_TMP/rootfs/bin/sh" ]] || oss_fail "minimal rootfs has a shell"
+oss_bundle_make "$OSS_TMP/b5" --rootfs "$OSS_TMP/rootfs" -- /bin/oss-sigdump
+id5=$(oss_unique_name minimal)
+oss_runsc_run_fg "$id5" "$OSS_TMP/b5" || oss_fail "static oss-sigdump in a minimal rootfs: $(cat "$(oss_runsc_err "$id5")")"
+oss_assert_eq 1 "$(oss_kv "$(oss_runsc_out "$id5")" pid)" "pid 1 in the minimal rootfs"
+rc=0
+oss_bundle_make "$OSS_TMP/b6" --rootfs "$OSS_TMP/rootfs" -- /bin/oss-exit SIGKILL
+oss_runsc_run_fg "$(oss_unique_name kill)" "$OSS_TMP/b6" || rc=$?
+oss_assert_eq 137 "$rc" "death by SIGKILL through runsc (128+9)"
+
 # Control: with every capability the same probe must see a different CapEff.
 oss_bundle_make "$OSS_TMP/b2" --all-caps --bind "$OSS_TMP/ate:/run/ate:ro" -- /bin/sh -c "$probe"
 id2=$(oss_unique_name shapec)

@@ -196,6 +196,25 @@ os.rename(os.path.join(d, "config.json.tmp"), os.path.join(d, "config.json"))
 PY
 }
 
+# oss_rootfs_make DIR [SRC[:DEST]]...: a minimal root filesystem for static
+# binaries: the mount points the default bundle needs (/proc /dev /tmp /run
+# /run/ate), /etc/passwd and /etc/group with root, and each SRC copied to DEST
+# (default /bin/<name of SRC>).  The helpers are static, so they run there.
+oss_rootfs_make() {
+    local dir=$1 spec src dest
+    shift
+    mkdir -p "$dir"/{bin,etc,proc,dev,tmp,run/ate,sys}
+    echo 'root:x:0:0:root:/:/bin/sh' >"$dir/etc/passwd"
+    echo 'root:x:0:' >"$dir/etc/group"
+    for spec in "$@"; do
+        src=${spec%%:*}
+        dest=${spec#*:}
+        [[ "$spec" == *:* ]] || dest="/bin/$(basename "$src")"
+        mkdir -p "$dir$(dirname "$dest")"
+        cp "$src" "$dir$dest"
+    done
+}
+
 # oss_runsc_run ID BUNDLE: `runsc run -detach`; the container's stdout and
 # stderr (and runsc's own messages) go to $OSS_RUNSC_LOGS/ID.out and ID.err,
 # never to the test's pipes (a detached sandbox would hold them open).
