@@ -435,13 +435,17 @@ oss_testnet_exec() {
     nsenter --net="/run/netns/$name" "$@"
 }
 
-# oss_tcp_line HOST PORT [TIMEOUT_S]: connects, reads one line, closes first
-# (client-side close: see oss-counter), prints the line.
+# oss_tcp_line HOST PORT [TIMEOUT_S] [eof]: connects, reads one line, closes
+# first (client-side close: see oss-counter), prints the line.  With `eof` it
+# reads until the server closes, so the server is the first to close.
 oss_tcp_line() {
-    "$OSS_PYTHON" - "$1" "$2" "${3:-2}" <<'PY'
+    "$OSS_PYTHON" - "$1" "$2" "${3:-2}" "${4:-}" <<'PY'
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
-line = s.makefile("rb").readline().decode().strip()
+f = s.makefile("rb")
+line = f.readline().decode().strip()
+if sys.argv[4] == "eof":
+    f.read()
 s.close()
 if not line:
     sys.exit(1)
