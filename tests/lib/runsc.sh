@@ -428,7 +428,8 @@ oss_testnet_make() {
     cidr=${addr#*/}
     hif=$(oss_testnet_host_if "$name")
     ip netns add "$name" || oss_fail "ip netns add $name"
-    oss_on_exit "ip link del '$hif'; ip netns del '$name'"
+    # Containers first (a sandbox may still use the namespace), then the links.
+    oss_on_exit "oss_runsc_cleanup; ip link del '$hif'; ip netns del '$name'"
     ip link add "$hif" type veth peer name eth0 netns "$name" ||
         oss_fail "veth $hif <-> $name/eth0"
     ip addr add "$gw/$cidr" dev "$hif"
