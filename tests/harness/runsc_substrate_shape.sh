@@ -79,16 +79,15 @@ oss_runsc_run_fg "$(oss_unique_name kill)" "$OSS_TMP/b6" || rc=$?
 oss_assert_eq 137 "$rc" "death by SIGKILL through runsc (128+9)"
 fi
 
-# Detached container: exit status via `runsc wait`, signals via `runsc kill`.
+# Background container: signals via `runsc kill`, the init's exit status.
 mkdir -p "$OSS_TMP/out"
 oss_bundle_make "$OSS_TMP/b7" --bind "$OSS_HELPERS_DIR:/helpers:ro" --bind "$OSS_TMP/out:/out" \
     -- /helpers/oss-sigdump --wait --exit-on SIGUSR1:7 --out /out/sig7
 id7=$(oss_unique_name wait)
-oss_runsc_run "$id7" "$OSS_TMP/b7"
-oss_runsc_wait_start "$id7" 60
+oss_runsc_run_bg "$id7" "$OSS_TMP/b7" 60
 oss_wait_for "grep -q '^ready role=main' '$OSS_TMP/out/sig7'" 20 || oss_fail "sigdump not ready"
 oss_runsc_kill "$id7" USR1
-oss_assert_eq 7 "$(oss_runsc_exit_status "$id7" 20)" "exit status via runsc wait"
+oss_assert_eq 7 "$(oss_runsc_exit_status "$id7" 20)" "exit status of a background container"
 oss_assert_file_contains "$OSS_TMP/out/sig7" '^signal=SIGUSR1 pid=1 pgid=1 role=main sender=0$' "runsc kill record"
 
 # Measured, not asserted (a newer runsc may differ): unlike Linux, gVisor does

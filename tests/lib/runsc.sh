@@ -267,37 +267,35 @@ oss_runsc_restore() {
         oss_fail "runsc restore $id failed: $(tail -n 5 "$OSS_RUNSC_LOGS/$id.err" | tr '\n' ' ')"
 }
 
-# oss_runsc_wait_start ID [MAX_S]: starts `runsc wait ID` in the background
-# (default limit 300 s).  Must be called while the container runs: runsc
-# forgets the exit status of a sandbox that ended with nobody waiting.
-oss_runsc_wait_start() {
-    local id=$1 max=${2:-300} w="$OSS_RUNSC_LOGS/$1.wait"
-    rm -f "$w" "$w.failed"
+# oss_runsc_run_bg ID BUNDLE [MAX_S]: `runsc run` (not detached) in the
+# background, so its exit status is the container's; returns once the
+# container runs (or has already ended).  MAX_S (default 300) bounds the
+# container's life.  Use it when the test needs the init's exit status:
+# `runsc wait` on a detached container races with a quick exit (runsc forgets
+# the status of a sandbox that ended before the wait connected).
+oss_runsc_run_bg() {
+    local id=$1 bundle=$2 max=${3:-300} x="$OSS_RUNSC_LOGS/$1.exit"
+    rm -f "$x"
     (
-        if OSS_RUNSC_TIMEOUT=$max oss_runsc wait "$id" >"$w.tmp" 2>"$w.err" </dev/null; then
-            mv "$w.tmp" "$w"
-        else
-            mv "$w.err" "$w.failed"
-        fi
+        rc=0
+        OSS_RUNSC_TIMEOUT=$max oss_runsc run -bundle "$bundle" "$id" \
+            >>"$OSS_RUNSC_LOGS/$id.out" 2>>"$OSS_RUNSC_LOGS/$id.err" </dev/null || rc=$?
+        echo "$rc" >"$x.tmp" && mv "$x.tmp" "$x"
     ) &
+    oss_wait_for "[[ -e '$x' || \$(oss_runsc_status '$id') == running ]]" 30 0.05 ||
+        oss_fail "runsc run $id did not start: $(tail -n 5 "$OSS_RUNSC_LOGS/$id.err" | tr '\n' ' ')"
 }
 
-# oss_runsc_exit_status ID TIMEOUT_S: after oss_runsc_wait_start, waits for
-# the container's init to end and prints its exit status (shell style: the
-# code, or 128+N for death by signal N; runsc reports it that way).
-# Returns 1 (with runsc's error on stderr) when `runsc wait` failed or on
-# timeout.
+# oss_runsc_exit_status ID TIMEOUT_S: after oss_runsc_run_bg, waits for the
+# container's init to end and prints its exit status (shell style: the code,
+# or 128+N for death by signal N, as runsc returns it).  Returns 1 on timeout.
 oss_runsc_exit_status() {
-    local w="$OSS_RUNSC_LOGS/$1.wait"
-    if ! oss_wait_for "[[ -s '$w' || -e '$w.failed' ]]" "$2" 0.05; then
-        oss_log "runsc wait $1: no exit status within $2 s"
+    local x="$OSS_RUNSC_LOGS/$1.exit"
+    if ! oss_wait_for "[[ -s '$x' ]]" "$2" 0.05; then
+        oss_log "runsc run $1: no exit status within $2 s"
         return 1
     fi
-    if [[ -e "$w.failed" ]]; then
-        oss_log "runsc wait $1 failed: $(tail -n 3 "$w.failed" | tr '\n' ' ')"
-        return 1
-    fi
-    "$OSS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["exitStatus"])' "$w"
+    cat "$x"
 }
 
 # oss_runsc_exec ID ARGV...: runs a process in the container (stdio = ours).
