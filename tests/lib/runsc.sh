@@ -305,6 +305,19 @@ oss_runsc_exec() {
     oss_runsc exec "$id" "$@"
 }
 
+# oss_runsc_ps ID [HELPERS_DIR_IN_SANDBOX]: the container's processes as
+# oss-ps lines (`pid= ppid= pgid= state= comm=`), seen from inside (gVisor's
+# processes are not host processes).  The helpers must be bound into the
+# sandbox (default /helpers: `--bind "$OSS_HELPERS_DIR:/helpers:ro"`).
+oss_runsc_ps() {
+    oss_runsc exec "$1" "${2:-/helpers}/oss-ps" </dev/null
+}
+
+# oss_runsc_zombies ID [HELPERS_DIR_IN_SANDBOX]: number of zombies inside.
+oss_runsc_zombies() {
+    oss_runsc exec "$1" "${2:-/helpers}/oss-ps" --zombies </dev/null
+}
+
 # oss_runsc_state ID: the `runsc state` JSON.
 oss_runsc_state() {
     oss_runsc state "$1" 2>/dev/null
