@@ -10,13 +10,7 @@
 
 #include <dirent.h>
 
-struct proc {
-    long pid, ppid, pgid;
-    char state;
-    char comm[64];
-};
-
-static bool read_stat(const char *pid, struct proc *ret)
+static bool read_stat(const char *pid, struct helper_proc *ret)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%s/stat", pid);
@@ -26,23 +20,7 @@ static bool read_stat(const char *pid, struct proc *ret)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    /* comm may hold spaces and parentheses: it ends at the LAST ')'. */
-    char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-    if (!open || !close || close < open || close[1] != ' ')
-        return false;
-    struct proc p = {0};
-    size_t len = (size_t)(close - open - 1);
-    if (len >= sizeof p.comm)
-        len = sizeof p.comm - 1;
-    memcpy(p.comm, open + 1, len);
-    for (char *c = p.comm; *c; c++)
-        if (*c == ' ' || *c == '\n' || *c == '=')
-            *c = '_'; /* keep the key=value line parseable */
-    if (sscanf(close + 2, "%c %ld %ld", &p.state, &p.ppid, &p.pgid) != 3)
-        return false;
-    p.pid = strtol(pid, NULL, 10);
-    *ret = p;
-    return true;
+    return helper_parse_stat(buf, ret);
 }
 
 int main(int argc, char **argv)
@@ -64,7 +42,7 @@ int main(int argc, char **argv)
     while ((e = readdir(d))) {
         if (!isdigit((unsigned char)e->d_name[0]))
             continue;
-        struct proc p;
+        struct helper_proc p;
         if (!read_stat(e->d_name, &p))
             continue;
         if (p.state == 'Z')
