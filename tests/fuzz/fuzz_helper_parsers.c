@@ -32,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (helper_parse_long(s, -5, 5, &n) && (n < -5 || n > 5))
         abort();
     struct helper_proc p;
-    if (helper_parse_stat(s, &p) && (p.pid <= 0 || strlen(p.comm) >= sizeof p.comm ||
-                                     strpbrk(p.comm, " \n=") != NULL))
+    if (helper_parse_stat(s, &p) &&
+        (p.pid <= 0 || strlen(p.comm) >= sizeof p.comm || strpbrk(p.comm, " \n=") != NULL))
         abort();
     return 0;
 }
