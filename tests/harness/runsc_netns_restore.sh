@@ -81,9 +81,9 @@ oss_bundle_make "$OSS_TMP/bc" "${common[@]}" --netns "$(oss_testnet_path "$nc")"
     --server-close-first 1
 idc=$(oss_unique_name netctl)
 oss_runsc_run "$idc" "$OSS_TMP/bc"
-oss_wait_for "oss_tcp_line $addr_c $port 1" 20 ||
+# The client reads until EOF, so the server surely closes first.
+oss_wait_for "oss_tcp_line $addr_c $port 1 eof" 20 ||
     oss_fail "control workload does not answer: $(cat "$(oss_runsc_err "$idc")")"
-sleep 0.2 # let the close handshake finish: the server side is in TIME_WAIT
 rc=0
 oss_runsc checkpoint -image-path "$OSS_TMP/imgc" "$idc" >"$OSS_TMP/ckc.out" 2>&1 || rc=$?
 if ((rc == 0)); then

@@ -105,4 +105,36 @@ static inline bool helper_parse_errno(const char *s, int *ret_errno)
     return false;
 }
 
+struct helper_proc {
+    long pid, ppid, pgid;
+    char state;
+    char comm[64]; /* spaces, newlines and '=' replaced by '_' */
+};
+
+/* Parses the text of /proc/<pid>/stat ("pid (comm) S ppid pgrp ...").  comm
+ * may hold spaces and parentheses, so it ends at the LAST ')'. */
+static inline bool helper_parse_stat(const char *buf, struct helper_proc *ret)
+{
+    const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+    if (!open || !close || close < open || close[1] != ' ')
+        return false;
+    struct helper_proc p = {0};
+    char *end = NULL;
+    errno = 0;
+    p.pid = strtol(buf, &end, 10);
+    if (errno != 0 || end == buf || *end != ' ' || end + 1 != open || p.pid <= 0)
+        return false;
+    size_t len = (size_t)(close - open - 1);
+    if (len >= sizeof p.comm)
+        len = sizeof p.comm - 1;
+    memcpy(p.comm, open + 1, len);
+    for (char *c = p.comm; *c; c++)
+        if (*c == ' ' || *c == '\n' || *c == '=')
+            *c = '_'; /* keep key=value output parseable */
+    if (sscanf(close + 2, "%c %ld %ld", &p.state, &p.ppid, &p.pgid) != 3)
+        return false;
+    *ret = p;
+    return true;
+}
+
 #endif

@@ -6,8 +6,9 @@
  *                      unblocked first, so an inherited SIG_IGN or mask does
  *                      not change the outcome.  No core file is written.
  *
- * Exit 125: bad usage, or the signal's default action does not kill
- * (SIGCHLD, SIGWINCH, SIGURG, SIGCONT; SIGSTOP/SIGTSTP stop instead). */
+ * Exit 125: bad usage, or the signal did not kill: its default action is to
+ * ignore (SIGCHLD, SIGWINCH, SIGURG, SIGCONT), or this is PID 1 of a PID
+ * namespace on Linux (gVisor lets PID 1 die).  Stop signals are refused. */
 #include "helper.h"
 
 #include <sys/resource.h>
@@ -47,7 +48,11 @@ int main(int argc, char **argv)
     kill(getpid(), sig);
 
     char name[32];
-    fprintf(stderr, "oss-exit: %s did not kill (its default action is to ignore)\n",
-            helper_signal_name(sig, name, sizeof name));
+    /* Either the default action is to ignore, or we are PID 1 of a PID
+     * namespace, which Linux protects from default-action signals sent from
+     * inside (gVisor does not). */
+    fprintf(stderr, "oss-exit: %s did not kill (%s)\n", helper_signal_name(sig, name, sizeof name),
+            getpid() == 1 ? "PID 1 is protected from default-action signals"
+                          : "its default action is to ignore");
     return HELPER_EXIT_USAGE;
 }

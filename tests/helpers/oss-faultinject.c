@@ -208,8 +208,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "oss-faultinject: seccomp_init failed\n");
         return HELPER_EXIT_USAGE;
     }
-    /* Without NNP the kernel wants CAP_SYS_ADMIN to load a filter. */
-    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, nnp ? 1 : 0) < 0)
+    /* Without NNP the kernel wants CAP_SYS_ADMIN to load a filter.  Only the
+     * native ABI is filtered; the others (x32, i386) pass untouched instead
+     * of libseccomp's default of killing the process. */
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, nnp ? 1 : 0) < 0 ||
+        seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW) < 0)
         return HELPER_EXIT_USAGE;
 
     char *specs = strdup(argv[i]);

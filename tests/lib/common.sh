@@ -91,6 +91,11 @@ oss_kv() {
         tail -n 1 | sed -E "s/^[[:space:]]*$2=//"
 }
 
+# oss_zombie_children PID: number of zombies whose parent is PID (host /proc).
+oss_zombie_children() {
+    "$(oss_helper oss-ps)" | awk -v p="ppid=$1" '$2 == p && $4 == "state=Z"' | wc -l
+}
+
 # oss_on_exit CMD: registers CMD (a string, eval'd) to run at exit.  Commands
 # run in reverse order of registration; a failing one does not stop the rest.
 oss_on_exit() {

@@ -196,6 +196,25 @@ os.rename(os.path.join(d, "config.json.tmp"), os.path.join(d, "config.json"))
 PY
 }
 
+# oss_rootfs_make DIR [SRC[:DEST]]...: a minimal root filesystem for static
+# binaries: the mount points the default bundle needs (/proc /dev /tmp /run
+# /run/ate), /etc/passwd and /etc/group with root, and each SRC copied to DEST
+# (default /bin/<name of SRC>).  The helpers are static, so they run there.
+oss_rootfs_make() {
+    local dir=$1 spec src dest
+    shift
+    mkdir -p "$dir"/{bin,etc,proc,dev,tmp,run/ate,sys}
+    echo 'root:x:0:0:root:/:/bin/sh' >"$dir/etc/passwd"
+    echo 'root:x:0:' >"$dir/etc/group"
+    for spec in "$@"; do
+        src=${spec%%:*}
+        dest=${spec#*:}
+        [[ "$spec" == *:* ]] || dest="/bin/$(basename "$src")"
+        mkdir -p "$dir$(dirname "$dest")"
+        cp "$src" "$dir$dest"
+    done
+}
+
 # oss_runsc_run ID BUNDLE: `runsc run -detach`; the container's stdout and
 # stderr (and runsc's own messages) go to $OSS_RUNSC_LOGS/ID.out and ID.err,
 # never to the test's pipes (a detached sandbox would hold them open).
@@ -248,11 +267,55 @@ oss_runsc_restore() {
         oss_fail "runsc restore $id failed: $(tail -n 5 "$OSS_RUNSC_LOGS/$id.err" | tr '\n' ' ')"
 }
 
+# oss_runsc_run_bg ID BUNDLE [MAX_S]: `runsc run` (not detached) in the
+# background, so its exit status is the container's; returns once the
+# container runs (or has already ended).  MAX_S (default 300) bounds the
+# container's life.  Use it when the test needs the init's exit status:
+# `runsc wait` on a detached container races with a quick exit (runsc forgets
+# the status of a sandbox that ended before the wait connected).
+oss_runsc_run_bg() {
+    local id=$1 bundle=$2 max=${3:-300} x="$OSS_RUNSC_LOGS/$1.exit"
+    rm -f "$x"
+    (
+        rc=0
+        OSS_RUNSC_TIMEOUT=$max oss_runsc run -bundle "$bundle" "$id" \
+            >>"$OSS_RUNSC_LOGS/$id.out" 2>>"$OSS_RUNSC_LOGS/$id.err" </dev/null || rc=$?
+        echo "$rc" >"$x.tmp" && mv "$x.tmp" "$x"
+    ) &
+    oss_wait_for "[[ -e '$x' || \$(oss_runsc_status '$id') == running ]]" 30 0.05 ||
+        oss_fail "runsc run $id did not start: $(tail -n 5 "$OSS_RUNSC_LOGS/$id.err" | tr '\n' ' ')"
+}
+
+# oss_runsc_exit_status ID TIMEOUT_S: after oss_runsc_run_bg, waits for the
+# container's init to end and prints its exit status (shell style: the code,
+# or 128+N for death by signal N, as runsc returns it).  Returns 1 on timeout.
+oss_runsc_exit_status() {
+    local x="$OSS_RUNSC_LOGS/$1.exit"
+    if ! oss_wait_for "[[ -s '$x' ]]" "$2" 0.05; then
+        oss_log "runsc run $1: no exit status within $2 s"
+        return 1
+    fi
+    cat "$x"
+}
+
 # oss_runsc_exec ID ARGV...: runs a process in the container (stdio = ours).
 oss_runsc_exec() {
     local id=$1
     shift
     oss_runsc exec "$id" "$@"
+}
+
+# oss_runsc_ps ID [HELPERS_DIR_IN_SANDBOX]: the container's processes as
+# oss-ps lines (`pid= ppid= pgid= state= comm=`), seen from inside (gVisor's
+# processes are not host processes).  The helpers must be bound into the
+# sandbox (default /helpers: `--bind "$OSS_HELPERS_DIR:/helpers:ro"`).
+oss_runsc_ps() {
+    oss_runsc exec "$1" "${2:-/helpers}/oss-ps" </dev/null
+}
+
+# oss_runsc_zombies ID [HELPERS_DIR_IN_SANDBOX]: number of zombies inside.
+oss_runsc_zombies() {
+    oss_runsc exec "$1" "${2:-/helpers}/oss-ps" --zombies </dev/null
 }
 
 # oss_runsc_state ID: the `runsc state` JSON.
@@ -376,7 +439,8 @@ oss_testnet_make() {
     cidr=${addr#*/}
     hif=$(oss_testnet_host_if "$name")
     ip netns add "$name" || oss_fail "ip netns add $name"
-    oss_on_exit "ip link del '$hif'; ip netns del '$name'"
+    # Containers first (a sandbox may still use the namespace), then the links.
+    oss_on_exit "oss_runsc_cleanup; ip link del '$hif'; ip netns del '$name'"
     ip link add "$hif" type veth peer name eth0 netns "$name" ||
         oss_fail "veth $hif <-> $name/eth0"
     ip addr add "$gw/$cidr" dev "$hif"
@@ -416,13 +480,17 @@ oss_testnet_exec() {
     nsenter --net="/run/netns/$name" "$@"
 }
 
-# oss_tcp_line HOST PORT [TIMEOUT_S]: connects, reads one line, closes first
-# (client-side close: see oss-counter), prints the line.
+# oss_tcp_line HOST PORT [TIMEOUT_S] [eof]: connects, reads one line, closes
+# first (client-side close: see oss-counter), prints the line.  With `eof` it
+# reads until the server closes, so the server is the first to close.
 oss_tcp_line() {
-    "$OSS_PYTHON" - "$1" "$2" "${3:-2}" <<'PY'
+    "$OSS_PYTHON" - "$1" "$2" "${3:-2}" "${4:-}" <<'PY'
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
-line = s.makefile("rb").readline().decode().strip()
+f = s.makefile("rb")
+line = f.readline().decode().strip()
+if sys.argv[4] == "eof":
+    f.read()
 s.close()
 if not line:
     sys.exit(1)

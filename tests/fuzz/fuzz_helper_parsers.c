@@ -1,5 +1,6 @@
-/* Fuzzes the name parsers shared by the test helpers (tests/helpers/helper.h):
- * signal names, errno names, bounded integers.  Input: one NUL-free string. */
+/* Fuzzes the parsers shared by the test helpers (tests/helpers/helper.h):
+ * signal names, errno names, bounded integers, /proc/<pid>/stat lines.
+ * Input: one string (cut at the first NUL). */
 #include "../helpers/helper.h"
 
 #include <stddef.h>
@@ -29,6 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (helper_parse_errno(s, &err) && (err < 1 || err > 4095))
         abort();
     if (helper_parse_long(s, -5, 5, &n) && (n < -5 || n > 5))
+        abort();
+    struct helper_proc p;
+    if (helper_parse_stat(s, &p) &&
+        (p.pid <= 0 || strlen(p.comm) >= sizeof p.comm || strpbrk(p.comm, " \n=") != NULL))
         abort();
     return 0;
 }
