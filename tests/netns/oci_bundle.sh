@@ -15,9 +15,10 @@ CAP_MAC_OVERRIDE CAP_MAC_ADMIN CAP_SYSLOG CAP_WAKE_ALARM CAP_BLOCK_SUSPEND CAP_A
 
 oci_bundle_config() {
     local file=$1 caps=$2; shift 2
-    /usr/bin/python3 - "$file" "$caps" "${OCI_ENV:-}" "$@" <<'PY'
-import json, sys
-path, caps, env, argv = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4:]
+    /usr/bin/python3 - "$file" "$caps" "${OCI_ENV:-}" "${OSS_BUILD_DIR:-}:${OSS_SOURCE_DIR:-}" "$@" <<'PY'
+import json, os, sys
+path, caps, env, trees, argv = (sys.argv[1], sys.argv[2].split(), sys.argv[3].split(),
+                                sys.argv[4].split(":"), sys.argv[5:])
 spec = {
     "ociVersion": "1.0.2",
     "process": {
@@ -38,6 +39,12 @@ spec = {
     ],
     "linux": {"namespaces": [{"type": t} for t in ("pid", "mount", "ipc", "uts")]},
 }
+# The build and source trees stay visible even when they live under /tmp or
+# /run, which the tmpfs mounts above would hide (a CI clone may be there).
+for t in trees:
+    if t and os.path.isdir(t):
+        spec["mounts"].append({"destination": t, "type": "bind", "source": t,
+                               "options": ["rbind", "ro"]})
 with open(path, "w") as f:
     json.dump(spec, f, indent=1)
 PY
