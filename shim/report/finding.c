@@ -1,4 +1,5 @@
 #include "finding.h"
+#include "ocsf.h"
 
 #include "bootstrap-internal.h"
 #include "cleanup.h"
@@ -30,31 +31,15 @@ void shim_finding_ctx_init(struct shim_finding_ctx *ctx, int64_t time_ms)
 void shim_finding_json(const struct shim_finding_ctx *ctx, const char *uid, const char *title,
                        const char *message, const char *desc, oss_buf *out)
 {
+    static const struct shim_ocsf_class finding = {
+        2004, "Detection Finding", 2, "Findings", 1, "Create", 200401, "Detection Finding: Create",
+    };
     oss_json j;
     oss_json_init(&j, out);
-    oss_json_obj_begin(&j);
-    oss_json_kv_int(&j, "class_uid", 2004);
-    oss_json_kv_str(&j, "class_name", "Detection Finding");
-    oss_json_kv_int(&j, "category_uid", 2);
-    oss_json_kv_str(&j, "category_name", "Findings");
-    oss_json_kv_int(&j, "activity_id", 1);
-    oss_json_kv_str(&j, "activity_name", "Create");
-    oss_json_kv_int(&j, "type_uid", 200401);
-    oss_json_kv_str(&j, "type_name", "Detection Finding: Create");
-    oss_json_kv_int(&j, "time", ctx->time_ms);
-    oss_json_kv_int(&j, "severity_id", 4);
-    oss_json_kv_str(&j, "severity", "High");
+    shim_ocsf_begin(&j, &finding, ctx->time_ms, 4 /* High */);
     oss_json_kv_str(&j, "message", message);
 
-    oss_json_key(&j, "metadata");
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "version", "1.8.0");
-    oss_json_key(&j, "product");
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "name", "openshell-shim");
-    oss_json_kv_str(&j, "vendor_name", "OpenShell");
-    oss_json_kv_str(&j, "version", OSS_VERSION);
-    oss_json_obj_end(&j);
+    shim_ocsf_metadata_begin(&j, OSS_VERSION);
     oss_json_key(&j, "profiles");
     oss_json_arr_begin(&j);
     oss_json_str(&j, "security_control");

@@ -1,4 +1,5 @@
 #include "restore/event.h"
+#include "report/ocsf.h"
 #include "json.h"
 
 static void identity_json(oss_json *j, const char *key, const struct shim_identity *id)
@@ -91,21 +92,14 @@ void shim_restore_event_ocsf(const struct shim_restore_event *ev, const char *pr
      * sandbox's application was restored, which OCSF has no activity for, so
      * activity 99 "Other" with activity_name "Restore".  Informational unless
      * handling failed, then Medium: the workload may run with stale state. */
+    static const struct shim_ocsf_class lifecycle = {
+        6002,   "Application Lifecycle",        6, "Application Activity", 99, "Restore",
+        600299, "Application Lifecycle: Other",
+    };
     bool bad = failed(ev);
     oss_json j;
     oss_json_init(&j, out);
-    oss_json_obj_begin(&j);
-    oss_json_kv_int(&j, "class_uid", 6002);
-    oss_json_kv_str(&j, "class_name", "Application Lifecycle");
-    oss_json_kv_int(&j, "category_uid", 6);
-    oss_json_kv_str(&j, "category_name", "Application Activity");
-    oss_json_kv_int(&j, "activity_id", 99);
-    oss_json_kv_str(&j, "activity_name", "Restore");
-    oss_json_kv_int(&j, "type_uid", 600299);
-    oss_json_kv_str(&j, "type_name", "Application Lifecycle: Other");
-    oss_json_kv_int(&j, "time", ev->time_ms);
-    oss_json_kv_int(&j, "severity_id", bad ? 3 : 1);
-    oss_json_kv_str(&j, "severity", bad ? "Medium" : "Informational");
+    shim_ocsf_begin(&j, &lifecycle, ev->time_ms, bad ? 3 /* Medium */ : 1 /* Informational */);
     oss_json_kv_int(&j, "status_id", bad ? 2 : 1);
     oss_json_kv_str(&j, "status", bad ? "Failure" : "Success");
 
@@ -119,16 +113,7 @@ void shim_restore_event_ocsf(const struct shim_restore_event *ev, const char *pr
     oss_json_kv_str(&j, "message", msg.data);
     oss_buf_free(&msg);
 
-    oss_json_key(&j, "metadata");
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "version", "1.8.0");
-    oss_json_key(&j, "product");
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "name", "openshell-shim");
-    oss_json_kv_str(&j, "vendor_name", "OpenShell");
-    if (product_version)
-        oss_json_kv_str(&j, "version", product_version);
-    oss_json_obj_end(&j);
+    shim_ocsf_metadata_begin(&j, product_version);
     oss_json_key(&j, "profiles");
     oss_json_arr_begin(&j);
     oss_json_str(&j, "container");
