@@ -153,7 +153,7 @@ int drv_grpc_status_of(const oss_error *e)
 {
     switch (e->domain) {
     case OSS_ERR_GRPC:
-        if (e->code > GRPC_STATUS_OK && e->code < GRPC_STATUS__DO_NOT_USE)
+        if (e->code > GRPC_STATUS_OK && e->code <= GRPC_STATUS_UNAUTHENTICATED)
             return e->code;
         return GRPC_STATUS_UNKNOWN;
     case OSS_ERR_INVALID:

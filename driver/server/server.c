@@ -303,6 +303,7 @@ static void ws_push(struct drv_watch_sub *sub, struct drv_blob *ev)
              * Cut it: the gateway re-opens the watch 2 s later and gets a
              * fresh snapshot, which loses nothing. */
             w->overflow = true;
+            log_warn("watch stream cut: fell more than %zu events behind", w->qcap);
             w->final_status = GRPC_STATUS_RESOURCE_EXHAUSTED;
             snprintf(w->final_msg, sizeof w->final_msg,
                      "watch stream fell more than %zu events behind; re-open it", w->qcap);

@@ -9,6 +9,8 @@
  *   OSS_TESTMEM_RESUME_DELAY_MS   StartSandbox holds this long (RESUMING)
  *   OSS_TESTMEM_SUSPEND_DELAY_MS  StopSandbox holds this long (SUSPENDING)
  *   OSS_TESTMEM_REQUIRE_DIGEST=1  validate refuses images without @sha256:
+ *   OSS_TESTMEM_SLOW_MS           create of an image containing "slow-create"
+ *                                 holds this long (default 5000)
  * An image containing "fail-precondition" / "fail-internal" makes create
  * fail with that status after the delay. */
 #include "backends.h"
@@ -26,7 +28,7 @@ struct mem {
     pthread_mutex_t lock;
     struct drv_actor *a;
     size_t n;
-    long create_ms, resume_ms, suspend_ms;
+    long create_ms, resume_ms, suspend_ms, slow_ms;
     bool require_digest;
 };
 
@@ -107,9 +109,9 @@ static int mem_create(struct drv_backend *b, const struct drv_sandbox_spec *s,
     a->version = 1;
     pthread_mutex_unlock(&m->lock);
 
-    sleep_ms(m->create_ms);
-
     const char *img = s->image != NULL ? s->image : "";
+    sleep_ms(strstr(img, "slow-create") != NULL ? m->slow_ms : m->create_ms);
+
     int fail = strstr(img, "fail-precondition") != NULL ? GRPC_STATUS_FAILED_PRECONDITION
                : strstr(img, "fail-internal") != NULL   ? GRPC_STATUS_INTERNAL
                                                         : 0;
@@ -239,6 +241,7 @@ int drv_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_e
     m->create_ms = env_ms("OSS_TESTMEM_CREATE_DELAY_MS");
     m->resume_ms = env_ms("OSS_TESTMEM_RESUME_DELAY_MS");
     m->suspend_ms = env_ms("OSS_TESTMEM_SUSPEND_DELAY_MS");
+    m->slow_ms = getenv("OSS_TESTMEM_SLOW_MS") != NULL ? env_ms("OSS_TESTMEM_SLOW_MS") : 5000;
     const char *d = getenv("OSS_TESTMEM_REQUIRE_DIGEST");
     m->require_digest = d != NULL && strcmp(d, "1") == 0;
     b->ops = &mem_ops;
