@@ -137,8 +137,7 @@ static int mem_create(struct drv_backend *b, const struct drv_sandbox_spec *s,
     return 0;
 }
 
-static int transition(struct mem *m, const char *id, int during, int after, long ms,
-                      oss_error *err)
+static int transition(struct mem *m, const char *id, int during, int after, long ms, oss_error *err)
 {
     pthread_mutex_lock(&m->lock);
     bool ok = find(m, id) != NULL;
