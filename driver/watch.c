@@ -64,11 +64,11 @@ struct drv_blob *drv_watch_event_sandbox(const struct drv_actor *a)
 {
     struct drv_pb_sandbox pb;
     drv_pb_sandbox_from_actor(a, &pb);
-    Openshell__Compute__V1__WatchSandboxesSandboxEvent se =
-        OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_SANDBOX_EVENT__INIT;
+    Openshell__Compute__V1__WatchSandboxesSandboxEvent se;
+    openshell__compute__v1__watch_sandboxes_sandbox_event__init(&se);
     se.sandbox = &pb.sb;
-    Openshell__Compute__V1__WatchSandboxesEvent ev =
-        OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__INIT;
+    Openshell__Compute__V1__WatchSandboxesEvent ev;
+    openshell__compute__v1__watch_sandboxes_event__init(&ev);
     ev.payload_case = OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_SANDBOX;
     ev.sandbox = &se;
     return pack_event(&ev);
@@ -76,11 +76,11 @@ struct drv_blob *drv_watch_event_sandbox(const struct drv_actor *a)
 
 struct drv_blob *drv_watch_event_deleted(const char *id)
 {
-    Openshell__Compute__V1__WatchSandboxesDeletedEvent de =
-        OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_DELETED_EVENT__INIT;
+    Openshell__Compute__V1__WatchSandboxesDeletedEvent de;
+    openshell__compute__v1__watch_sandboxes_deleted_event__init(&de);
     de.sandbox_id = (char *)(uintptr_t)id;
-    Openshell__Compute__V1__WatchSandboxesEvent ev =
-        OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__INIT;
+    Openshell__Compute__V1__WatchSandboxesEvent ev;
+    openshell__compute__v1__watch_sandboxes_event__init(&ev);
     ev.payload_case = OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_DELETED;
     ev.deleted = &de;
     return pack_event(&ev);
@@ -116,6 +116,8 @@ static int cmp_actor(const void *x, const void *y)
 static struct drv_actor *state_find(struct drv_watch *w, const char *id)
 {
     struct drv_actor key = {.id = (char *)(uintptr_t)id};
+    if (w->nstate == 0) /* bsearch() wants a non-NULL base even for 0 */
+        return NULL;
     return bsearch(&key, w->state, w->nstate, sizeof *w->state, cmp_actor);
 }
 
@@ -196,11 +198,13 @@ int drv_watch_new(struct drv_backend *b, int64_t interval_ms, struct drv_watch *
 /* Applies a listing that started at generation `gen` (sorted by us). */
 static void apply(struct drv_watch *w, struct drv_actor *list, size_t n, uint64_t gen)
 {
-    qsort(list, n, sizeof *list, cmp_actor);
+    if (n > 0)
+        qsort(list, n, sizeof *list, cmp_actor);
     /* vanished: in state, not in the listing */
     for (size_t i = 0; i < w->nstate;) {
         struct drv_actor *a = &w->state[i];
-        if (bsearch(a, list, n, sizeof *list, cmp_actor) == NULL && !touched_after(w, a->id, gen)) {
+        if ((n == 0 || bsearch(a, list, n, sizeof *list, cmp_actor) == NULL) &&
+            !touched_after(w, a->id, gen)) {
             broadcast(w, drv_watch_event_deleted(a->id));
             state_remove(w, a);
             continue;

@@ -57,8 +57,8 @@ void drv_reply_free(struct drv_reply *rep)
 static void h_capabilities(struct drv_ctx *ctx, const uint8_t *req, size_t len,
                            struct drv_reply *rep)
 {
-    Openshell__Compute__V1__GetCapabilitiesResponse r =
-        OPENSHELL__COMPUTE__V1__GET_CAPABILITIES_RESPONSE__INIT;
+    Openshell__Compute__V1__GetCapabilitiesResponse r;
+    openshell__compute__v1__get_capabilities_response__init(&r);
     r.driver_name = (char *)"substrate";
     r.driver_version = (char *)OSS_VERSION;
     /* actors are restored from snapshots: the driver, not the gateway,
@@ -104,8 +104,8 @@ static void h_validate(struct drv_ctx *ctx, const uint8_t *req, size_t len, stru
         reply_from_error(rep, &err, "invalid sandbox");
     } else {
         drv_sandbox_spec_clear(&s);
-        Openshell__Compute__V1__ValidateSandboxCreateResponse r =
-            OPENSHELL__COMPUTE__V1__VALIDATE_SANDBOX_CREATE_RESPONSE__INIT;
+        Openshell__Compute__V1__ValidateSandboxCreateResponse r;
+        openshell__compute__v1__validate_sandbox_create_response__init(&r);
         reply_pack(rep, &r.base);
     }
     FREE_UNPACKED(m);
@@ -123,8 +123,8 @@ static void h_get(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct dr
     } else {
         struct drv_pb_sandbox pb;
         drv_pb_sandbox_from_actor(&a, &pb);
-        Openshell__Compute__V1__GetSandboxResponse r =
-            OPENSHELL__COMPUTE__V1__GET_SANDBOX_RESPONSE__INIT;
+        Openshell__Compute__V1__GetSandboxResponse r;
+        openshell__compute__v1__get_sandbox_response__init(&r);
         r.sandbox = &pb.sb;
         reply_pack(rep, &r.base);
         drv_actor_clear(&a);
@@ -151,8 +151,8 @@ static void h_list(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct d
         drv_pb_sandbox_from_actor(&list[i], &pb[i]);
         pp[i] = &pb[i].sb;
     }
-    Openshell__Compute__V1__ListSandboxesResponse r =
-        OPENSHELL__COMPUTE__V1__LIST_SANDBOXES_RESPONSE__INIT;
+    Openshell__Compute__V1__ListSandboxesResponse r;
+    openshell__compute__v1__list_sandboxes_response__init(&r);
     r.n_sandboxes = n;
     r.sandboxes = pp;
     reply_pack(rep, &r.base);
@@ -196,8 +196,8 @@ static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
         drv_watch_upsert(ctx->watch, &a);
         drv_watch_kick(ctx->watch);
         drv_actor_clear(&a);
-        Openshell__Compute__V1__CreateSandboxResponse r =
-            OPENSHELL__COMPUTE__V1__CREATE_SANDBOX_RESPONSE__INIT;
+        Openshell__Compute__V1__CreateSandboxResponse r;
+        openshell__compute__v1__create_sandbox_response__init(&r);
         reply_pack(rep, &r.base);
     }
     drv_sandbox_spec_clear(&s);
@@ -226,8 +226,8 @@ static void lifecycle(struct drv_ctx *ctx, const char *id, enum lifecycle op,
 static void h_stop(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct drv_reply *rep)
 {
     UNPACK(Openshell__Compute__V1__StopSandboxRequest, stop_sandbox_request, m);
-    Openshell__Compute__V1__StopSandboxResponse r =
-        OPENSHELL__COMPUTE__V1__STOP_SANDBOX_RESPONSE__INIT;
+    Openshell__Compute__V1__StopSandboxResponse r;
+    openshell__compute__v1__stop_sandbox_response__init(&r);
     lifecycle(ctx, m->sandbox_id, STOP, &r.base, rep);
     FREE_UNPACKED(m);
 }
@@ -235,8 +235,8 @@ static void h_stop(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct d
 static void h_start(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct drv_reply *rep)
 {
     UNPACK(Openshell__Compute__V1__StartSandboxRequest, start_sandbox_request, m);
-    Openshell__Compute__V1__StartSandboxResponse r =
-        OPENSHELL__COMPUTE__V1__START_SANDBOX_RESPONSE__INIT;
+    Openshell__Compute__V1__StartSandboxResponse r;
+    openshell__compute__v1__start_sandbox_response__init(&r);
     lifecycle(ctx, m->sandbox_id, START, &r.base, rep);
     FREE_UNPACKED(m);
 }
@@ -245,8 +245,8 @@ static void h_delete(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
 {
     UNPACK(Openshell__Compute__V1__DeleteSandboxRequest, delete_sandbox_request, m);
     oss_error err = {0};
-    Openshell__Compute__V1__DeleteSandboxResponse r =
-        OPENSHELL__COMPUTE__V1__DELETE_SANDBOX_RESPONSE__INIT;
+    Openshell__Compute__V1__DeleteSandboxResponse r;
+    openshell__compute__v1__delete_sandbox_response__init(&r);
     if (drv_validate_id(m->sandbox_id, &err) < 0) {
         reply_from_error(rep, &err, "delete sandbox");
     } else if (ctx->backend->ops->delete_(ctx->backend, m->sandbox_id, &err) < 0) {

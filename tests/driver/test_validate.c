@@ -126,24 +126,25 @@ static void test_command_and_image(void **state)
 static void test_request_shape(void **state)
 {
     oss_error err = {0};
-    Openshell__Compute__V1__DriverSandbox sb = OPENSHELL__COMPUTE__V1__DRIVER_SANDBOX__INIT;
+    Openshell__Compute__V1__DriverSandbox sb;
+    openshell__compute__v1__driver_sandbox__init(&sb);
     assert_int_equal(drv_validate_request(NULL, &err), -1);
     assert_int_equal(drv_validate_request(&sb, &err), -1);
     assert_int_equal(err.code, GRPC_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(err.msg, "no spec"));
-    Openshell__Compute__V1__DriverSandboxSpec spec =
-        OPENSHELL__COMPUTE__V1__DRIVER_SANDBOX_SPEC__INIT;
+    Openshell__Compute__V1__DriverSandboxSpec spec;
+    openshell__compute__v1__driver_sandbox_spec__init(&spec);
     sb.spec = &spec;
     assert_int_equal(drv_validate_request(&sb, &err), -1);
     assert_non_null(strstr(err.msg, "no template"));
-    Openshell__Compute__V1__DriverSandboxTemplate tpl =
-        OPENSHELL__COMPUTE__V1__DRIVER_SANDBOX_TEMPLATE__INIT;
+    Openshell__Compute__V1__DriverSandboxTemplate tpl;
+    openshell__compute__v1__driver_sandbox_template__init(&tpl);
     spec.template_ = &tpl;
     assert_int_equal(drv_validate_request(&sb, &err), 0);
-    Openshell__Compute__V1__ResourceRequirements rr =
-        OPENSHELL__COMPUTE__V1__RESOURCE_REQUIREMENTS__INIT;
-    Openshell__Compute__V1__GpuResourceRequirements gpu =
-        OPENSHELL__COMPUTE__V1__GPU_RESOURCE_REQUIREMENTS__INIT;
+    Openshell__Compute__V1__ResourceRequirements rr;
+    openshell__compute__v1__resource_requirements__init(&rr);
+    Openshell__Compute__V1__GpuResourceRequirements gpu;
+    openshell__compute__v1__gpu_resource_requirements__init(&gpu);
     spec.resource_requirements = &rr;
     assert_int_equal(drv_validate_request(&sb, &err), 0); /* empty requirements: fine */
     rr.gpu = &gpu;
