@@ -89,7 +89,7 @@ struct drv_blob *drv_watch_event_deleted(const char *id)
 static void broadcast(struct drv_watch *w, struct drv_blob *ev)
 {
     for (struct drv_watch_sub *s = w->subs; s != NULL; s = s->next)
-        s->push(s, ev);
+        s->push(s, ev, false);
     drv_blob_unref(ev);
 }
 
@@ -325,7 +325,7 @@ void drv_watch_subscribe(struct drv_watch *w, struct drv_watch_sub *s)
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->nstate; i++) {
         struct drv_blob *ev = drv_watch_event_sandbox(&w->state[i]);
-        s->push(s, ev);
+        s->push(s, ev, true);
         drv_blob_unref(ev);
     }
     s->next = w->subs;

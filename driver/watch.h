@@ -34,8 +34,11 @@ void drv_blob_unref(struct drv_blob *b);
 
 struct drv_watch_sub {
     /* Called with the hub lock held, in event order; must not block and
-     * must not call back into the hub.  Takes its own reference. */
-    void (*push)(struct drv_watch_sub *s, struct drv_blob *ev);
+     * must not call back into the hub.  Takes its own reference.
+     * `initial` marks the current-state snapshot a new subscriber gets
+     * first: its size is the number of sandboxes, not a reader's lag, so
+     * a lag limit must not count it. */
+    void (*push)(struct drv_watch_sub *s, struct drv_blob *ev, bool initial);
     struct drv_watch_sub *next; /* hub-owned */
 };
 

@@ -196,8 +196,10 @@ struct wstream {
     grpc_call *call;
     pthread_mutex_t lock;
     int refs;
+    /* FIFO of events not yet handed to gRPC; grows for the initial
+     * snapshot, while lag beyond it is bounded by lag_max */
     struct drv_blob **q;
-    size_t qhead, qlen, qcap;
+    size_t qhead, qlen, qcap, lag_max, snap_pending;
     bool md_sent, sending, status_started, overflow, finishing, subscribed;
     int final_status;
     char final_msg[128];
@@ -281,6 +283,8 @@ static void ws_pump(struct wstream *w)
         struct drv_blob *b = w->q[w->qhead];
         w->qhead = (w->qhead + 1) % w->qcap;
         w->qlen--;
+        if (w->snap_pending > 0)
+            w->snap_pending--;
         grpc_slice sl = grpc_slice_from_copied_buffer((const char *)b->data, b->len);
         drv_blob_unref(b);
         w->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
@@ -292,24 +296,42 @@ static void ws_pump(struct wstream *w)
         ws_batch(w, ops, n);
 }
 
+static void ws_grow(struct wstream *w)
+{
+    size_t ncap = w->qcap * 2;
+    struct drv_blob **nq = calloc(ncap, sizeof *nq);
+    if (nq == NULL)
+        abort();
+    for (size_t i = 0; i < w->qlen; i++)
+        nq[i] = w->q[(w->qhead + i) % w->qcap];
+    free(w->q);
+    w->q = nq;
+    w->qcap = ncap;
+    w->qhead = 0;
+}
+
 /* The hub calls this with its lock held. */
-static void ws_push(struct drv_watch_sub *sub, struct drv_blob *ev)
+static void ws_push(struct drv_watch_sub *sub, struct drv_blob *ev, bool initial)
 {
     struct wstream *w = container_of(sub, struct wstream, sub);
     pthread_mutex_lock(&w->lock);
     if (!w->status_started && !w->overflow && !w->finishing) {
-        if (w->qlen == w->qcap) {
+        if (!initial && w->qlen - w->snap_pending >= w->lag_max) {
             /* A reader this far behind would make us buffer without bound.
              * Cut it: the gateway re-opens the watch 2 s later and gets a
              * fresh snapshot, which loses nothing. */
             w->overflow = true;
-            log_warn("watch stream cut: fell more than %zu events behind", w->qcap);
+            log_warn("watch stream cut: fell more than %zu events behind", w->lag_max);
             w->final_status = GRPC_STATUS_RESOURCE_EXHAUSTED;
             snprintf(w->final_msg, sizeof w->final_msg,
-                     "watch stream fell more than %zu events behind; re-open it", w->qcap);
+                     "watch stream fell more than %zu events behind; re-open it", w->lag_max);
         } else {
+            if (w->qlen == w->qcap)
+                ws_grow(w);
             w->q[(w->qhead + w->qlen) % w->qcap] = drv_blob_ref(ev);
             w->qlen++;
+            if (initial)
+                w->snap_pending++;
         }
         ws_pump(w);
     }
@@ -410,6 +432,7 @@ static void ws_start(struct drv_server *s, grpc_call *call)
         abort();
     w->s = s;
     w->call = call;
+    w->lag_max = s->queue_max;
     w->qcap = s->queue_max;
     w->q = calloc(w->qcap, sizeof *w->q);
     if (w->q == NULL)

@@ -500,6 +500,21 @@ def suite_slowstream(args, tmp):
     drv = Driver(args, tmp, extra_args=["--watch-queue-max", "8", "--watch-interval-ms", "50"])
     s = drv.stub
     try:
+        # The initial snapshot is the number of sandboxes, not lag: 20
+        # sandboxes must reach a new stream whole even with a limit of 8.
+        for i in range(20):
+            s.CreateSandbox(pb.CreateSandboxRequest(
+                sandbox=make_sandbox(pb, f"snap-{i}", "i@sha256:1")), timeout=5)
+        time.sleep(0.2)
+        first = Watch(drv)
+        seen = set()
+        first.wait_for(lambda ev: (ev.WhichOneof("payload") == "sandbox" and
+                                   seen.add(ev.sandbox.sandbox.id) is None and len(seen) == 20),
+                       10, "a 20-sandbox snapshot through a queue limit of 8")
+        check(first.error is None, "a snapshot larger than watch_queue_max is not cut")
+        first.cancel()
+        for i in range(20):
+            s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=f"snap-{i}"), timeout=5)
         import compute_driver_pb2_grpc as g
         # A small receive window and no BDP probing, so a reader that stops
         # reading pushes back on the driver within a few hundred events.

@@ -49,7 +49,7 @@ struct rec {
     size_t n;
 };
 
-static void rec_push(struct drv_watch_sub *s, struct drv_blob *b)
+static void rec_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
 {
     struct rec *r = (struct rec *)s;
     Openshell__Compute__V1__WatchSandboxesEvent *e =
