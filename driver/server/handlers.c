@@ -74,6 +74,14 @@ static void h_unimplemented(struct drv_ctx *ctx, const uint8_t *req, size_t len,
               "not implemented by the substrate driver (no listener or workspace resources)");
 }
 
+/* The unpacked request holds the sandbox token too: wipe it before the
+ * memory goes back to the allocator. */
+static void wipe_token(Openshell__Compute__V1__DriverSandbox *sb)
+{
+    if (sb != NULL && sb->spec != NULL && sb->spec->sandbox_token != NULL)
+        explicit_bzero(sb->spec->sandbox_token, strlen(sb->spec->sandbox_token));
+}
+
 /* Shared by Validate and Create: request shape, conversion, pure checks,
  * then the backend's own rules. */
 static int check_create(struct drv_ctx *ctx, const Openshell__Compute__V1__DriverSandbox *sb,
@@ -108,6 +116,7 @@ static void h_validate(struct drv_ctx *ctx, const uint8_t *req, size_t len, stru
         openshell__compute__v1__validate_sandbox_create_response__init(&r);
         reply_pack(rep, &r.base);
     }
+    wipe_token(m->sandbox);
     FREE_UNPACKED(m);
 }
 
@@ -178,10 +187,12 @@ static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
     struct drv_sandbox_spec s;
     if (check_create(ctx, m->sandbox, &s, &err) < 0) {
         reply_from_error(rep, &err, "invalid sandbox");
+        wipe_token(m->sandbox);
         FREE_UNPACKED(m);
         return;
     }
     /* the request held the token too: drop it before the long wait */
+    wipe_token(m->sandbox);
     FREE_UNPACKED(m);
 
     log_info("create sandbox %s (name %s, namespace %s, image %s, %zu env, token %s)", s.id, s.name,
