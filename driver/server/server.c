@@ -545,7 +545,22 @@ int drv_server_new(const struct drv_config *cfg, struct drv_backend *backend,
     }
     s->creds = grpc_insecure_server_credentials_create();
     s->cq = grpc_completion_queue_create_for_next(NULL);
-    s->srv = grpc_server_create(NULL, NULL);
+    /* The gateway's HTTP/2 client may keep its one long-lived connection
+     * alive with pings; gRPC's default answers pings more often than every
+     * 5 minutes with GOAWAY ("too_many_pings"), which would drop the watch.
+     * Accept them every 10 s, with or without calls in flight. */
+    grpc_arg args[3];
+    args[0].type = GRPC_ARG_INTEGER;
+    args[0].key = (char *)GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS;
+    args[0].value.integer = 10000;
+    args[1].type = GRPC_ARG_INTEGER;
+    args[1].key = (char *)GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS;
+    args[1].value.integer = 1;
+    args[2].type = GRPC_ARG_INTEGER;
+    args[2].key = (char *)GRPC_ARG_HTTP2_MAX_PING_STRIKES;
+    args[2].value.integer = 0; /* 0 = unlimited */
+    grpc_channel_args cargs = {.num_args = 3, .args = args};
+    s->srv = grpc_server_create(&cargs, NULL);
     grpc_server_register_completion_queue(s->srv, s->cq, NULL);
     grpc_server_start(s->srv);
     int r = pthread_create(&s->cq_thread, NULL, cq_loop, s);

@@ -404,6 +404,22 @@ def suite_testmem(args, tmp):
         check(ev_secs < 2.5, f"a watch event arrived {ev_secs*1000:.0f} ms after a Stop "
                              "during the slow create")
         w.cancel()
+
+        # A client that keeps its connection alive with frequent HTTP/2
+        # pings (as an HTTP/2 client of the gateway may) keeps its watch.
+        import compute_driver_pb2_grpc as g
+        pinger = grpc.insecure_channel(f"unix:{args.socket}", options=[
+            ("grpc.keepalive_time_ms", 500), ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.max_pings_without_data", 0),
+            ("grpc.http2.min_time_between_pings_ms", 500)])
+        pw = Watch(drv, stub=g.ComputeDriverStub(pinger))
+        pw.wait_for(is_sandbox("res"), 5, "initial state on the pinging connection")
+        time.sleep(4)
+        s.StartSandbox(pb.StartSandboxRequest(sandbox_id="res"), timeout=10)
+        pw.wait_for(is_sandbox("res", "Ready"), 5, "an event after 4 s of pings every 500 ms")
+        check(pw.error is None, "frequent client pings do not cost the watch (no too_many_pings)")
+        pw.cancel()
+        pinger.close()
     finally:
         rc = drv.stop()
     check(rc == 0, f"driver exited 0 (got {rc})")
