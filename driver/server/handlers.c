@@ -168,7 +168,9 @@ static void h_list(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct d
     drv_actor_list_free(list, n);
 }
 
-/* After a mutation: tell watchers now rather than at the next poll. */
+/* After a mutation: tell watchers now rather than at the next poll.  No
+ * extra poll is triggered: a burst of creates would otherwise turn into
+ * back-to-back full listings of the atespace. */
 static void publish(struct drv_ctx *ctx, const char *id)
 {
     struct drv_actor a = {0};
@@ -177,7 +179,6 @@ static void publish(struct drv_ctx *ctx, const char *id)
         drv_watch_upsert(ctx->watch, &a);
         drv_actor_clear(&a);
     }
-    drv_watch_kick(ctx->watch);
 }
 
 static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct drv_reply *rep)
@@ -205,7 +206,6 @@ static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
         reply_from_error(rep, &err, "create sandbox");
     } else {
         drv_watch_upsert(ctx->watch, &a);
-        drv_watch_kick(ctx->watch);
         drv_actor_clear(&a);
         Openshell__Compute__V1__CreateSandboxResponse r;
         openshell__compute__v1__create_sandbox_response__init(&r);

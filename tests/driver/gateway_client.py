@@ -468,6 +468,21 @@ def suite_perms(args, tmp):
         time.sleep(0.2)
         check("refused connection from uid 65534" in drv.logtext(),
               "the driver logged the refused peer")
+
+        if args.driver:
+            # a second driver on a live socket must refuse, not steal it
+            second = subprocess.run(shlex.split(args.driver) + ["--socket", args.socket],
+                                    capture_output=True, text=True, timeout=30)
+            check(second.returncode != 0 and "another process is serving" in second.stderr,
+                  f"a second driver refuses a live socket (exit {second.returncode})")
+            check(drv.stub.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=5).driver_name,
+                  "the first driver still answers")
+            # a driver killed with SIGKILL leaves its socket behind: stale
+            drv.stop(signal.SIGKILL)
+            check(os.path.exists(args.socket), "SIGKILL left the socket file behind")
+            drv = Driver(args, tmp)
+            check(stat.S_IMODE(os.stat(args.socket).st_mode) == 0o600,
+                  "a new driver replaced the stale socket (0600 again)")
     finally:
         drv.stop()
 
