@@ -64,6 +64,33 @@ static void rec_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
     openshell__compute__v1__watch_sandboxes_event__free_unpacked(e, NULL);
 }
 
+static struct drv_actor *big_list;
+static size_t nbig;
+static int counted_sandbox, counted_deleted;
+
+static int big_fake_list(struct drv_backend *b, struct drv_actor **ret, size_t *ret_n,
+                         oss_error *err)
+{
+    struct drv_actor *l = calloc(nbig + 1, sizeof *l);
+    for (size_t i = 0; i < nbig; i++)
+        drv_actor_copy(&l[i], &big_list[i]);
+    *ret = l;
+    *ret_n = nbig;
+    return 0;
+}
+
+static void count_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+{
+    Openshell__Compute__V1__WatchSandboxesEvent *e =
+        openshell__compute__v1__watch_sandboxes_event__unpack(NULL, b->len, b->data);
+    assert_non_null(e);
+    if (e->payload_case == OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_SANDBOX)
+        counted_sandbox++;
+    else
+        counted_deleted++;
+    openshell__compute__v1__watch_sandboxes_event__free_unpacked(e, NULL);
+}
+
 static void set_actor(size_t i, const char *id, int st)
 {
     cur[i] = (struct drv_actor){
@@ -120,6 +147,50 @@ static void test_diff(void **state)
     assert_string_equal(late.ev[0], "S:a:True");
     drv_watch_unsubscribe(W, &late.sub);
     drv_watch_unsubscribe(W, &r.sub);
+}
+
+static void test_duplicates_and_many(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &r.sub);
+    /* the same actor twice (a paginated listing that shifted) counts once */
+    set_actor(0, "b", DRV_ACTOR_RUNNING);
+    set_actor(1, "a", DRV_ACTOR_RUNNING);
+    set_actor(2, "b", DRV_ACTOR_RUNNING);
+    set_actor(3, "a", DRV_ACTOR_SUSPENDED);
+    ncur = 4;
+    poll_ok();
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.ev[0], "S:a:True");
+    assert_string_equal(r.ev[1], "S:b:True");
+    ncur = 2; /* "b", "a": same as before, so nothing */
+    poll_ok();
+    assert_int_equal(r.n, 2);
+    drv_watch_unsubscribe(W, &r.sub);
+
+    /* many: a first listing of 5000, then every other one removed */
+    static char ids[5000][8];
+    static struct drv_actor big[5000];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(ids[i], sizeof ids[i], "x%04d", 4999 - i);
+        big[i] = (struct drv_actor){.id = ids[i], .raw_status = DRV_ACTOR_RUNNING};
+    }
+    big_list = big;
+    nbig = 5000;
+    ops.list = big_fake_list;
+    struct rec *many = calloc(1, sizeof *many);
+    many->sub.push = count_push;
+    drv_watch_subscribe(W, &many->sub);
+    poll_ok();
+    assert_int_equal(counted_sandbox, 2 + 5000); /* snapshot of a, b; then 5000 new */
+    /* a and b are not in the big listing: 2 Deleted */
+    assert_int_equal(counted_deleted, 2);
+    nbig = 2500;
+    poll_ok();
+    assert_int_equal(counted_deleted, 2 + 2500);
+    drv_watch_unsubscribe(W, &many->sub);
+    free(many);
+    ops.list = fake_list;
 }
 
 static void test_failed_list_is_not_deletion(void **state)
@@ -189,6 +260,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_and_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_list_is_not_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_beats_stale_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
