@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum drv_backend_kind {
     DRV_BACKEND_AUTO = 0, /* substrate when api_endpoint is set, else runsc */
@@ -71,5 +72,13 @@ void drv_config_defaults(struct drv_config *c);
 int drv_config_load(struct drv_config *c, int argc, char **argv, char *const *envp, oss_error *err);
 int drv_config_validate(const struct drv_config *c, oss_error *err);
 void drv_config_free(struct drv_config *c);
+
+/* Applies one JSON config document (what --config reads); `where` names it
+ * in errors.  Exposed for the fuzzer and the unit tests. */
+int drv_config_parse_json(struct drv_config *c, const char *text, size_t len, const char *where,
+                          oss_error *err);
+
+/* --help: every key with its flag, env variable and default. */
+void drv_config_usage(FILE *f);
 
 #endif
