@@ -40,6 +40,15 @@ struct substrate {
     bool atespace_ready;
 };
 
+/* For buffers that held a credential (the Secret carries the token). */
+static void secret_buf_freep(oss_buf *b)
+{
+    if (b->data)
+        explicit_bzero(b->data, b->cap);
+    oss_buf_free(b);
+}
+#define _cleanup_secret_buf_ __attribute__((cleanup(secret_buf_freep)))
+
 static struct substrate *S(struct drv_backend *b)
 {
     return b->impl;
@@ -181,7 +190,7 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
     struct substrate *s = S(b);
     const char *ns = drv_template_namespace(s->c);
     _cleanup_buf_ oss_buf tmpl = OSS_BUF_INIT;
-    _cleanup_buf_ oss_buf secret = OSS_BUF_INIT;
+    _cleanup_secret_buf_ oss_buf secret = OSS_BUF_INIT;
     struct drv_template_plan plan;
 
     /* Everything that can be refused is refused before anything exists. */

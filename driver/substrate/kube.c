@@ -151,7 +151,8 @@ static int http_once(struct drv_kube *k, const char *method, const char *path, c
             explicit_bzero(h.data, h.len);
             oss_buf_free(&h);
         }
-        explicit_bzero(tok.data ? tok.data : (char *)"", tok.len);
+        if (tok.data)
+            explicit_bzero(tok.data, tok.cap);
         oss_buf_free(&tok);
     }
     CURL *c __attribute__((cleanup(curl_cleanupp))) = curl_easy_init();

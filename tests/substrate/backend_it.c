@@ -3,7 +3,8 @@
  * against a real cluster (live.sh).  One scenario per invocation:
  *
  *   substrate_backend_it lifecycle|down|rotate|aborted|never-ready|
- *                        create-fails|kube-faults|no-ca|live|bench
+ *                        create-fails|kube-faults|no-ca|concurrent|
+ *                        crash-create|after-crash|live|bench
  *
  * Configuration comes from OSS_IT_* variables (see run_fakes.sh).  Every
  * error is printed to stderr as the driver would log it, so the caller can
@@ -21,6 +22,7 @@
 #include <curl/curl.h>
 #include <grpc/status.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +511,160 @@ static void no_ca(void)
     b->ops->destroy(b);
 }
 
+/* ---- concurrency: the server calls the backend from worker threads ---- */
+
+struct worker {
+    struct drv_backend *b;
+    char id[32];
+    int fails;
+};
+
+static void *own_lifecycle(void *arg)
+{
+    struct worker *w = arg;
+    struct drv_sandbox_spec s;
+    make_spec(&s, w->id);
+    oss_error err = {0};
+    struct drv_actor a = {0};
+    if (w->b->ops->create(w->b, &s, &a, &err) < 0) {
+        log_err(w->id, &err);
+        w->fails++;
+        return NULL;
+    }
+    drv_actor_clear(&a);
+    for (int i = 0; i < 2; i++) {
+        if (w->b->ops->suspend(w->b, w->id, &err) < 0 || w->b->ops->resume(w->b, w->id, &err) < 0) {
+            log_err(w->id, &err);
+            w->fails++;
+        }
+    }
+    if (w->b->ops->delete_(w->b, w->id, &err) < 0) {
+        log_err(w->id, &err);
+        w->fails++;
+    }
+    return NULL;
+}
+
+/* Two threads want the same thing of one shared actor at the same moment:
+ * their calls overlap in the fake, which answers ABORTED; the retries and
+ * the "already there" rule must make both succeed. */
+static pthread_barrier_t flip_barrier;
+
+static void *flip_shared(void *arg)
+{
+    struct worker *w = arg;
+    oss_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        pthread_barrier_wait(&flip_barrier);
+        if (w->b->ops->suspend(w->b, "it-shared", &err) < 0) {
+            log_err("shared actor suspend", &err);
+            w->fails++;
+        }
+        pthread_barrier_wait(&flip_barrier);
+        if (w->b->ops->resume(w->b, "it-shared", &err) < 0) {
+            log_err("shared actor resume", &err);
+            w->fails++;
+        }
+    }
+    return NULL;
+}
+
+static void concurrent(void)
+{
+    reset_fakes();
+    struct drv_config c;
+    base_config(&c);
+    struct drv_backend *b = open_backend(&c);
+    ctl_do("OSS_IT_ATE_CTL", "faults", "{\"latency_ms\":{\"ResumeActor\":80,\"SuspendActor\":80}}");
+    struct drv_sandbox_spec s;
+    make_spec(&s, "it-shared");
+    oss_error err = {0};
+    struct drv_actor a = {0};
+    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create shared: %s", err.msg);
+    drv_actor_clear(&a);
+
+    enum { NOWN = 6, NFLIP = 2 };
+    pthread_barrier_init(&flip_barrier, NULL, NFLIP);
+    struct worker w[NOWN + NFLIP];
+    pthread_t th[NOWN + NFLIP];
+    for (int i = 0; i < NOWN + NFLIP; i++) {
+        w[i] = (struct worker){.b = b};
+        snprintf(w[i].id, sizeof w[i].id, "it-conc-%d", i);
+        pthread_create(&th[i], NULL, i < NOWN ? own_lifecycle : flip_shared, &w[i]);
+    }
+    int fails = 0;
+    for (int i = 0; i < NOWN + NFLIP; i++) {
+        pthread_join(th[i], NULL);
+        fails += w[i].fails;
+    }
+    CHECK(fails == 0, "%d concurrent operations failed", fails);
+    CHECK(counter("aborted.busy") > 0, "the shared actor never saw overlapping calls");
+    printf("concurrent: %d ABORTED answers absorbed by retries\n", counter("aborted.busy"));
+    CHECK(b->ops->delete_(b, "it-shared", &err) == 0, "delete shared: %s", err.msg);
+    CHECK(ATE_ACTORS() == 0 && KUBE_OBJECTS() == 0, "left %d actors, %d objects", ATE_ACTORS(),
+          KUBE_OBJECTS());
+    b->ops->destroy(b);
+}
+
+/* ---- driver killed mid-create (run_fakes.sh kills this with SIGKILL) ---- */
+
+static void crash_create(void)
+{
+    const char *stage = env_or("OSS_IT_CRASH_STAGE", "template");
+    bool tmpl = strcmp(stage, "template") == 0;
+    struct drv_config c;
+    base_config(&c);
+    c.template_ready_timeout_secs = 120;
+    struct drv_backend *b = open_backend(&c);
+    if (tmpl)
+        ctl_do("OSS_IT_KUBE_CTL", "faults", "{\"never_ready\":true}");
+    else {
+        ctl_do("OSS_IT_KUBE_CTL", "faults", "{}");
+        ctl_do("OSS_IT_ATE_CTL", "faults", "{\"latency_ms\":{\"ResumeActor\":4000}}");
+    }
+    struct drv_sandbox_spec s;
+    make_spec(&s, tmpl ? "it-crash-t" : "it-crash-r");
+    oss_error err = {0};
+    struct drv_actor a = {0};
+    b->ops->create(b, &s, &a, &err);
+    fprintf(stderr, "crash-create: was not killed in time\n");
+    exit(3);
+}
+
+/* The restarted driver: a create of the half-made sandbox succeeds (apply is
+ * idempotent), a half-created actor is found and deleted, nothing stays. */
+static void after_crash(void)
+{
+    ctl_do("OSS_IT_KUBE_CTL", "faults", "{}");
+    ctl_do("OSS_IT_ATE_CTL", "faults", "{}");
+    struct drv_config c;
+    base_config(&c);
+    struct drv_backend *b = open_backend(&c);
+    oss_error err = {0};
+    struct drv_actor a = {0};
+    CHECK(KUBE_OBJECTS() == 4, "expected the two half-made sandboxes' objects, got %d",
+          KUBE_OBJECTS());
+
+    struct drv_sandbox_spec s;
+    make_spec(&s, "it-crash-t");
+    CHECK(b->ops->create(b, &s, &a, &err) == 0, "re-create after crash: %s", err.msg);
+    drv_actor_clear(&a);
+    CHECK(b->ops->delete_(b, "it-crash-t", &err) == 0, "delete: %s", err.msg);
+
+    /* the actor whose create was cut during ResumeActor is visible... */
+    int st = get_status(b, "it-crash-r", &err);
+    CHECK(st == DRV_ACTOR_RUNNING || st == DRV_ACTOR_RESUMING || st == DRV_ACTOR_SUSPENDED,
+          "half-created actor: %d %s", st, err.msg);
+    make_spec(&s, "it-crash-r");
+    int r = b->ops->create(b, &s, &a, &err);
+    CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "re-create must be ALREADY_EXISTS");
+    /* ...and deleting it removes everything */
+    CHECK(b->ops->delete_(b, "it-crash-r", &err) == 0, "delete: %s", err.msg);
+    CHECK(ATE_ACTORS() == 0, "left an actor");
+    CHECK(KUBE_OBJECTS() == 0, "left %d objects", KUBE_OBJECTS());
+    b->ops->destroy(b);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -616,6 +772,9 @@ int main(int argc, char **argv)
         {"no-ca", no_ca},
         {"bench", bench},
         {"live", live},
+        {"concurrent", concurrent},
+        {"crash-create", crash_create},
+        {"after-crash", after_crash},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {

@@ -71,10 +71,39 @@ else
   echo "FAIL alpn (no ALPN: $a_none, h2: $a_h2)"; rc=1
 fi
 
-for s in lifecycle down aborted never-ready create-fails kube-faults no-ca rotate; do
+for s in lifecycle down aborted never-ready create-fails kube-faults no-ca concurrent; do
   if ! "$bin" "$s" >>"$tmp/it.out" 2>>"$tmp/it.log"; then rc=1; fi
   tail -n 1 "$tmp/it.out"
 done
+
+# Driver killed mid-create (SIGKILL: no cleanup runs), once while it waits
+# for the template, once inside ResumeActor; then a restarted one cleans up.
+poll() { # poll URL PYTHON-EXPR-ON-j
+  for _ in $(seq 150); do
+    curl -s "$1" | $py -c "import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($2) else 1)" &&
+      return 0
+    sleep 0.1
+  done
+  return 1
+}
+curl -s "$OSS_IT_ATE_CTL/reset" >/dev/null; curl -s "$OSS_IT_KUBE_CTL/reset" >/dev/null
+OSS_IT_CRASH_STAGE=template "$bin" crash-create >>"$tmp/it.out" 2>>"$tmp/it.log" &
+p=$!
+poll "$OSS_IT_KUBE_CTL/state" \
+  'any(o["name"] == "osb-it-crash-t" and o["kind"] == "actortemplates" for o in j["objects"])' ||
+  { echo "FAIL crash-create: template never applied"; rc=1; }
+kill -9 $p; wait $p 2>/dev/null
+OSS_IT_CRASH_STAGE=resume "$bin" crash-create >>"$tmp/it.out" 2>>"$tmp/it.log" &
+p=$!
+poll "$OSS_IT_ATE_CTL/state" 'any(a["name"] == "it-crash-r" and a["status"] == 1 for a in j["actors"])' ||
+  { echo "FAIL crash-create: actor never reached RESUMING"; rc=1; }
+kill -9 $p; wait $p 2>/dev/null
+if ! "$bin" after-crash >>"$tmp/it.out" 2>>"$tmp/it.log"; then rc=1; fi
+tail -n 1 "$tmp/it.out"
+
+# last: it rewrites the token files
+if ! "$bin" rotate >>"$tmp/it.out" 2>>"$tmp/it.log"; then rc=1; fi
+tail -n 1 "$tmp/it.out"
 
 # The token in no template, no log line; its base64 in the Secret (control).
 curl -s "$OSS_IT_KUBE_CTL/all_records" >"$tmp/records.json"
