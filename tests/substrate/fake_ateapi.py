@@ -58,7 +58,8 @@ def main():
     atespaces = set()
     actors = {}  # (atespace, name) -> dict
     busy = set()
-    faults = {"latency_ms": {}, "fail": {}}
+    # ignore_atespace: behave like a server that ignores ListActors.atespace
+    faults = {"latency_ms": {}, "fail": {}, "ignore_atespace": False}
     counters = {}
 
     def count(key):
@@ -217,7 +218,8 @@ def main():
                 except Exception:
                     ctx.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad page token")
             with lock:
-                keys = sorted(k for k in actors if not req.atespace or k[0] == req.atespace)
+                scoped = req.atespace and not faults["ignore_atespace"]
+                keys = sorted(k for k in actors if not scoped or k[0] == req.atespace)
                 page = keys[start:start + size]
                 resp = pb.ListActorsResponse(actors=[to_pb(actors[k]) for k in page])
                 count("list.pages")
@@ -238,6 +240,7 @@ def main():
                 # {"latency_ms": {"ResumeActor": 300}, "fail": {"GetActor": [{"code": "ABORTED", "count": 3}]}}
                 faults["latency_ms"] = body.get("latency_ms", {})
                 faults["fail"] = {m: [dict(x) for x in v] for m, v in body.get("fail", {}).items()}
+                faults["ignore_atespace"] = bool(body.get("ignore_atespace"))
                 return {"ok": True}
             if verb == "set_status":
                 actors[(body["atespace"], body["name"])]["status"] = int(body["status"])
