@@ -9,7 +9,8 @@
  *            and Secret the driver owns.
  *
  * A pre-provisioned template (spec.template_override) is used as is: never
- * applied, never deleted. */
+ * applied, waited for or deleted, so a driver using only such templates
+ * needs no Kubernetes access at all. */
 #include "substrate.h"
 
 #include "actor_map.h"
@@ -36,8 +37,10 @@ struct substrate {
     struct drv_ateapi *api;
     struct drv_kube *kube;
     const char *atespace;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards what follows */
     bool atespace_ready;
+    char **busy; /* ids with a create or delete in flight */
+    size_t nbusy, capbusy;
 };
 
 /* For buffers that held a credential (the Secret carries the token). */
@@ -68,6 +71,44 @@ static void note_leftover(oss_error *err, const char *what, const oss_error *re)
     size_t n = b.len < sizeof err->msg - 1 ? b.len : sizeof err->msg - 1;
     memcpy(err->msg, b.data, n);
     err->msg[n] = '\0';
+}
+
+/* Create and delete of one id never overlap in this process: a second
+ * create would otherwise roll back (delete) the template the first one's
+ * actor runs from. */
+static int claim(struct substrate *s, const char *id, oss_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nbusy; i++)
+        if (strcmp(s->busy[i], id) == 0) {
+            pthread_mutex_unlock(&s->lock);
+            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ABORTED,
+                           "another create or delete of sandbox %s is in progress", id);
+        }
+    if (s->nbusy == s->capbusy) {
+        s->capbusy = s->capbusy ? s->capbusy * 2 : 16;
+        s->busy = realloc(s->busy, s->capbusy * sizeof *s->busy);
+        if (s->busy == NULL)
+            abort();
+    }
+    s->busy[s->nbusy] = strdup(id);
+    if (s->busy[s->nbusy] == NULL)
+        abort();
+    s->nbusy++;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static void release(struct substrate *s, const char *id)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->nbusy; i++)
+        if (strcmp(s->busy[i], id) == 0) {
+            free(s->busy[i]);
+            s->busy[i] = s->busy[--s->nbusy];
+            break;
+        }
+    pthread_mutex_unlock(&s->lock);
 }
 
 static int ensure_atespace(struct substrate *s, oss_error *err)
@@ -184,10 +225,9 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
     return drv_kube_delete(s->kube, kind, ns, name, err);
 }
 
-static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec,
-                      struct drv_actor *ret, oss_error *err)
+static int do_create(struct substrate *s, const struct drv_sandbox_spec *spec,
+                     struct drv_actor *ret, oss_error *err)
 {
-    struct substrate *s = S(b);
     const char *ns = drv_template_namespace(s->c);
     _cleanup_buf_ oss_buf tmpl = OSS_BUF_INIT;
     _cleanup_secret_buf_ oss_buf secret = OSS_BUF_INIT;
@@ -203,6 +243,10 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
     if (plan.apply_secret && drv_secret_build(spec, s->c, &secret, err) < 0)
         return -1;
 
+    /* First, because what GetActor answers for an actor in a missing
+     * atespace is not specified; creating it is idempotent. */
+    if (ensure_atespace(s, err) < 0)
+        return -1;
     /* An existing actor is the caller's ALREADY_EXISTS, and must not see
      * its template re-applied (the spec is immutable). */
     struct drv_actor existing = {0};
@@ -236,9 +280,10 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
         }
         made_template = true;
     }
-    if (wait_template_ready(s, ns, tname, err) < 0)
-        goto fail;
-    if (ensure_atespace(s, err) < 0)
+    /* A pre-provisioned template is used as is: its readiness is its
+     * owner's business (and reading it would need Kubernetes access a
+     * driver using only such templates does not have). */
+    if (plan.apply_template && wait_template_ready(s, ns, tname, err) < 0)
         goto fail;
 
     unsigned attempts = 0;
@@ -248,6 +293,9 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
          * whose reply was lost; the pre-check above saw no actor. */
         if (!(attempts > 1 && is_grpc(err, GRPC_STATUS_ALREADY_EXISTS))) {
             oss_err_prefix(err, "creating actor %s", spec->id);
+            /* someone else's actor of this id runs from these objects */
+            if (is_grpc(err, GRPC_STATUS_ALREADY_EXISTS))
+                made_template = made_secret = false;
             goto fail;
         }
     }
@@ -269,6 +317,18 @@ fail:
     if (made_secret && drv_kube_delete(s->kube, DRV_KUBE_SECRET, ns, sname, &re) < 0)
         note_leftover(err, "the Secret", &re);
     return -1;
+}
+
+static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec,
+                      struct drv_actor *ret, oss_error *err)
+{
+    struct substrate *s = S(b);
+    struct drv_template_plan plan;
+    if (drv_template_plan(spec, s->c, &plan, err) < 0 || claim(s, spec->id, err) < 0)
+        return -1;
+    int r = do_create(s, spec, ret, err);
+    release(s, spec->id);
+    return r;
 }
 
 static int transition(struct drv_backend *b, enum drv_ateapi_op op, const char *id, int done_status,
@@ -303,35 +363,63 @@ static int sub_suspend(struct drv_backend *b, const char *id, oss_error *err)
     return transition(b, DRV_ATEAPI_SUSPEND, id, DRV_ACTOR_SUSPENDED, err);
 }
 
-static int sub_delete(struct drv_backend *b, const char *id, oss_error *err)
+static int do_delete(struct substrate *s, const char *id, oss_error *err)
 {
-    struct substrate *s = S(b);
     char tname[DRV_TEMPLATE_NAME_MAX];
     char sname[DRV_SECRET_NAME_MAX];
     if (drv_template_name(id, tname, sizeof tname, err) < 0 ||
         drv_secret_name(id, sname, sizeof sname, err) < 0)
         return -1;
+    /* Which template does the actor run from?  A pre-provisioned one means
+     * the driver made nothing in Kubernetes for it. */
+    struct drv_actor a = {0};
     oss_error ae = {0};
-    int r = remove_actor(s, id, &ae);
-    if (r < 0 && !is_grpc(&ae, GRPC_STATUS_NOT_FOUND)) {
-        *err = ae;
-        return -1; /* the actor still exists: keep its template */
+    bool gone = false, ours = true;
+    if (drv_ateapi_get_actor(s->api, s->atespace, id, &a, &ae) < 0) {
+        if (!is_grpc(&ae, GRPC_STATUS_NOT_FOUND)) {
+            *err = ae;
+            return -1;
+        }
+        gone = true; /* maybe a create cut short: clean up below anyway */
+    } else {
+        ours = a.template_name == NULL || strcmp(a.template_name, tname) == 0;
+        drv_actor_clear(&a);
     }
-    /* The derived names only: an override template is not ours, and
-     * delete_owned checks the ownership annotation besides. */
-    if (delete_owned(s, DRV_KUBE_ACTOR_TEMPLATE, tname, err) < 0) {
-        oss_err_prefix(err, "deleting ActorTemplate %s", tname);
-        return -1;
+    if (!gone && remove_actor(s, id, &ae) < 0) {
+        if (!is_grpc(&ae, GRPC_STATUS_NOT_FOUND)) {
+            *err = ae;
+            return -1; /* the actor still exists: keep its template */
+        }
+        gone = true;
     }
-    if (delete_owned(s, DRV_KUBE_SECRET, sname, err) < 0) {
-        oss_err_prefix(err, "deleting Secret %s", sname);
-        return -1;
+    if (ours) {
+        /* delete_owned also checks the ownership annotation */
+        if (delete_owned(s, DRV_KUBE_ACTOR_TEMPLATE, tname, err) < 0) {
+            oss_err_prefix(err, "deleting ActorTemplate %s", tname);
+            return -1;
+        }
+        if (delete_owned(s, DRV_KUBE_SECRET, sname, err) < 0) {
+            oss_err_prefix(err, "deleting Secret %s", sname);
+            return -1;
+        }
     }
-    if (r < 0) {
+    if (gone) {
         *err = ae; /* NOT_FOUND: the caller answers deleted=false */
         return -1;
     }
     return 0;
+}
+
+static int sub_delete(struct drv_backend *b, const char *id, oss_error *err)
+{
+    struct substrate *s = S(b);
+    if (!oss_dns1123_label_valid(id))
+        return oss_err(err, OSS_ERR_INVALID, 0, "sandbox id '%s' is not a DNS-1123 label", id);
+    if (claim(s, id, err) < 0)
+        return -1;
+    int r = do_delete(s, id, err);
+    release(s, id);
+    return r;
 }
 
 static int sub_get(struct drv_backend *b, const char *id, struct drv_actor *ret, oss_error *err)
@@ -356,6 +444,9 @@ static void sub_destroy(struct drv_backend *b)
     drv_ateapi_close(s->api);
     drv_kube_close(s->kube);
     pthread_mutex_destroy(&s->lock);
+    for (size_t i = 0; i < s->nbusy; i++)
+        free(s->busy[i]);
+    free(s->busy);
     free(s);
     free(b);
 }
