@@ -72,10 +72,18 @@ static void fill(ProtobufCMessage *m, int depth)
             *(char **)p = s;
             break;
         }
-        case PROTOBUF_C_TYPE_INT32: *(int32_t *)p = (int32_t)(id * 7); break;
-        case PROTOBUF_C_TYPE_INT64: *(int64_t *)p = (int64_t)id * 1000000007LL; break;
-        case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)p = 1; break;
-        case PROTOBUF_C_TYPE_ENUM: *(int *)p = 6; break;
+        case PROTOBUF_C_TYPE_INT32:
+            *(int32_t *)p = (int32_t)(id * 7);
+            break;
+        case PROTOBUF_C_TYPE_INT64:
+            *(int64_t *)p = (int64_t)id * 1000000007LL;
+            break;
+        case PROTOBUF_C_TYPE_BOOL:
+            *(protobuf_c_boolean *)p = 1;
+            break;
+        case PROTOBUF_C_TYPE_ENUM:
+            *(int *)p = 6;
+            break;
         case PROTOBUF_C_TYPE_MESSAGE: {
             if (depth > 2)
                 break;
@@ -86,7 +94,8 @@ static void fill(ProtobufCMessage *m, int depth)
             *(ProtobufCMessage **)p = sub;
             break;
         }
-        default: break;
+        default:
+            break;
         }
     }
 }
@@ -143,7 +152,8 @@ static void dump(oss_json *j, const ProtobufCMessage *m)
                 dump(j, *(ProtobufCMessage *const *)p);
             }
             break;
-        default: break;
+        default:
+            break;
         }
     }
     oss_json_obj_end(j);
