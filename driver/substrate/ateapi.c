@@ -181,6 +181,14 @@ static int read_token(const struct drv_ateapi *a, oss_buf *out, oss_error *err)
     if (out->len == 0)
         return oss_err(err, OSS_ERR_INVALID, 0, "the ateapi bearer token file %s is empty",
                        a->token_path);
+    /* a header value: a stray control character would at best break the
+     * call; the value itself is never echoed */
+    for (size_t i = 0; i < out->len; i++)
+        if ((unsigned char)out->data[i] <= 0x20 || (unsigned char)out->data[i] >= 0x7f)
+            return oss_err(err, OSS_ERR_INVALID, 0,
+                           "the ateapi bearer token file %s holds characters a token cannot "
+                           "have",
+                           a->token_path);
     return 0;
 }
 

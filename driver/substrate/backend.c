@@ -21,6 +21,7 @@
 #include "template.h"
 #include "util.h"
 
+#include <errno.h>
 #include <grpc/status.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -159,7 +160,7 @@ static int wait_template_ready(struct substrate *s, const char *ns, const char *
                            ns, name, (long long)(ready_timeout_ms(s->c) / 1000), last);
         int64_t d = left < READY_POLL_MS ? left : READY_POLL_MS;
         struct timespec ts = {.tv_sec = d / 1000, .tv_nsec = (d % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0)
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
             ;
     }
 }

@@ -27,6 +27,7 @@ struct drv_kube {
     char *ca_path;
     char *token_path;
     bool token_required; /* configured explicitly: a missing file is an error */
+    bool ca_required;
     int64_t timeout_ms;
     struct drv_retry_policy retry;
 };
@@ -80,6 +81,7 @@ int drv_kube_open(const struct drv_config *c, struct drv_kube **ret, oss_error *
     k->url = TAKE_PTR(url);
     k->ca_path = xstrdup(set(c->kube_ca_path) ? c->kube_ca_path : SA_DIR "/ca.crt");
     k->token_required = set(c->kube_token_path);
+    k->ca_required = set(c->kube_ca_path);
     k->token_path = xstrdup(set(c->kube_token_path) ? c->kube_token_path : SA_DIR "/token");
     k->timeout_ms = c->api_timeout_ms > 0 ? c->api_timeout_ms : DEFAULT_TIMEOUT_MS;
     k->retry = (struct drv_retry_policy)DRV_RETRY_POLICY_DEFAULT;
@@ -122,6 +124,10 @@ static void slist_freep(struct curl_slist **l)
 static int http_once(struct drv_kube *k, const char *method, const char *path, const char *body,
                      const char *content_type, long *ret_status, oss_buf *resp, oss_error *err)
 {
+    /* unset and absent: the system trust store (a proxy, a test server) */
+    bool have_ca = access(k->ca_path, R_OK) == 0;
+    if (!have_ca && k->ca_required)
+        return oss_err_errno(err, "Kubernetes CA file %s", k->ca_path);
     _cleanup_free_ char *url = NULL;
     if (asprintf(&url, "%s%s", k->url, path) < 0)
         abort();
@@ -143,6 +149,17 @@ static int http_once(struct drv_kube *k, const char *method, const char *path, c
         }
         while (tok.len > 0 && strchr("\r\n ", tok.data[tok.len - 1]))
             tok.data[--tok.len] = '\0';
+        /* it becomes a header line: no control characters, no header
+         * injection; the value itself is never echoed */
+        for (size_t i = 0; i < tok.len; i++)
+            if ((unsigned char)tok.data[i] <= 0x20 || (unsigned char)tok.data[i] >= 0x7f) {
+                explicit_bzero(tok.data, tok.cap);
+                oss_buf_free(&tok);
+                return oss_err(err, OSS_ERR_INVALID, 0,
+                               "the Kubernetes token file %s holds characters a token cannot "
+                               "have",
+                               k->token_path);
+            }
         if (tok.len > 0) {
             oss_buf h = OSS_BUF_INIT;
             oss_buf_puts(&h, "Authorization: Bearer ");
@@ -168,7 +185,7 @@ static int http_once(struct drv_kube *k, const char *method, const char *path, c
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-    if (access(k->ca_path, R_OK) == 0)
+    if (have_ca)
         curl_easy_setopt(c, CURLOPT_CAINFO, k->ca_path);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

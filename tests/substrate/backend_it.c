@@ -360,6 +360,13 @@ static void rotate(void)
     CHECK(oss_write_file_atomic(drv_tok, "rotated-2\n", 10, 0600, &err) == 0, "write");
     CHECK(get_status(b, "nobody", &err) < 0 && err.code == GRPC_STATUS_NOT_FOUND,
           "after rotation: %s", err.msg);
+    /* a token that would smuggle a header is refused before sending */
+    int calls = counter("calls.GetActor");
+    CHECK(oss_write_file_atomic(drv_tok, "a\r\nx-evil: 1\n", 14, 0600, &err) == 0, "write");
+    CHECK(get_status(b, "nobody", &err) < 0 && err.domain == OSS_ERR_INVALID,
+          "control characters in the token accepted: %s", err.msg);
+    CHECK(counter("calls.GetActor") == calls, "the bad token was sent");
+    CHECK(oss_write_file_atomic(drv_tok, "rotated-2\n", 10, 0600, &err) == 0, "write");
     b->ops->destroy(b);
 }
 
