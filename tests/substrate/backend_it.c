@@ -710,6 +710,27 @@ static void after_crash(void)
     b->ops->destroy(b);
 }
 
+/* api_plaintext: h2c only when asked for; TLS against it fails (control). */
+static void plaintext(void)
+{
+    struct drv_config c;
+    base_config(&c);
+    c.api_endpoint = (char *)env_or("OSS_IT_PLAIN_ATEAPI", "");
+    c.api_plaintext = true;
+    c.api_timeout_ms = 1500;
+    oss_error err = {0};
+    struct drv_backend *b = open_backend(&c);
+    CHECK(get_status(b, "nobody", &err) < 0 && err.code == GRPC_STATUS_NOT_FOUND, "plaintext: %s",
+          err.msg);
+    b->ops->destroy(b);
+    c.api_plaintext = false;
+    b = open_backend(&c);
+    int r = get_status(b, "nobody", &err);
+    log_err("TLS against a plaintext server", &err);
+    CHECK(r < 0 && err.code == GRPC_STATUS_UNAVAILABLE, "TLS to h2c: %s", err.msg);
+    b->ops->destroy(b);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -824,6 +845,7 @@ int main(int argc, char **argv)
         {"concurrent", concurrent},
         {"crash-create", crash_create},
         {"after-crash", after_crash},
+        {"plaintext", plaintext},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {

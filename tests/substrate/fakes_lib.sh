@@ -37,8 +37,15 @@ $py "$here/fake_kube.py" --crd "$ref/ate.dev_actortemplates.yaml" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/kube-token" \
   --ready-file "$tmp/kube.json" 2>"$tmp/fake_kube.log" &
 pids+=($!)
-for _ in $(seq 100); do [[ -f $tmp/ate.json && -f $tmp/kube.json ]] && break; sleep 0.1; done
-[[ -f $tmp/ate.json && -f $tmp/kube.json ]] || {
+# a second, plaintext (h2c) ate-api-server for the api_plaintext case
+$py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-plain" --plaintext \
+  --token-file "$tmp/ate-expected" --ready-file "$tmp/ate-plain.json" 2>"$tmp/fake_ateapi_plain.log" &
+pids+=($!)
+for _ in $(seq 100); do
+  [[ -f $tmp/ate.json && -f $tmp/kube.json && -f $tmp/ate-plain.json ]] && break
+  sleep 0.1
+done
+[[ -f $tmp/ate.json && -f $tmp/kube.json && -f $tmp/ate-plain.json ]] || {
   echo "FAIL: fakes did not start"; cat "$tmp"/fake_*.log; exit 1; }
 jget() { $py -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 ate_port=$(jget "$tmp/ate.json" port)
@@ -48,6 +55,7 @@ dead_port=$($py -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));prin
 
 export OSS_IT_ATEAPI=127.0.0.1:$ate_port
 export OSS_IT_DEAD_ENDPOINT=127.0.0.1:$dead_port
+export OSS_IT_PLAIN_ATEAPI=127.0.0.1:$(jget "$tmp/ate-plain.json" port)
 export OSS_IT_CA=$tmp/pki/ca.pem
 export OSS_IT_ATE_TOKEN=$tmp/ate-token
 export OSS_IT_FAKE_EXPECTED_TOKEN=$tmp/ate-expected
