@@ -731,6 +731,34 @@ static void plaintext(void)
     b->ops->destroy(b);
 }
 
+/* Client certificate: a server that demands one accepts us only with it. */
+static void mtls(void)
+{
+    struct drv_config c;
+    base_config(&c);
+    c.api_endpoint = (char *)env_or("OSS_IT_MTLS_ATEAPI", "");
+    c.api_tls_cert_path = (char *)env_or("OSS_IT_CLIENT_CERT", "");
+    c.api_tls_key_path = (char *)env_or("OSS_IT_CLIENT_KEY", "");
+    c.api_timeout_ms = 1500;
+    oss_error err = {0};
+    struct drv_backend *b = open_backend(&c);
+    CHECK(get_status(b, "nobody", &err) < 0 && err.code == GRPC_STATUS_NOT_FOUND,
+          "with the client certificate: %s", err.msg);
+    b->ops->destroy(b);
+    /* control: without it the handshake is refused */
+    c.api_tls_cert_path = c.api_tls_key_path = NULL;
+    b = open_backend(&c);
+    int r = get_status(b, "nobody", &err);
+    log_err("mutual TLS without a client certificate", &err);
+    CHECK(r < 0 && err.code == GRPC_STATUS_UNAVAILABLE, "no client cert: %s", err.msg);
+    b->ops->destroy(b);
+    /* half a pair is a configuration error */
+    c.api_tls_cert_path = (char *)env_or("OSS_IT_CLIENT_CERT", "");
+    struct drv_backend *nb = NULL;
+    CHECK(drv_substrate_backend_open(&c, &nb, &err) < 0 && err.domain == OSS_ERR_INVALID,
+          "a certificate without a key was accepted");
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -846,6 +874,7 @@ int main(int argc, char **argv)
         {"crash-create", crash_create},
         {"after-crash", after_crash},
         {"plaintext", plaintext},
+        {"mtls", mtls},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {

@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--plaintext", action="store_true")
+    ap.add_argument("--client-ca", help="require client certificates signed by this CA")
     ap.add_argument("--token-file", help="expected bearer token (re-read per RPC)")
     ap.add_argument("--ready-file", required=True)
     ap.add_argument("--port", type=int, default=0)
@@ -278,7 +279,12 @@ def main():
             key = f.read()
         with open(args.cert, "rb") as f:
             cert = f.read()
-        creds = grpc.ssl_server_credentials([(key, cert)])
+        if args.client_ca:
+            with open(args.client_ca, "rb") as f:
+                creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=f.read(),
+                                                    require_client_auth=True)
+        else:
+            creds = grpc.ssl_server_credentials([(key, cert)])
         port = server.add_secure_port("127.0.0.1:%d" % args.port, creds)
     server.start()
     ctl = fake_common.ControlServer(control)

@@ -41,11 +41,14 @@ pids+=($!)
 $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-plain" --plaintext \
   --token-file "$tmp/ate-expected" --ready-file "$tmp/ate-plain.json" 2>"$tmp/fake_ateapi_plain.log" &
 pids+=($!)
-for _ in $(seq 100); do
-  [[ -f $tmp/ate.json && -f $tmp/kube.json && -f $tmp/ate-plain.json ]] && break
-  sleep 0.1
-done
-[[ -f $tmp/ate.json && -f $tmp/kube.json && -f $tmp/ate-plain.json ]] || {
+# and one that demands a client certificate (mutual TLS)
+$py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-mtls" \
+  --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --client-ca "$tmp/pki/ca.pem" \
+  --token-file "$tmp/ate-expected" --ready-file "$tmp/ate-mtls.json" 2>"$tmp/fake_ateapi_mtls.log" &
+pids+=($!)
+ready() { [[ -f $tmp/ate.json && -f $tmp/kube.json && -f $tmp/ate-plain.json && -f $tmp/ate-mtls.json ]]; }
+for _ in $(seq 150); do ready && break; sleep 0.1; done
+ready || {
   echo "FAIL: fakes did not start"; cat "$tmp"/fake_*.log; exit 1; }
 jget() { $py -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 ate_port=$(jget "$tmp/ate.json" port)
@@ -56,6 +59,9 @@ dead_port=$($py -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));prin
 export OSS_IT_ATEAPI=127.0.0.1:$ate_port
 export OSS_IT_DEAD_ENDPOINT=127.0.0.1:$dead_port
 export OSS_IT_PLAIN_ATEAPI=127.0.0.1:$(jget "$tmp/ate-plain.json" port)
+export OSS_IT_MTLS_ATEAPI=127.0.0.1:$(jget "$tmp/ate-mtls.json" port)
+export OSS_IT_CLIENT_CERT=$tmp/pki/client.pem
+export OSS_IT_CLIENT_KEY=$tmp/pki/client.key
 export OSS_IT_CA=$tmp/pki/ca.pem
 export OSS_IT_ATE_TOKEN=$tmp/ate-token
 export OSS_IT_FAKE_EXPECTED_TOKEN=$tmp/ate-expected

@@ -16,3 +16,10 @@ openssl req -newkey rsa:2048 -nodes -keyout "$d/srv.key" -out "$d/srv.csr" \
   -subj /CN=api.ate-system.svc 2>/dev/null
 openssl x509 -req -in "$d/srv.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
   -out "$d/srv.pem" -days 1 -extfile "$d/ext.cnf" 2>/dev/null
+# a client certificate for the mutual-TLS case
+printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' \
+  >"$d/client.cnf"
+openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" -out "$d/client.csr" \
+  -subj /CN=openshell-driver-substrate 2>/dev/null
+openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+  -out "$d/client.pem" -days 1 -extfile "$d/client.cnf" 2>/dev/null
