@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #define SA_DIR             "/var/run/secrets/kubernetes.io/serviceaccount"
-#define DEFAULT_URL        "https://kubernetes.default.svc"
 #define DEFAULT_TIMEOUT_MS 10000
 #define BODY_MAX           (4 * 1024 * 1024)
 #define TOKEN_MAX          (64 * 1024)
@@ -56,25 +55,9 @@ int drv_kube_open(const struct drv_config *c, struct drv_kube **ret, oss_error *
     /* curl_global_init is not thread-safe; once per process is enough */
     pthread_once(&once, global_init);
     _cleanup_free_ char *url = NULL;
-    if (set(c->kube_api_url)) {
-        url = xstrdup(c->kube_api_url);
-    } else {
-        const char *host = getenv("KUBERNETES_SERVICE_HOST");
-        const char *port = getenv("KUBERNETES_SERVICE_PORT");
-        if (set(host)) {
-            bool v6 = strchr(host, ':') != NULL;
-            if (asprintf(&url, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
-                         set(port) ? port : "443") < 0)
-                abort();
-        } else {
-            url = xstrdup(DEFAULT_URL);
-        }
-    }
-    size_t l = strlen(url);
-    while (l > 0 && url[l - 1] == '/')
-        url[--l] = '\0';
-    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
-        return oss_err(err, OSS_ERR_INVALID, 0, "kube_api_url must be an http(s) URL");
+    if (drv_kube_base_url(c->kube_api_url, getenv("KUBERNETES_SERVICE_HOST"),
+                          getenv("KUBERNETES_SERVICE_PORT"), &url, err) < 0)
+        return -1;
     struct drv_kube *k = calloc(1, sizeof *k);
     if (k == NULL)
         abort();

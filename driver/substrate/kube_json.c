@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -70,5 +72,32 @@ int drv_kube_parse(const char *body, size_t len, struct drv_kube_obj *ret, oss_e
     }
     json_object_put(root);
     *ret = o;
+    return 0;
+}
+
+int drv_kube_base_url(const char *configured, const char *host, const char *port, char **ret,
+                      oss_error *err)
+{
+    char *url = NULL;
+    int n;
+    if (configured != NULL && configured[0] != '\0') {
+        n = asprintf(&url, "%s", configured);
+    } else if (host != NULL && host[0] != '\0') {
+        bool v6 = strchr(host, ':') != NULL;
+        n = asprintf(&url, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
+                     (port != NULL && port[0] != '\0') ? port : "443");
+    } else {
+        n = asprintf(&url, "https://kubernetes.default.svc");
+    }
+    if (n < 0)
+        abort();
+    size_t l = strlen(url);
+    while (l > 0 && url[l - 1] == '/')
+        url[--l] = '\0';
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        free(url);
+        return oss_err(err, OSS_ERR_INVALID, 0, "kube_api_url must be an http(s) URL");
+    }
+    *ret = url;
     return 0;
 }

@@ -22,4 +22,11 @@ struct drv_kube_obj {
 /* body need not be NUL-terminated.  Strings longer than the fields are cut. */
 int drv_kube_parse(const char *body, size_t len, struct drv_kube_obj *ret, oss_error *err);
 
+/* The API server's base URL: the configured one, else the in-cluster
+ * service from KUBERNETES_SERVICE_HOST/_PORT (IPv6 hosts bracketed), else
+ * https://kubernetes.default.svc.  Trailing slashes are dropped; only
+ * http(s) URLs are accepted.  *ret is malloc'd. */
+int drv_kube_base_url(const char *configured, const char *host, const char *port, char **ret,
+                      oss_error *err);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include <grpc/status.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* test data: protobuf-c and drv_kv want char *, the literals are const */
@@ -262,6 +263,31 @@ static void kube_parse(void **state)
     assert_int_equal(drv_kube_parse(nt, 2, &o, &err), 0);
 }
 
+static void kube_url(void **state)
+{
+    oss_error err = {0};
+    char *u = NULL;
+    assert_int_equal(drv_kube_base_url("https://k8s.example:6443//", NULL, NULL, &u, &err), 0);
+    assert_string_equal(u, "https://k8s.example:6443");
+    free(u);
+    /* configured wins over the in-cluster variables */
+    assert_int_equal(drv_kube_base_url("http://127.0.0.1:8001", "10.0.0.1", "443", &u, &err), 0);
+    assert_string_equal(u, "http://127.0.0.1:8001");
+    free(u);
+    assert_int_equal(drv_kube_base_url(NULL, "10.96.0.1", "443", &u, &err), 0);
+    assert_string_equal(u, "https://10.96.0.1:443");
+    free(u);
+    assert_int_equal(drv_kube_base_url("", "fd00::1", NULL, &u, &err), 0);
+    assert_string_equal(u, "https://[fd00::1]:443");
+    free(u);
+    assert_int_equal(drv_kube_base_url(NULL, NULL, NULL, &u, &err), 0);
+    assert_string_equal(u, "https://kubernetes.default.svc");
+    free(u);
+    u = NULL;
+    assert_int_equal(drv_kube_base_url("file:///etc/passwd", NULL, NULL, &u, &err), -1);
+    assert_null(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +300,7 @@ int main(void)
         cmocka_unit_test(status_mapping),
         cmocka_unit_test(base64),
         cmocka_unit_test(kube_parse),
+        cmocka_unit_test(kube_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
