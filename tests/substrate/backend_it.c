@@ -776,6 +776,20 @@ static long status_kb(const char *key)
     return -1;
 }
 
+struct getter {
+    struct drv_backend *b;
+    char id[32];
+    int ok;
+};
+
+static void *one_get(void *arg)
+{
+    struct getter *g = arg;
+    oss_error err = {0};
+    g->ok = get_status(g->b, g->id, &err) == DRV_ACTOR_SUSPENDED;
+    return NULL;
+}
+
 static void bench(void)
 {
     int n = atoi(env_or("OSS_IT_BENCH_N", "10000"));
@@ -808,6 +822,31 @@ static void bench(void)
            "median %.1f ms (min %.1f, max %.1f); VmRSS before %ld kB, VmHWM %ld kB\n",
            n, (n + 500 + 999) / 1000, t[2] / 1e6, t[0] / 1e6, t[4] / 1e6, rss0,
            status_kb("VmHWM:"));
+
+    /* 100 concurrent GetActor calls, each on its own thread (the server's
+     * worker threads do this), median of 5 rounds */
+    enum { NG = 100 };
+    static struct getter g[NG];
+    pthread_t th[NG];
+    for (int r = 0; r < 5; r++) {
+        int64_t t0 = oss_mono_ns();
+        for (int i = 0; i < NG; i++) {
+            g[i] = (struct getter){.b = b};
+            snprintf(g[i].id, sizeof g[i].id, "bench-%05d", (i * 97) % n);
+            pthread_create(&th[i], NULL, one_get, &g[i]);
+        }
+        int ok = 0;
+        for (int i = 0; i < NG; i++) {
+            pthread_join(th[i], NULL);
+            ok += g[i].ok;
+        }
+        t[r] = oss_mono_ns() - t0;
+        CHECK(ok == NG, "%d of %d gets succeeded", ok, NG);
+    }
+    qsort(t, 5, sizeof t[0], cmp_i64);
+    printf("bench: %d concurrent GetActor calls through the backend: median %.1f ms (min %.1f, "
+           "max %.1f)\n",
+           NG, t[2] / 1e6, t[0] / 1e6, t[4] / 1e6);
     b->ops->destroy(b);
 }
 
