@@ -1,8 +1,9 @@
-/* Backend selection.  The Substrate and runsc backends are built on their
- * own branches; until they are wired in here, selecting one fails at
- * start-up with a clear message instead of serving a driver that can do
- * nothing. */
+/* Backend selection: --backend=substrate|runsc, or auto (Substrate when an
+ * ateapi endpoint is configured, else the local runsc backend).  A backend
+ * not built into this binary fails at start-up with a clear message instead
+ * of serving a driver that can do nothing. */
 #include "backends.h"
+#include "substrate/substrate.h"
 
 #include <errno.h>
 
@@ -12,11 +13,9 @@ int drv_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_e
     if (kind == DRV_BACKEND_AUTO)
         kind = c->api_endpoint != NULL && c->api_endpoint[0] != '\0' ? DRV_BACKEND_SUBSTRATE
                                                                      : DRV_BACKEND_RUNSC;
-    (void)ret;
     switch (kind) {
     case DRV_BACKEND_SUBSTRATE:
-        return oss_err(err, OSS_ERR_INVALID, ENOSYS,
-                       "backend substrate is not built into this binary");
+        return drv_substrate_backend_open(c, ret, err);
     case DRV_BACKEND_RUNSC:
         return oss_err(err, OSS_ERR_INVALID, ENOSYS,
                        "backend runsc is not built into this binary (set api_endpoint to use "

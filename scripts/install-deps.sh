@@ -9,7 +9,7 @@ pkgs=(
   libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libgrpc-dev
   libcmocka-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
   runsc iproute2 util-linux procps psmisc valgrind hyperfine openssl
-  python3-grpcio python3-grpc-tools python3-protobuf
+  python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
   tini dumb-init catatonit podman buildah debootstrap
 )
 missing=()

@@ -1,0 +1,103 @@
+#include "kube_json.h"
+
+#include "template.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+static void copy_str(char *dst, size_t size, json_object *o)
+{
+    const char *s =
+        (o && json_object_is_type(o, json_type_string)) ? json_object_get_string(o) : "";
+    size_t n = strnlen(s, size - 1);
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (o == NULL || !json_object_is_type(o, json_type_object))
+        return NULL;
+    return json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+int drv_kube_parse(const char *body, size_t len, struct drv_kube_obj *ret, oss_error *err)
+{
+    if (len > (size_t)INT32_MAX)
+        return oss_err(err, OSS_ERR_INVALID, 0, "response too large");
+    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
+    if (tok == NULL)
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "json tokener");
+    json_object *root = json_tokener_parse_ex(tok, body, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    /* a complete value must not be followed by anything but whitespace */
+    size_t off = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (root == NULL || jerr != json_tokener_success) {
+        json_object_put(root);
+        return oss_err(err, OSS_ERR_INVALID, 0, "response is not valid JSON (%s)",
+                       root ? "incomplete" : json_tokener_error_desc(jerr));
+    }
+    for (; off < len; off++)
+        if (!strchr(" \t\r\n", body[off]) || body[off] == '\0') {
+            json_object_put(root);
+            return oss_err(err, OSS_ERR_INVALID, 0, "trailing data after the JSON response");
+        }
+    if (!json_object_is_type(root, json_type_object)) {
+        json_object_put(root);
+        return oss_err(err, OSS_ERR_INVALID, 0, "response is not a JSON object");
+    }
+    struct drv_kube_obj o;
+    memset(&o, 0, sizeof o);
+    copy_str(o.kind, sizeof o.kind, get(root, "kind"));
+    json_object *meta = get(root, "metadata");
+    copy_str(o.name, sizeof o.name, get(meta, "name"));
+    json_object *owner = get(get(meta, "annotations"), DRV_ANN_OWNED_BY);
+    o.owned = owner && json_object_is_type(owner, json_type_string) &&
+              strcmp(json_object_get_string(owner), DRV_OWNER) == 0;
+    copy_str(o.phase, sizeof o.phase, get(get(root, "status"), "phase"));
+    copy_str(o.message, sizeof o.message, get(root, "message"));
+    copy_str(o.reason, sizeof o.reason, get(root, "reason"));
+    json_object *code = get(root, "code");
+    if (code && json_object_is_type(code, json_type_int)) {
+        int64_t c = json_object_get_int64(code);
+        o.code = (c >= 0 && c < 1000) ? (int)c : 0;
+    }
+    json_object_put(root);
+    *ret = o;
+    return 0;
+}
+
+int drv_kube_base_url(const char *configured, const char *host, const char *port, char **ret,
+                      oss_error *err)
+{
+    char *url = NULL;
+    int n;
+    if (configured != NULL && configured[0] != '\0') {
+        n = asprintf(&url, "%s", configured);
+    } else if (host != NULL && host[0] != '\0') {
+        bool v6 = strchr(host, ':') != NULL;
+        n = asprintf(&url, "https://%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "",
+                     (port != NULL && port[0] != '\0') ? port : "443");
+    } else {
+        n = asprintf(&url, "https://kubernetes.default.svc");
+    }
+    if (n < 0)
+        abort();
+    size_t l = strlen(url);
+    while (l > 0 && url[l - 1] == '/')
+        url[--l] = '\0';
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+        free(url);
+        return oss_err(err, OSS_ERR_INVALID, 0, "kube_api_url must be an http(s) URL");
+    }
+    *ret = url;
+    return 0;
+}

@@ -1,0 +1,84 @@
+/* ActorTemplate and Secret synthesis for the current ate.dev/v1alpha1 CRD
+ * (FACTS.md §3).  Pure functions: a sandbox spec and the driver config in,
+ * JSON text out, no I/O, so the output can be compared byte for byte with
+ * golden files (tests/substrate/golden). */
+#ifndef DRV_SUBSTRATE_TEMPLATE_H
+#define DRV_SUBSTRATE_TEMPLATE_H
+
+#include "backend.h"
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The CRD's limits (containers[].env maxItems, containers[].command maxItems). */
+#define DRV_TEMPLATE_MAX_ENV     32
+#define DRV_TEMPLATE_MAX_COMMAND 64
+
+/* Field manager for server-side apply and the value of the ownership marks. */
+#define DRV_OWNER "openshell-driver-substrate"
+
+#define DRV_LABEL_MANAGED_BY "app.kubernetes.io/managed-by"
+#define DRV_ANN_OWNED_BY     "openshell.nvidia.com/owned-by"
+#define DRV_LABEL_SANDBOX_ID "openshell.nvidia.com/sandbox-id"
+#define DRV_ANN_SANDBOX_NAME "openshell.nvidia.com/sandbox-name"
+
+/* Buffer sizes for the derived names (both include the NUL). */
+#define DRV_TEMPLATE_NAME_MAX 64
+#define DRV_SECRET_NAME_MAX   80
+
+/* Template name for a sandbox id: "osb-<id>", or, when that exceeds 63
+ * characters, the id cut short plus "-" and 8 hex digits of a hash of the
+ * whole id, so two long ids sharing a prefix still get different names.
+ * The id must be a DNS-1123 label. */
+int drv_template_name(const char *sandbox_id, char *ret, size_t size, oss_error *err);
+
+/* Secret holding the sandbox token: "<template name>-token". */
+int drv_secret_name(const char *sandbox_id, char *ret, size_t size, oss_error *err);
+
+/* Environment variables the driver sets itself; a caller may not set them. */
+bool drv_env_name_reserved(const char *name);
+
+/* Checks the caller's env: names valid for the CRD, no reserved name, no
+ * duplicate, and the total (with the driver's own entries) within 32. */
+int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err);
+
+/* Checks everything the synthesis would refuse, without producing output. */
+int drv_template_validate(const struct drv_sandbox_spec *spec, const struct drv_config *c,
+                          oss_error *err);
+
+/* Appends the ActorTemplate JSON to out.  Nothing is appended on failure. */
+int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
+                       oss_buf *out, oss_error *err);
+
+/* Appends the Secret JSON (type Opaque, data.token = base64(token)) to out.
+ * The spec must carry a token. */
+int drv_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c, oss_buf *out,
+                     oss_error *err);
+
+/* RFC 4648 base64 with padding. */
+void drv_base64_encode(const void *data, size_t len, oss_buf *out);
+
+/* What create does for a spec: which template the actor uses and which
+ * objects the driver applies (and later deletes).  A pre-provisioned
+ * template (spec->template_override, from platform_config annotation
+ * substrate_actor_template) is used as is: nothing is applied, and the
+ * token, which could only reach the actor through our own template, is not
+ * stored either. */
+struct drv_template_plan {
+    char template_name[DRV_TEMPLATE_NAME_MAX];
+    char secret_name[DRV_SECRET_NAME_MAX];
+    bool apply_template;
+    bool apply_secret;
+};
+int drv_template_plan(const struct drv_sandbox_spec *spec, const struct drv_config *c,
+                      struct drv_template_plan *ret, oss_error *err);
+void drv_template_plan_json(const struct drv_template_plan *p, const struct drv_config *c,
+                            oss_buf *out);
+
+/* The namespace templates and Secrets go into. */
+const char *drv_template_namespace(const struct drv_config *c);
+
+#endif

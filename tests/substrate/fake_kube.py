@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""FAKE Kubernetes API server for tests: NOT Kubernetes, NOT production code.
+
+Serves over HTTPS (the test CA's server certificate) the subset the
+Substrate backend uses:
+
+  PATCH/GET/DELETE /apis/ate.dev/v1alpha1/namespaces/NS/actortemplates/NAME
+  PATCH/GET/DELETE /api/v1/namespaces/NS/secrets/NAME
+
+PATCH must be a server-side apply (Content-Type application/apply-patch+yaml,
+fieldManager set).  ActorTemplates are checked against the openAPIV3Schema
+of the REFERENCE CRD (ate.dev_actortemplates.yaml): types, required fields,
+maxItems/maxLength/minLength/pattern/enum/min/max, unknown fields refused
+with 422 (as fieldValidation=Strict does), the CEL rules the driver can hit
+(pinned images, DNS labels, exactly one of value/valueFrom) and spec
+immutability.  A new template's status.phase moves "" -> ResumeGoldenActor
+-> WaitGoldenActor -> Ready, one step per GET (the real controller never
+reports Failed).
+
+Steered through a loopback control port: `faults` (fail the next N
+requests matching method/kind with a status; never_ready), `state` (every
+stored object), `records` / `all_records` (every request body received since the
+last reset / ever, for the token-leak checks), `put` (seed an object, e.g. a pre-provisioned template),
+`reset`.  The bearer token is checked but never printed.
+"""
+import argparse
+import base64
+import binascii
+import copy
+import http.server
+import json
+import os
+import re
+import ssl
+import sys
+import threading
+import urllib.parse
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_common  # noqa: E402
+
+PHASES = ["", "ResumeGoldenActor", "WaitGoldenActor", "Ready"]
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+ROUTE = re.compile(r"^/(?:api/v1|apis/ate\.dev/v1alpha1)/namespaces/([^/]+)/(secrets|actortemplates)/([^/]+)$")
+
+
+class Invalid(Exception):
+    pass
+
+
+def cel(rule, value, path):
+    """The CRD's x-kubernetes-validations that a synthesized template can
+    trip; other rules (volumes) are not modelled and pass."""
+    if "self.contains('@')" in rule:
+        if "@" not in value:
+            raise Invalid("%s: All images must be pinned (changing the image invalidates snapshots)" % path)
+    elif "dns1123Label" in rule:
+        if not DNS_LABEL.match(value) or len(value) > 63:
+            raise Invalid("%s: Name must be a valid DNS label" % path)
+    elif "dns1123Subdomain" in rule:
+        if not DNS_SUBDOMAIN.match(value) or len(value) > 253:
+            raise Invalid("%s: Name must be a valid DNS subdomain" % path)
+    elif "[has(self.value),has(self.valueFrom)]" in rule:
+        if ("value" in value) == ("valueFrom" in value):
+            raise Invalid("%s: exactly one of the fields in [value valueFrom] must be set" % path)
+
+
+def validate(schema, value, path):
+    t = schema.get("type")
+    if t == "object":
+        if not isinstance(value, dict):
+            raise Invalid("%s: must be an object" % path)
+        props = schema.get("properties")
+        addl = schema.get("additionalProperties")
+        for k in schema.get("required", []):
+            if k not in value:
+                raise Invalid("%s.%s: Required value" % (path, k))
+        if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+            raise Invalid("%s: too many properties" % path)
+        if "minProperties" in schema and len(value) < schema["minProperties"]:
+            raise Invalid("%s: too few properties" % path)
+        for k, v in value.items():
+            if props is not None and k in props:
+                validate(props[k], v, "%s.%s" % (path, k))
+            elif addl is not None:
+                validate(addl, v, "%s.%s" % (path, k))
+            elif props is not None or schema.get("x-kubernetes-preserve-unknown-fields"):
+                if not schema.get("x-kubernetes-preserve-unknown-fields"):
+                    raise Invalid('%s: unknown field "%s"' % (path, k))
+            # type: object without properties (metadata) takes anything
+    elif t == "array":
+        if not isinstance(value, list):
+            raise Invalid("%s: must be an array" % path)
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            raise Invalid("%s: Too many: %d: must have at most %d items"
+                          % (path, len(value), schema["maxItems"]))
+        for i, v in enumerate(value):
+            validate(schema.get("items", {}), v, "%s[%d]" % (path, i))
+    elif t == "string":
+        if not isinstance(value, str):
+            raise Invalid("%s: must be a string" % path)
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            raise Invalid("%s: Too long" % path)
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            raise Invalid("%s: Too short" % path)
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise Invalid("%s: does not match %s" % (path, schema["pattern"]))
+        if "enum" in schema and value not in schema["enum"]:
+            raise Invalid("%s: Unsupported value %r" % (path, value))
+    elif t == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Invalid("%s: must be an integer" % path)
+        if "maximum" in schema and value > schema["maximum"]:
+            raise Invalid("%s: too large" % path)
+        if "minimum" in schema and value < schema["minimum"]:
+            raise Invalid("%s: too small" % path)
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            raise Invalid("%s: must be a boolean" % path)
+    for v in schema.get("x-kubernetes-validations", []):
+        if v.get("rule", "").startswith("self == oldSelf"):
+            continue  # immutability is checked against the stored object
+        cel(v.get("rule", ""), value, path)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--crd", required=True)
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--token-file")
+    ap.add_argument("--ready-file", required=True)
+    args = ap.parse_args()
+
+    with open(args.crd) as f:
+        crd = yaml.safe_load(f)
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+
+    lock = threading.Lock()
+    objs = {}  # (kind, ns, name) -> object
+    gets = {}  # (kind, ns, name) -> GETs seen since creation
+    records = []  # since the last reset
+    all_records = []  # never cleared: the token-leak check reads every body ever sent
+    faults = {"fail": [], "never_ready": False}
+
+    def status(code, reason, msg):
+        return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                      "message": msg, "reason": reason, "code": code}
+
+    def handle(method, path, query, headers, body):
+        m = ROUTE.match(path)
+        if not m:
+            return status(404, "NotFound", "no such path")
+        ns, kind, name = m.groups()
+        with lock:
+            rec = {"method": method, "path": path, "kind": kind,
+                   "body": body.decode("utf-8", "replace")}
+            records.append(rec)
+            all_records.append(rec)
+            for f in faults["fail"]:
+                if f["count"] > 0 and f.get("method", method) == method and \
+                        f.get("kind", kind) == kind:
+                    f["count"] -= 1
+                    return status(f["status"], "Injected", "injected failure %d" % f["status"])
+        if args.token_file:
+            with open(args.token_file) as f:
+                want = f.read().strip()
+            if headers.get("Authorization") != "Bearer " + want:
+                return status(401, "Unauthorized", "Unauthorized")
+        key = (kind, ns, name)
+        if method == "GET":
+            with lock:
+                o = objs.get(key)
+                if o is None:
+                    return status(404, "NotFound", '%s "%s" not found' % (kind, name))
+                if kind == "actortemplates" and o.get("_managed", True):
+                    n = gets[key] = gets.get(key, 0) + 1
+                    top = 2 if faults["never_ready"] else 3
+                    o["status"] = {"phase": PHASES[min(n, top)]}
+                out = {k: v for k, v in o.items() if not k.startswith("_")}
+                return 200, out
+        if method == "DELETE":
+            with lock:
+                if objs.pop(key, None) is None:
+                    return status(404, "NotFound", '%s "%s" not found' % (kind, name))
+                gets.pop(key, None)
+            return 200, {"kind": "Status", "status": "Success"}
+        if method != "PATCH":
+            return status(405, "MethodNotAllowed", method)
+        if headers.get("Content-Type") != "application/apply-patch+yaml":
+            return status(415, "UnsupportedMediaType", "server-side apply expected")
+        if not query.get("fieldManager"):
+            return status(422, "Invalid", "fieldManager is required for apply patch")
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            return status(400, "BadRequest", "body is not JSON")
+        meta = obj.get("metadata") or {}
+        if meta.get("name") != name or meta.get("namespace", ns) != ns:
+            return status(400, "BadRequest", "metadata.name/namespace do not match the URL")
+        try:
+            if kind == "actortemplates":
+                if obj.get("apiVersion") != "ate.dev/v1alpha1" or obj.get("kind") != "ActorTemplate":
+                    raise Invalid("apiVersion/kind must be ate.dev/v1alpha1 ActorTemplate")
+                validate(schema, obj, "")
+            else:
+                if obj.get("apiVersion") != "v1" or obj.get("kind") != "Secret":
+                    raise Invalid("apiVersion/kind must be v1 Secret")
+                extra = set(obj) - {"apiVersion", "kind", "metadata", "type", "data", "stringData"}
+                if extra:
+                    raise Invalid('unknown field "%s"' % sorted(extra)[0])
+                for k, v in (obj.get("data") or {}).items():
+                    base64.b64decode(v, validate=True)
+        except (Invalid, binascii.Error) as e:
+            return status(422, "Invalid", "%s %s is invalid: %s" % (kind, name, e))
+        with lock:
+            old = objs.get(key)
+            if old is not None and kind == "actortemplates" and old.get("spec") != obj.get("spec"):
+                return status(422, "Invalid", "spec: Invalid value: Spec is immutable")
+            new = copy.deepcopy(obj)
+            new.pop("status", None)  # the status subresource is the controller's
+            if old is not None:
+                new["status"] = old.get("status", {})
+            else:
+                new["status"] = {"phase": ""} if kind == "actortemplates" else None
+                if new["status"] is None:
+                    del new["status"]
+                gets[key] = 0
+            objs[key] = new
+            return (200 if old else 201), {k: v for k, v in new.items() if not k.startswith("_")}
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _do(self):
+            u = urllib.parse.urlsplit(self.path)
+            q = dict(urllib.parse.parse_qsl(u.query))
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            code, obj = handle(self.command, u.path, q, self.headers, body)
+            data = json.dumps(obj).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_PATCH = do_DELETE = do_PUT = do_POST = _do
+
+        def log_message(self, fmt, *a):
+            # paths only: bodies and headers (the token) are never logged
+            sys.stderr.write("fake_kube: %s\n" % (fmt % a))
+
+    def control(verb, body):
+        with lock:
+            if verb == "faults":
+                faults["fail"] = [dict(x) for x in body.get("fail", [])]
+                faults["never_ready"] = bool(body.get("never_ready"))
+                return {"ok": True}
+            if verb == "state":
+                return {"objects": [{"kind": k[0], "namespace": k[1], "name": k[2], "object": v}
+                                    for k, v in objs.items()]}
+            if verb == "records":
+                return {"records": records}
+            if verb == "all_records":
+                return {"records": all_records}
+            if verb == "put":
+                o = copy.deepcopy(body["object"])
+                o["_managed"] = False  # seeded objects keep the status they came with
+                objs[(body["kind"], body["namespace"], body["name"])] = o
+                return {"ok": True}
+            if verb == "reset":
+                objs.clear()
+                gets.clear()
+                records.clear()
+                faults["fail"] = []
+                faults["never_ready"] = False
+                return {"ok": True}
+        raise KeyError(verb)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    ctl = fake_common.ControlServer(control)
+    fake_common.write_ready(args.ready_file, {"port": httpd.server_address[1],
+                                              "control_port": ctl.port, "pid": os.getpid()})
+    print("fake_kube: serving on https://127.0.0.1:%d, control on %d"
+          % (httpd.server_address[1], ctl.port), file=sys.stderr, flush=True)
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
