@@ -229,6 +229,9 @@ e2e_check "host-injected refusal line = runsc's" "$runsc_strict_line" "$host_lin
 for s in "${SUBS[@]}"; do
     e2e_check "host-injected strict probe $s = runsc's" "$(probe_sig "$OSS_TMP/runsc-strict.json" "$s")" "$(probe_sig "$H/strict.json" "$s")"
 done
+echo "netns probe detail (same step and errno, another first refusal):"
+echo "    runsc: $(jget "$OSS_TMP/runsc-strict.json" bootstrap.probes.netns.detail)"
+echo "    host:  $(jget "$H/strict.json" bootstrap.probes.netns.detail)"
 hrc=0
 OPENSHELL_STANDIN_STATUS_FILE="$H/standin.json" "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
     --report="$H/report.json" -- "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" "$H" >"$H/stdout" 2>"$H/stderr" </dev/null || hrc=$?
