@@ -11,7 +11,9 @@ SYSCALLS="$OSS_BUILD_DIR/tests/probes-e2e/e2e-syscalls"
 for b in "$SHIM" "$STANDIN" "$SYSCALLS"; do
     [[ -x "$b" ]] || oss_fail "not built: $b"
 done
+# shellcheck disable=SC2034 # FI, SUBS and WL_PY are used by the sourcing scripts
 FI=$(oss_helper oss-faultinject)
+# shellcheck disable=SC2034
 SUBS=(netns seccomp landlock privdrop)
 E2E_FAILS=0
 
@@ -134,6 +136,7 @@ check_degraded_run() {
         e2e_check "$tag workload $v" http://127.0.0.1:3128 "$(kv "$d/wl.env" "$v")"
     done
     e2e_check "$tag workload NO_PROXY" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" NO_PROXY)"
+    e2e_check "$tag workload no_proxy" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" no_proxy)"
     e2e_check "$tag workload NODE_USE_ENV_PROXY" 1 "$(kv "$d/wl.env" NODE_USE_ENV_PROXY)"
     e2e_check "$tag workload OPENSHELL_SHIM_REPORT" "$(jget "$d/report.json" report_path)" \
         "$(kv "$d/wl.env" OPENSHELL_SHIM_REPORT)"
@@ -146,6 +149,7 @@ check_degraded_run() {
 # The workload of the degraded run: dump the environment, then fetch a
 # made-up URL through the proxy variables (Python's urllib honours them, as
 # cooperating clients do), and without them (control).
+# shellcheck disable=SC2034
 WL_PY='
 import os, sys, urllib.request
 out = sys.argv[1]

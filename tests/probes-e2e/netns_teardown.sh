@@ -18,6 +18,7 @@ unshare -n true 2>/dev/null || oss_skip "cannot make a network namespace here"
 mkdir -p /run/netns
 
 export SHIM OSS_TMP
+# shellcheck disable=SC2016 # the script runs in the inner bash
 unshare -m -n --propagation private bash -euo pipefail -c '
 mount -t tmpfs -o mode=0755 e2e-netns /run/netns
 ip link set lo up
