@@ -97,6 +97,7 @@ static int read_deadline(int fd, void *p, size_t n, int64_t deadline_ms)
 static int child_wfd = -1;
 static bool child_answered;
 static int64_t child_start_ns;
+static int64_t child_timeout_ms;
 
 int shim_probe_answer_early(struct shim_probe_result *res)
 {
@@ -111,6 +112,16 @@ int shim_probe_answer_early(struct shim_probe_result *res)
     child_answered = true;
     close(child_wfd);
     child_wfd = -1;
+    /* The rest is bounded too: nobody waits for this child any more before
+     * it exits, so a hung cleanup must end itself (the shim's blocked mask
+     * was inherited: unblock SIGALRM).  The parent sees the signal and
+     * cleans up after it. */
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    alarm((unsigned)((child_timeout_ms + 999) / 1000));
     return 0;
 }
 
@@ -137,6 +148,7 @@ int shim_probe_start(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
         child_wfd = wfd;
         child_answered = false;
         child_start_ns = start;
+        child_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
         fn(arg, &res);
         if (child_answered)
             _exit(0);

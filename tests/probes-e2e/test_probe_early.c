@@ -127,6 +127,30 @@ static void test_reap_is_bounded(void **state)
     assert_no_children();
 }
 
+static void test_rest_is_bounded_by_itself(void **state)
+{
+    /* Nobody may ever wait for a lingering child (the PID-1 loop only
+     * reaps it): a hung rest ends itself at the probe's time limit. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old); /* as the shim: everything blocked */
+    struct shim_probe_child c;
+    oss_error e = {0};
+    assert_int_equal(shim_probe_start(fn_early_hang, NULL, 500, &c, &e), 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    struct shim_probe_result r;
+    pid_t lingering;
+    shim_probe_collect(&c, &r, &lingering);
+    assert_true(lingering > 0);
+    int64_t t0 = oss_mono_ms();
+    int st;
+    assert_int_equal(waitpid(lingering, &st, 0), lingering);
+    assert_true(oss_mono_ms() - t0 < 3000);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGALRM);
+    assert_no_children();
+}
+
 static void test_side_by_side(void **state)
 {
     /* Three 300 ms probes collected in about 300 ms, not 900 ms. */
@@ -166,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_control_normal_probe_not_lingering),
         cmocka_unit_test(test_isolated_waits_for_the_rest),
         cmocka_unit_test(test_reap_is_bounded),
+        cmocka_unit_test(test_rest_is_bounded_by_itself),
         cmocka_unit_test(test_side_by_side),
         cmocka_unit_test(test_abandon),
     };
