@@ -28,6 +28,7 @@ struct shim_bootstrap {
     struct shim_fallback_prog prog;
     struct shim_env_contract env;
     int64_t total_usec;
+    pid_t teardown_pid; /* netns probe child still tearing down, or 0 */
 
     /* the latest reprobe, compared with the next */
     unsigned reprobes;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DEFAULT_PROBE_TIMEOUT_MS 2000
@@ -18,42 +19,105 @@
 
 extern char **environ;
 
-/* Runs one probe; a setup failure (no fork) becomes an ERROR result too, so
- * the verdict stays strict, but it is also returned to the caller. */
+struct probe_args {
+    struct shim_netns_probe_arg netns;
+    struct shim_privdrop_probe_arg privdrop;
+};
+
+static shim_probe_fn probe_fn(const struct shim_bootstrap *b, enum shim_subsys s,
+                              struct probe_args *a, const void **ret_arg)
+{
+    a->netns = (struct shim_netns_probe_arg){.tag = b->netns_tag};
+    a->privdrop = (struct shim_privdrop_probe_arg){.uid = b->run_uid, .gid = b->run_gid};
+    *ret_arg = NULL;
+    switch (s) {
+    case SHIM_SUB_NETNS:
+        *ret_arg = &a->netns;
+        return shim_probe_netns;
+    case SHIM_SUB_SECCOMP:
+        return shim_probe_seccomp;
+    case SHIM_SUB_LANDLOCK:
+        return shim_probe_landlock;
+    case SHIM_SUB_PRIVDROP:
+        *ret_arg = &a->privdrop;
+        return shim_probe_privdrop;
+    case SHIM_SUB_COUNT:
+        break;
+    }
+    return NULL;
+}
+
+/* A netns child killed mid-way (timeout, crash) may have left its namespace
+ * mount or veth behind: those outlive the child. */
+static void netns_cleanup_after(const struct shim_bootstrap *b, const struct shim_probe_result *res)
+{
+    if (res->status == SHIM_PROBE_ERROR &&
+        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child")))
+        shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+}
+
+/* Runs one probe to the end (the reprobe after a restore). */
 static int run_probe(const struct shim_bootstrap *b, enum shim_subsys s,
                      struct shim_probe_result *res, oss_error *err)
 {
-    struct shim_netns_probe_arg na = {.tag = b->netns_tag};
-    struct shim_privdrop_probe_arg pa = {.uid = b->run_uid, .gid = b->run_gid};
-    shim_probe_fn fn = NULL;
-    const void *arg = NULL;
-    switch (s) {
-    case SHIM_SUB_NETNS:
-        fn = shim_probe_netns;
-        arg = &na;
-        break;
-    case SHIM_SUB_SECCOMP:
-        fn = shim_probe_seccomp;
-        break;
-    case SHIM_SUB_LANDLOCK:
-        fn = shim_probe_landlock;
-        break;
-    case SHIM_SUB_PRIVDROP:
-        fn = shim_probe_privdrop;
-        arg = &pa;
-        break;
-    case SHIM_SUB_COUNT:
+    struct probe_args a;
+    const void *arg;
+    shim_probe_fn fn = probe_fn(b, s, &a, &arg);
+    if (fn == NULL)
         return 0;
-    }
     if (shim_probe_isolated(fn, arg, b->timeout_ms, res, err) < 0) {
         oss_err_prefix(err, "%s probe", shim_subsys_name(s));
         return -1;
     }
-    /* A netns child killed mid-way (timeout, crash) may have left its
-     * namespace mount or veth behind: those outlive the child. */
-    if (s == SHIM_SUB_NETNS && res->status == SHIM_PROBE_ERROR &&
-        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child")))
-        shim_probe_netns_cleanup(&na);
+    if (s == SHIM_SUB_NETNS) {
+        netns_cleanup_after(b, res);
+        if (res->lingering) /* answered, then the teardown failed */
+            shim_probe_netns_cleanup(&a.netns);
+    }
+    return 0;
+}
+
+/* Runs every probe of the mask side by side: each is its own process and
+ * none depends on another, so the set costs about as much as the slowest
+ * (netns, started first), not the sum.  A setup failure (no fork) kills the
+ * ones already started and fails. */
+static int run_all(struct shim_bootstrap *b, oss_error *err)
+{
+    static const enum shim_subsys order[] = {SHIM_SUB_NETNS, SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
+                                             SHIM_SUB_PRIVDROP};
+    struct shim_probe_child kids[SHIM_SUB_COUNT];
+    bool started[SHIM_SUB_COUNT] = {false};
+    struct probe_args a;
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(order); i++) {
+        enum shim_subsys s = order[i];
+        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+            continue;
+        const void *arg;
+        shim_probe_fn fn = probe_fn(b, s, &a, &arg);
+        if (shim_probe_start(fn, arg, b->timeout_ms, &kids[s], err) < 0) {
+            oss_err_prefix(err, "%s probe", shim_subsys_name(s));
+            for (int t = 0; t < SHIM_SUB_COUNT; t++)
+                if (started[t])
+                    shim_probe_abandon(&kids[t]);
+            if (started[SHIM_SUB_NETNS])
+                shim_probe_netns_cleanup(&a.netns);
+            return -1;
+        }
+        started[s] = true;
+    }
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(order); i++) {
+        enum shim_subsys s = order[i];
+        if (!started[s])
+            continue;
+        pid_t lingering;
+        shim_probe_collect(&kids[s], &b->probes[s], &lingering);
+        if (s == SHIM_SUB_NETNS) {
+            netns_cleanup_after(b, &b->probes[s]);
+            b->teardown_pid = lingering;
+        } else if (lingering > 0) {
+            (void)shim_probe_reap(lingering, b->timeout_ms); /* no other probe answers early */
+        }
+    }
     return 0;
 }
 
@@ -80,13 +144,9 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->netns_tag = ((unsigned)getpid() << 4 ^ (unsigned)(oss_mono_ns() >> 10)) & 0xffffffu;
 
     shim_runtime_facts_collect(&b->facts);
-    for (int s = 0; s < SHIM_SUB_COUNT; s++) {
-        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
-            continue;
-        if (run_probe(b, (enum shim_subsys)s, &b->probes[s], err) < 0) {
-            shim_bootstrap_free(b);
-            return -1;
-        }
+    if (run_all(b, err) < 0) {
+        shim_bootstrap_free(b);
+        return -1;
     }
     memcpy(b->last, b->probes, sizeof b->last);
     b->last_facts = b->facts;
@@ -235,10 +295,29 @@ int shim_bootstrap_reprobe(struct shim_bootstrap *b, oss_buf *json_out, oss_erro
     return 0;
 }
 
+pid_t shim_bootstrap_teardown_pid(const struct shim_bootstrap *b)
+{
+    return b->teardown_pid;
+}
+
+void shim_bootstrap_teardown_reaped(struct shim_bootstrap *b, int wstatus)
+{
+    b->teardown_pid = 0;
+    /* exit 3: the teardown failed; a signal: it was interrupted */
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+        shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+}
+
 void shim_bootstrap_free(struct shim_bootstrap *b)
 {
     if (!b)
         return;
+    if (b->teardown_pid > 0) {
+        int st = shim_probe_reap(b->teardown_pid, b->timeout_ms);
+        b->teardown_pid = 0;
+        if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+    }
     shim_fallback_prog_free(&b->prog);
     shim_env_contract_free(&b->env);
     free(b->proxy_url);

@@ -3,7 +3,8 @@
  * filter, the environment contract, findings and the living report.
  *
  * Call order in the shim:
- *   shim_bootstrap_prepare()      probes in children; nothing lasting here
+ *   shim_bootstrap_prepare()      probes in children, side by side; nothing lasting here
+ *   shim_children_watch(shim_bootstrap_teardown_pid(b), ...)   (PID-1 loop)
  *   shim_bootstrap_refused()      true -> log err, exit SHIM_EXIT_POLICY (or stay alive)
  *   shim_bootstrap_emit_findings(b, STDERR_FILENO)
  *   shim_report_new() + shim_report_write()
@@ -50,7 +51,19 @@ void shim_bootstrap_emit_findings(const struct shim_bootstrap *b, int fd);
  * as they were (the supervisor runs under them); the next reprobe compares
  * with this one. */
 int shim_bootstrap_reprobe(struct shim_bootstrap *b, oss_buf *json_out, oss_error *err);
+/* Waits (bounded by the probe timeout) for a netns teardown still running
+ * and cleans up after it if it failed, then frees. */
 void shim_bootstrap_free(struct shim_bootstrap *b);
+
+/* The netns probe answers before it tears its namespace down (the teardown
+ * waits in the kernel for an RCU grace period, tens of ms), so that child may
+ * still run after prepare returns: its pid, or 0.  A caller that reaps with
+ * waitpid(-1) (the PID-1 loop) must pass its status to
+ * shim_bootstrap_teardown_reaped(); otherwise shim_bootstrap_free() reaps it.
+ * A failed teardown is cleaned up from this process (idempotent). */
+#include <sys/types.h>
+pid_t shim_bootstrap_teardown_pid(const struct shim_bootstrap *b);
+void shim_bootstrap_teardown_reaped(struct shim_bootstrap *b, int wstatus);
 
 /* Extras for main/doctor/tests. */
 enum shim_verdict;

@@ -4,6 +4,7 @@
 #include "run.h"
 #include "bootstrap.h"
 #include "cleanup.h"
+#include "init/children.h"
 #include "init/signals.h"
 #include "init/supervise.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -238,6 +240,15 @@ static void stop_services(struct run_ctx *r)
     shim_ready_cond_free(r->ready);
 }
 
+/* The netns probe's teardown child, reaped by the PID-1 loop. */
+static void on_teardown_reaped(void *data, pid_t pid, int wstatus)
+{
+    struct run_ctx *r = data;
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+        log_warn("netns probe teardown (pid %d) failed; cleaning up after it", (int)pid);
+    shim_bootstrap_teardown_reaped(r->boot, wstatus);
+}
+
 static int pre_exec(void *data)
 {
     struct run_ctx *r = data;
@@ -259,6 +270,12 @@ int shim_run_main(const struct shim_config *cfg)
         log_error("bootstrap probes: %s", err.msg);
         return SHIM_EXIT_USAGE;
     }
+    /* The netns probe answered before its teardown: the loop reaps that
+     * child, and its exit must not count as an orphan.  When the shim
+     * leaves before the loop, shim_bootstrap_free() waits for it. */
+    pid_t teardown = shim_bootstrap_teardown_pid(rc.boot);
+    if (teardown > 0 && shim_children_watch(teardown, on_teardown_reaped, &rc) < 0)
+        log_warn("cannot watch the netns probe teardown (pid %d)", (int)teardown);
     if (shim_report_new(cfg, rc.boot, &rc.report, &err) < 0) {
         log_error("bootstrap report: %s", err.msg);
         shim_bootstrap_free(rc.boot);

@@ -58,7 +58,8 @@ struct shim_probe_result {
     char step[32]; /* failing step when UNSUPPORTED/ERROR ("veth", "load_tsync", ...) */
     int err;       /* errno of that step, 0 otherwise */
     char detail[192];
-    int64_t usec; /* wall time of the probe, fork to reap */
+    int64_t usec;   /* wall time of the probe, fork to answer */
+    bool lingering; /* answered early (shim_probe_answer_early): the child is still at work */
     union {
         struct shim_probe_seccomp seccomp;
         struct shim_probe_landlock landlock;
@@ -106,6 +107,35 @@ void shim_runtime_facts_collect(struct shim_runtime_facts *ret);
 typedef void (*shim_probe_fn)(const void *arg, struct shim_probe_result *res);
 int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
                         struct shim_probe_result *ret, oss_error *err);
+
+/* The same in two halves, so independent probes run side by side:
+ * shim_probe_start() forks the child and returns at once; shim_probe_collect()
+ * waits for its answer until start + timeout_ms (then kills and reaps it, an
+ * ERROR result).  A child that answered early (ret->lingering) is still
+ * cleaning up: it is NOT reaped, its pid goes to *ret_lingering and the caller
+ * must reap it (shim_probe_reap, or the PID-1 loop); otherwise *ret_lingering
+ * is 0.  Collect always consumes the child's pipe. */
+struct shim_probe_child {
+    pid_t pid;
+    int rfd;
+    int64_t start_ns;
+    int64_t timeout_ms;
+};
+int shim_probe_start(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                     struct shim_probe_child *ret, oss_error *err);
+void shim_probe_collect(struct shim_probe_child *c, struct shim_probe_result *ret,
+                        pid_t *ret_lingering);
+/* Kills (SIGKILL) and reaps a started child that will not be collected. */
+void shim_probe_abandon(struct shim_probe_child *c);
+/* Waits at most timeout_ms for a lingering child, then SIGKILLs it.
+ * Returns its wait status, or -1 when it had to be killed or was not ours. */
+int shim_probe_reap(pid_t pid, int64_t timeout_ms);
+
+/* Inside a probe child: sends the result now and lets the probe go on
+ * (cleanup that the verdict does not depend on).  The child's exit status
+ * then tells whether that rest worked: the probe _exit()s non-zero itself
+ * when it did not.  Returns -1 outside a runner child (answer at the end). */
+int shim_probe_answer_early(struct shim_probe_result *res);
 
 /* The probes, run inside the child (they may change the process freely). */
 struct shim_netns_probe_arg {

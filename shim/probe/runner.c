@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *shim_probe_status_name(enum shim_probe_status s)
@@ -46,19 +47,6 @@ void shim_probe_set(struct shim_probe_result *res, enum shim_probe_status st, co
         va_end(ap);
     }
 }
-
-/* Kills and reaps a probe child that is still ours when the scope ends. */
-static void kill_reap_pidp(pid_t *pid)
-{
-    if (*pid <= 0)
-        return;
-    int saved = errno;
-    kill(*pid, SIGKILL);
-    while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-    errno = saved;
-}
-#define _cleanup_pid_ __attribute__((cleanup(kill_reap_pidp)))
 
 /* A probe that faults (or hits a seccomp kill: SIGSYS) must die of it so
  * the parent can say so, whatever handlers or mask the shim inherited. */
@@ -105,8 +93,40 @@ static int read_deadline(int fd, void *p, size_t n, int64_t deadline_ms)
     return 0;
 }
 
-int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
-                        struct shim_probe_result *ret, oss_error *err)
+/* In a probe child: the answer pipe, until the answer is sent. */
+static int child_wfd = -1;
+static bool child_answered;
+static int64_t child_start_ns;
+static int64_t child_timeout_ms;
+
+int shim_probe_answer_early(struct shim_probe_result *res)
+{
+    if (child_wfd < 0 || child_answered)
+        return -1;
+    res->lingering = true;
+    res->usec = (oss_mono_ns() - child_start_ns) / 1000;
+    if (oss_write_all(child_wfd, res, sizeof *res) < 0) {
+        res->lingering = false;
+        return -1;
+    }
+    child_answered = true;
+    close(child_wfd);
+    child_wfd = -1;
+    /* The rest is bounded too: nobody waits for this child any more before
+     * it exits, so a hung cleanup must end itself (the shim's blocked mask
+     * was inherited: unblock SIGALRM).  The parent sees the signal and
+     * cleans up after it. */
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    alarm((unsigned)((child_timeout_ms + 999) / 1000));
+    return 0;
+}
+
+int shim_probe_start(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                     struct shim_probe_child *ret, oss_error *err)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
@@ -115,7 +135,7 @@ int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
     _cleanup_close_ int wfd = fds[1];
 
     int64_t start = oss_mono_ns();
-    _cleanup_pid_ pid_t pid = fork();
+    pid_t pid = fork();
     if (pid < 0)
         return oss_err_errno(err, "probe fork");
     if (pid == 0) {
@@ -125,44 +145,124 @@ int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
         memset(&res, 0, sizeof res);
         close(rfd);
         reset_fault_signals();
+        child_wfd = wfd;
+        child_answered = false;
+        child_start_ns = start;
+        child_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
         fn(arg, &res);
+        if (child_answered)
+            _exit(0);
+        res.usec = (oss_mono_ns() - start) / 1000;
         _exit(oss_write_all(wfd, &res, sizeof res) < 0 ? 1 : 0);
     }
     close(TAKE_FD(wfd)); /* so a dead child gives EOF rather than a hang */
+    *ret = (struct shim_probe_child){
+        .pid = pid, .rfd = TAKE_FD(rfd), .start_ns = start, .timeout_ms = timeout_ms};
+    return 0;
+}
 
+static void reap(pid_t pid, int *ret_status)
+{
+    int st = 0;
+    pid_t w;
+    while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+        ;
+    if (ret_status)
+        *ret_status = w > 0 ? st : -1;
+}
+
+void shim_probe_abandon(struct shim_probe_child *c)
+{
+    if (c->pid > 0) {
+        kill(c->pid, SIGKILL);
+        reap(c->pid, NULL);
+    }
+    c->pid = 0;
+    if (c->rfd >= 0)
+        close(c->rfd);
+    c->rfd = -1;
+}
+
+void shim_probe_collect(struct shim_probe_child *c, struct shim_probe_result *ret,
+                        pid_t *ret_lingering)
+{
     struct shim_probe_result res;
     memset(&res, 0, sizeof res);
-    int r = read_deadline(rfd, &res, sizeof res, oss_mono_ms() + timeout_ms);
-    if (r == 0) {
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        pid = 0;
+    pid_t lingering = 0;
+    int r = read_deadline(c->rfd, &res, sizeof res, c->start_ns / 1000000 + c->timeout_ms);
+    close(c->rfd);
+    c->rfd = -1;
+    if (r == 0 && res.lingering) {
+        lingering = c->pid; /* still cleaning up: the caller reaps it */
+    } else if (r == 0) {
+        reap(c->pid, NULL);
     } else if (r == -ETIMEDOUT) {
+        kill(c->pid, SIGKILL);
+        reap(c->pid, NULL);
         memset(&res, 0, sizeof res);
         shim_probe_set(&res, SHIM_PROBE_ERROR, "timeout", ETIMEDOUT,
-                       "probe did not answer within %lld ms", (long long)timeout_ms);
+                       "probe did not answer within %lld ms", (long long)c->timeout_ms);
     } else {
         /* Died before answering (crash, a seccomp kill...): say how. */
-        int st = 0;
-        pid_t w;
-        while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
-            ;
-        pid = 0;
+        int st;
+        reap(c->pid, &st);
         memset(&res, 0, sizeof res);
-        if (w > 0 && WIFSIGNALED(st))
+        if (st != -1 && WIFSIGNALED(st))
             shim_probe_set(&res, SHIM_PROBE_ERROR, "child", 0, "probe child killed by signal %d",
                            WTERMSIG(st));
         else
             shim_probe_set(&res, SHIM_PROBE_ERROR, "child", -r,
                            "probe child exited (status %d) without a result",
-                           w > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+                           st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     }
+    c->pid = 0;
     res.detail[sizeof res.detail - 1] = '\0';
     res.step[sizeof res.step - 1] = '\0';
     if (res.status > SHIM_PROBE_ERROR)
         shim_probe_set(&res, SHIM_PROBE_ERROR, "child", 0, "probe child sent a bad status");
-    res.usec = (oss_mono_ns() - start) / 1000;
+    /* The child's own fork-to-answer time (the monotonic clock is shared):
+     * collected in a fixed order, a fast probe would otherwise be charged
+     * for the slow one before it. */
+    if (r != 0 || res.usec <= 0)
+        res.usec = (oss_mono_ns() - c->start_ns) / 1000;
     *ret = res;
+    *ret_lingering = lingering;
+}
+
+int shim_probe_reap(pid_t pid, int64_t timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    int64_t deadline = oss_mono_ms() + timeout_ms;
+    for (;;) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            return st;
+        if (w < 0 && errno != EINTR)
+            return -1; /* not our child (any more) */
+        if (w == 0 && oss_mono_ms() >= deadline) {
+            kill(pid, SIGKILL);
+            reap(pid, NULL);
+            return -1;
+        }
+        if (w == 0) /* a rare, bounded wait (doctor's exit, refusal): no pidfd in old gVisor */
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
+int shim_probe_isolated(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                        struct shim_probe_result *ret, oss_error *err)
+{
+    struct shim_probe_child c;
+    if (shim_probe_start(fn, arg, timeout_ms, &c, err) < 0)
+        return -1;
+    pid_t lingering;
+    shim_probe_collect(&c, ret, &lingering);
+    /* Nothing outlives this call: wait for the rest of an early answer. */
+    if (lingering > 0 && shim_probe_reap(lingering, timeout_ms) != 0)
+        ret->lingering = true; /* the rest failed or timed out: callers clean up */
+    else
+        ret->lingering = false;
     return 0;
 }

@@ -12,6 +12,8 @@
  *                       them in memory, out of seccomp's reach)
  *   seccomp-flags:ERRNO seccomp(SECCOMP_SET_MODE_FILTER) with any flag other
  *                       than TSYNC (LOG, NEW_LISTENER, SPEC_ALLOW, ...) fails
+ *   seccomp-tsync:ERRNO seccomp(SECCOMP_SET_MODE_FILTER) with TSYNC fails; flags 0
+ *                       pass (a runtime where only a plain filter loads)
  *   gvisor-substrate    what Debian's runsc refuses with Substrate's three
  *                       capabilities (FACTS.md §2 column 3, plus UTS/IPC/PID
  *                       namespaces, measured the same way)
@@ -40,7 +42,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: oss-faultinject [--no-nnp] SPEC[,SPEC...] -- cmd [args...]\n"
                "  SPEC: SYSCALL:ERRNO | clone-ns:ERRNO | seccomp-flags:ERRNO |\n"
-               "        gvisor-substrate | gvisor\n"
+               "        seccomp-tsync:ERRNO | gvisor-substrate | gvisor\n"
                "  --no-nnp  do not set NO_NEW_PRIVS (needs CAP_SYS_ADMIN)\n");
 }
 
@@ -115,6 +117,17 @@ static int add_seccomp_flag_rules(scmp_filter_ctx ctx, int err)
     return 0;
 }
 
+/* A runtime that refuses the supervisor's TSYNC filter but loads a plain
+ * one: what makes the shim's `--fallback-seccomp=auto` step in. */
+static int add_seccomp_tsync_rule(scmp_filter_ctx ctx, int err)
+{
+    struct scmp_arg_cmp c[2] = {
+        {0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER, 0},
+        {1, SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+    };
+    return rule(ctx, err, nr_of("seccomp"), 2, c);
+}
+
 static int add_errno_rule(scmp_filter_ctx ctx, const char *name, int err)
 {
     int nr = nr_of(name);
@@ -182,6 +195,8 @@ static int add_spec(scmp_filter_ctx ctx, char *spec)
         return add_ns_rules(ctx, err, ns_flags_clone, OSS_HELPER_ARRAY_SIZE(ns_flags_clone), 0);
     if (strcmp(spec, "seccomp-flags") == 0)
         return add_seccomp_flag_rules(ctx, err);
+    if (strcmp(spec, "seccomp-tsync") == 0)
+        return add_seccomp_tsync_rule(ctx, err);
     return add_errno_rule(ctx, spec, err);
 }
 

@@ -1,0 +1,171 @@
+# shellcheck shell=bash
+# Shared by runsc_e2e.sh and host_e2e.sh: paths, JSON reading (Debian's
+# python3: jq is not a dependency) and the assertions on what the real shim
+# wrote (report, OCSF findings on stderr, the stand-in's status file, the
+# workload's environment and syscall results).
+source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
+
+SHIM="$OSS_BUILD_DIR/shim/openshell-shim"
+STANDIN="$OSS_BUILD_DIR/tests/standin/openshell-sandbox-standin"
+SYSCALLS="$OSS_BUILD_DIR/tests/probes-e2e/e2e-syscalls"
+for b in "$SHIM" "$STANDIN" "$SYSCALLS"; do
+    [[ -x "$b" ]] || oss_fail "not built: $b"
+done
+# shellcheck disable=SC2034 # FI, SUBS and WL_PY are used by the sourcing scripts
+FI=$(oss_helper oss-faultinject)
+# shellcheck disable=SC2034
+SUBS=(netns seccomp landlock privdrop)
+E2E_FAILS=0
+
+e2e_ok() { echo "ok: $*"; }
+# Soft failure: the script goes on so one run shows every difference.
+e2e_bad() {
+    echo "FAIL: $*" >&2
+    E2E_FAILS=$((E2E_FAILS + 1))
+}
+e2e_check() { # e2e_check WHAT EXPECTED ACTUAL
+    if [[ "$2" == "$3" ]]; then e2e_ok "$1 = $3"; else e2e_bad "$1: expected '$2', got '$3'"; fi
+}
+e2e_check_re() { # e2e_check_re WHAT EREGEX ACTUAL
+    if [[ "$3" =~ $2 ]]; then e2e_ok "$1 ~ /$2/"; else e2e_bad "$1: '$3' does not match /$2/"; fi
+}
+e2e_finish() {
+    ((E2E_FAILS == 0)) || oss_fail "$E2E_FAILS check(s) failed"
+    echo PASS
+}
+
+# jget FILE PATH: a value of a JSON file by a dotted path (numbers index
+# arrays); prints "null" for null/absent, JSON for objects and lists,
+# true/false for booleans.
+jget() {
+    "$OSS_PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+try:
+    v = json.load(open(sys.argv[1]))
+except Exception as e:
+    print("<unparsable: %s>" % e); sys.exit(0)
+for k in sys.argv[2].split(".") if sys.argv[2] else []:
+    if isinstance(v, list) and k.isdigit() and int(k) < len(v): v = v[int(k)]
+    elif isinstance(v, dict) and k in v: v = v[k]
+    else: v = None; break
+if v is None: print("null")
+elif isinstance(v, bool): print("true" if v else "false")
+elif isinstance(v, (dict, list)): print(json.dumps(v, sort_keys=True))
+else: print(v)
+PY
+}
+
+# probe_sig REPORT SUB: "status step errno_name" of one probe in a report.
+probe_sig() {
+    "$OSS_PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["bootstrap"]["probes"][sys.argv[2]]
+print(p["status"], p.get("step", "-"), p.get("errno_name", "-"))
+PY
+}
+
+# decisions REPORT: "netns=degraded seccomp=ok ..." in a fixed order.
+decisions() {
+    "$OSS_PYTHON" - "$1" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["bootstrap"]["decisions"]
+print(" ".join("%s=%s" % (s, d[s]) for s in ("netns", "seccomp", "landlock", "privdrop")))
+PY
+}
+
+# findings STDERR_FILE: parses every line that is a JSON object with
+# class_uid; checks the OCSF shape of each; prints one line per finding:
+# "uid severity_id is_alert message".  Non-conforming lines print BAD.
+findings() {
+    "$OSS_PYTHON" - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1], errors="replace"):
+    line = line.strip()
+    if not line.startswith("{") or '"class_uid"' not in line:
+        continue
+    try:
+        f = json.loads(line)
+    except Exception as e:
+        print("BAD unparsable", e); continue
+    shape = (f.get("class_uid") == 2004 and f.get("category_uid") == 2 and f.get("activity_id") == 1
+             and f.get("type_uid") == 200401 and f.get("severity") == "High"
+             and f.get("metadata", {}).get("version") == "1.8.0"
+             and f.get("metadata", {}).get("product", {}).get("vendor_name") == "OpenShell"
+             and f.get("confidence_id") == 3 and "finding_info" in f)
+    print("%s %s %s %s%s" % (f.get("finding_info", {}).get("uid"), f.get("severity_id"),
+                            str(f.get("is_alert")).lower(), "" if shape else "BADSHAPE ",
+                            f.get("message")))
+PY
+}
+
+# log_lines STDERR_FILE: the shim's own log lines (not JSON, not the
+# stand-in's), i.e. what an operator reads.
+log_lines() {
+    grep -v '^{' "$1" | grep 'openshell-shim\[' || true
+}
+
+# kv FILE KEY: the value of KEY=... (e2e-syscalls and env dumps).
+kv() { oss_kv "$1" "$2"; }
+
+# check_degraded_run DIR: the --degrade=all run with the stand-in as
+# child, whatever the runtime (runsc or the injector): DIR holds
+# report.json, stderr, standin.json, wl.env, proxy.
+check_degraded_run() {
+    local d=$1 tag=$2 f n
+    e2e_check "$tag outcome" degraded "$(jget "$d/report.json" bootstrap.outcome)"
+    e2e_check "$tag decisions" "netns=degraded seccomp=ok landlock=degraded privdrop=degraded" \
+        "$(decisions "$d/report.json")"
+    f=$(findings "$d/stderr")
+    echo "$tag findings:"
+    sed 's/^/    /' <<<"$f"
+    n=$(grep -c . <<<"$f" || true)
+    e2e_check "$tag number of OCSF findings" 3 "$n"
+    e2e_check "$tag finding uids" "landlock-unavailable netns-unavailable privdrop-unavailable" \
+        "$(awk '{print $1}' <<<"$f" | sort | xargs)"
+    e2e_check "$tag findings High + alert + OCSF shape" 0 "$(grep -vc '^[a-z-]* 4 true [^B]' <<<"$f" || true)"
+    e2e_check_re "$tag netns finding names step+errno" 'netns-unavailable .*\(ns_create: EPERM\)' "$(grep '^netns' <<<"$f")"
+    e2e_check_re "$tag landlock finding names step+errno" 'landlock-unavailable .*\(abi_version: ENOSYS\)' "$(grep '^landlock' <<<"$f")"
+    e2e_check_re "$tag privdrop finding names step+errno" 'privdrop-unavailable .*\(setgroups: EPERM\)' "$(grep '^privdrop' <<<"$f")"
+    # the stand-in (the supervisor's double) saw the contract
+    e2e_check "$tag stand-in best_effort" true "$(jget "$d/standin.json" best_effort)"
+    e2e_check "$tag stand-in phase" exited "$(jget "$d/standin.json" phase)"
+    e2e_check "$tag stand-in netns step" "degraded EPERM" \
+        "$(jget "$d/standin.json" steps.1.result) $(jget "$d/standin.json" steps.1.errno)"
+    e2e_check "$tag workload OPENSHELL_BEST_EFFORT_FAILURES" 1 "$(kv "$d/wl.env" OPENSHELL_BEST_EFFORT_FAILURES)"
+    for v in ALL_PROXY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy grpc_proxy; do
+        e2e_check "$tag workload $v" http://127.0.0.1:3128 "$(kv "$d/wl.env" "$v")"
+    done
+    e2e_check "$tag workload NO_PROXY" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" NO_PROXY)"
+    e2e_check "$tag workload no_proxy" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" no_proxy)"
+    e2e_check "$tag workload NODE_USE_ENV_PROXY" 1 "$(kv "$d/wl.env" NODE_USE_ENV_PROXY)"
+    e2e_check "$tag workload OPENSHELL_SHIM_REPORT" "$(jget "$d/report.json" report_path)" \
+        "$(kv "$d/wl.env" OPENSHELL_SHIM_REPORT)"
+    # The stand-in's proxy answered a client that only knew HTTP_PROXY; the
+    # control (proxy bypassed) cannot reach the made-up host.
+    e2e_check "$tag stand-in proxy answers via HTTP_PROXY" "via-proxy=200" "$(grep '^via-proxy=' "$d/proxy" || echo missing)"
+    e2e_check_re "$tag control: same request without the proxy fails" '^direct=ERR' "$(grep '^direct=' "$d/proxy" || echo missing)"
+}
+
+# The workload of the degraded run: dump the environment, then fetch a
+# made-up URL through the proxy variables (Python's urllib honours them, as
+# cooperating clients do), and without them (control).
+# shellcheck disable=SC2034
+WL_PY='
+import os, sys, urllib.request
+out = sys.argv[1]
+with open(out + "/wl.env", "w") as f:
+    for k in sorted(os.environ): f.write("%s=%s\n" % (k, os.environ[k]))
+res = []
+try:
+    r = urllib.request.urlopen("http://e2e-probe.invalid/", timeout=5)
+    res.append("via-proxy=%d" % r.status)
+except Exception as e:
+    res.append("via-proxy=ERR %s" % e)
+try:
+    op = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    r = op.open("http://e2e-probe.invalid/", timeout=5)
+    res.append("direct=%d" % r.status)
+except Exception as e:
+    res.append("direct=ERR %s" % type(e).__name__)
+open(out + "/proxy", "w").write("\n".join(res) + "\n")
+'
