@@ -281,11 +281,14 @@ int shim_run_main(const struct shim_config *cfg)
         shim_bootstrap_free(rc.boot);
         return SHIM_EXIT_USAGE;
     }
-    shim_bootstrap_emit_findings(rc.boot, STDERR_FILENO);
     write_report(&rc);
 
     oss_error refusal = {0};
     bool refused = shim_bootstrap_refused(rc.boot, &refusal);
+    /* Findings describe protection the running supervisor lacks: none when
+     * it will not run (the refusal line and the report say why instead). */
+    if (!refused)
+        shim_bootstrap_emit_findings(rc.boot, STDERR_FILENO);
     char **child_env = NULL;
     rc.refused = refused;
     if (refused) {
