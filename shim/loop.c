@@ -2,28 +2,47 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-/* Handlers are kept in a small table indexed by slot; epoll's data carries
- * the slot and a generation so an event for an fd deleted earlier in the same
- * round (and perhaps reused) is recognised and dropped. */
+/* poll(), not epoll: an epoll registration is a waiter that stays on the
+ * watched file for as long as it is registered, and gVisor's checkpoint
+ * (Debian's runsc 20221219, measured) refuses to save a TCP endpoint that
+ * has a waiter: "endpoint still has waiters upon save".  The shim's readyz
+ * listener would make every sandbox with --readyz-port impossible to
+ * checkpoint.  poll() waiters exist only during the call, and a task blocked
+ * in poll() is interrupted for the save and restarted after it.  The loop
+ * watches a few dozen fds at most, so the O(n) scan costs nothing.  The
+ * EPOLL* event bits are the POLL* bits on Linux, so callers keep using them.
+ *
+ * Handlers are kept in a small table indexed by slot; each pollfd of a round
+ * remembers its slot and the slot's generation so an event for an fd deleted
+ * earlier in the same round (and perhaps reused) is recognised and dropped. */
 struct handler {
     int fd;
     uint32_t gen;
+    uint32_t events;
     shim_loop_cb cb;
     void *data;
     bool used;
 };
 
 struct shim_loop {
-    int epfd;
     struct handler *h;
     size_t nh;
+    struct pollfd *pfd; /* per round, sized to nh */
+    uint32_t *pgen;
+    size_t npfd_cap;
 };
+
+_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT && EPOLLERR == POLLERR &&
+                   EPOLLHUP == POLLHUP && EPOLLRDHUP == POLLRDHUP && EPOLLPRI == POLLPRI,
+               "epoll and poll event bits differ");
 
 struct shim_timer {
     struct shim_loop *loop;
@@ -36,12 +55,6 @@ int shim_loop_new(struct shim_loop **ret, oss_error *err)
     struct shim_loop *l = calloc(1, sizeof *l);
     if (l == NULL)
         return oss_err_errno(err, "allocating event loop");
-    l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (l->epfd < 0) {
-        oss_err_errno(err, "epoll_create1");
-        free(l);
-        return -1;
-    }
     *ret = l;
     return 0;
 }
@@ -50,7 +63,8 @@ void shim_loop_free(struct shim_loop *loop)
 {
     if (loop == NULL)
         return;
-    close(loop->epfd);
+    free(loop->pfd);
+    free(loop->pgen);
     free(loop->h);
     free(loop);
 }
@@ -81,12 +95,14 @@ int shim_loop_add(struct shim_loop *loop, int fd, uint32_t events, shim_loop_cb 
         memset(&loop->h[loop->nh], 0, sizeof *nh);
         loop->nh++;
     }
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+        return oss_err(err, OSS_ERR_ERRNO, EBADF, "adding fd %d to the loop: bad fd", fd);
+    if (find_slot(loop, fd) >= 0)
+        return oss_err(err, OSS_ERR_ERRNO, EEXIST, "fd %d is already in the loop", fd);
     struct handler *h = &loop->h[slot];
     uint32_t gen = h->gen + 1;
-    struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)gen << 32) | slot};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-        return oss_err_errno(err, "epoll_ctl(ADD, fd %d)", fd);
-    *h = (struct handler){.fd = fd, .gen = gen, .cb = cb, .data = data, .used = true};
+    *h = (struct handler){
+        .fd = fd, .gen = gen, .events = events, .cb = cb, .data = data, .used = true};
     return 0;
 }
 
@@ -95,10 +111,7 @@ int shim_loop_mod(struct shim_loop *loop, int fd, uint32_t events, oss_error *er
     int slot = find_slot(loop, fd);
     if (slot < 0)
         return oss_err(err, OSS_ERR_ERRNO, ENOENT, "fd %d is not in the loop", fd);
-    struct epoll_event ev = {.events = events,
-                             .data.u64 = ((uint64_t)loop->h[slot].gen << 32) | (uint32_t)slot};
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
-        return oss_err_errno(err, "epoll_ctl(MOD, fd %d)", fd);
+    loop->h[slot].events = events;
     return 0;
 }
 
@@ -107,31 +120,51 @@ void shim_loop_del(struct shim_loop *loop, int fd)
     int slot = find_slot(loop, fd);
     if (slot < 0)
         return;
-    (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
     loop->h[slot].used = false;
     loop->h[slot].fd = -1;
 }
 
 int shim_loop_run_once(struct shim_loop *loop, int timeout_ms, oss_error *err)
 {
-    struct epoll_event evs[32];
-    int n = epoll_wait(loop->epfd, evs, (int)OSS_ARRAY_SIZE(evs), timeout_ms);
-    if (n < 0) {
+    if (loop->npfd_cap < loop->nh) {
+        struct pollfd *p = realloc(loop->pfd, loop->nh * sizeof *p);
+        if (p == NULL)
+            return oss_err_errno(err, "allocating poll set");
+        loop->pfd = p;
+        uint32_t *g = realloc(loop->pgen, loop->nh * sizeof *g);
+        if (g == NULL)
+            return oss_err_errno(err, "allocating poll set");
+        loop->pgen = g;
+        loop->npfd_cap = loop->nh;
+    }
+    /* pollfd i <-> slot i; unused slots get fd -1, which poll() skips */
+    size_t n = loop->nh;
+    for (size_t i = 0; i < n; i++) {
+        const struct handler *h = &loop->h[i];
+        loop->pfd[i] =
+            (struct pollfd){.fd = h->used ? h->fd : -1, .events = (short)(h->used ? h->events : 0)};
+        loop->pgen[i] = h->gen;
+    }
+    int r = poll(loop->pfd, n, timeout_ms);
+    if (r < 0) {
         if (errno == EINTR)
             return 0;
-        return oss_err_errno(err, "epoll_wait");
+        return oss_err_errno(err, "poll");
     }
-    for (int i = 0; i < n; i++) {
-        uint32_t slot = (uint32_t)evs[i].data.u64;
-        uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
-        if (slot >= loop->nh)
+    int handled = 0;
+    for (size_t i = 0; i < n && r > 0; i++) {
+        short rev = loop->pfd[i].revents;
+        if (rev == 0)
             continue;
-        struct handler h = loop->h[slot];
-        if (!h.used || h.gen != gen)
+        struct handler h = loop->h[i];
+        if (!h.used || h.gen != loop->pgen[i])
             continue; /* deleted (or replaced) by an earlier handler this round */
-        h.cb(loop, h.fd, evs[i].events, h.data);
+        if (rev & POLLNVAL)
+            rev = POLLERR; /* closed without shim_loop_del: let the owner see an error */
+        h.cb(loop, h.fd, (uint32_t)(unsigned short)rev, h.data);
+        handled++;
     }
-    return n;
+    return handled;
 }
 
 static void timer_noop(struct shim_loop *l, int fd, uint32_t ev, void *d)

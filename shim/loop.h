@@ -1,6 +1,9 @@
-/* The shim's single-threaded event loop: epoll over a signalfd and whatever
+/* The shim's single-threaded event loop: poll() over a signalfd and whatever
  * fds the modules register (timerfds, the readyz listener and its
- * connections, the control socket).  Nothing in the loop blocks; a handler
+ * connections, the control socket).  poll(), not epoll: see loop.c (a
+ * persistent epoll registration on a TCP socket makes gVisor refuse to
+ * checkpoint the sandbox).  Event bits are the EPOLL* names, which equal the
+ * POLL* bits.  Nothing in the loop blocks; a handler
  * that has more work than it should do at once re-arms itself.
  *
  * Handlers never exit the process: they record state and the supervisor
@@ -19,7 +22,8 @@ typedef void (*shim_loop_cb)(struct shim_loop *loop, int fd, uint32_t events, vo
 int shim_loop_new(struct shim_loop **ret, oss_error *err);
 void shim_loop_free(struct shim_loop *loop);
 
-/* Registers fd (level-triggered EPOLLIN etc.).  The loop does not own fd. */
+/* Registers fd (level-triggered EPOLLIN etc.; no EPOLLET/EPOLLONESHOT).  The
+ * loop does not own fd. */
 int shim_loop_add(struct shim_loop *loop, int fd, uint32_t events, shim_loop_cb cb, void *data,
                   oss_error *err);
 int shim_loop_mod(struct shim_loop *loop, int fd, uint32_t events, oss_error *err);
@@ -27,7 +31,7 @@ int shim_loop_mod(struct shim_loop *loop, int fd, uint32_t events, oss_error *er
 void shim_loop_del(struct shim_loop *loop, int fd);
 
 /* Runs one round: waits up to timeout_ms (-1 = forever) and dispatches.
- * Returns the number of events handled, or -1 on a fatal epoll error. */
+ * Returns the number of events handled, or -1 on a fatal poll error. */
 int shim_loop_run_once(struct shim_loop *loop, int timeout_ms, oss_error *err);
 
 /* A one-shot or periodic CLOCK_MONOTONIC timer on a timerfd registered with
