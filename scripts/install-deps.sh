@@ -10,7 +10,7 @@ pkgs=(
   libcmocka-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
   runsc iproute2 util-linux procps psmisc valgrind hyperfine openssl
   python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
-  tini dumb-init catatonit podman buildah debootstrap
+  tini dumb-init catatonit podman buildah debootstrap curl
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -507,9 +507,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             continue;
         }
         if (c->command == SHIM_CMD_NOTIFY && c->notify_what == NULL) {
-            if (strcmp(a, "restore") != 0)
+            /* status: the control socket answers it and the client sends it
+             * (restore/control.c); the parser must let it through */
+            if (strcmp(a, "restore") != 0 && strcmp(a, "status") != 0)
                 return oss_err(err, OSS_ERR_INVALID, 0,
-                               "unknown notification '%s': expected 'restore'", a);
+                               "unknown notification '%s': expected 'restore' or 'status'", a);
             set_str(&c->notify_what, a);
             continue;
         }
@@ -539,7 +541,8 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
         return 0;
     case SHIM_CMD_NOTIFY:
         if (c->notify_what == NULL)
-            return oss_err(err, OSS_ERR_INVALID, 0, "notify needs what to notify: 'restore'");
+            return oss_err(err, OSS_ERR_INVALID, 0,
+                           "notify needs what to notify: 'restore' or 'status'");
         return 0;
     case SHIM_CMD_RUN:
         break;
