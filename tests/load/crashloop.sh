@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The supervisor crash-looping under the shim: it exits 3 at once, forever,
+# under --restart=always with a 10 ms..200 ms backoff and a cap no run
+# reaches.  For LOAD_CRASHLOOP_S seconds (default 20; 60 is the issue's
+# minute) it checks that
+#   - backoff holds: every gap between two starts is at least the policy's
+#     delay for that restart, and the number of starts is within the range
+#     the policy allows for the elapsed time;
+#   - no fd growth: /proc/<shim>/fd has the same count at the end as after
+#     the first second;
+#   - no memory growth: VmRSS at the end is within 64 KiB of the value after
+#     the first second (samples every second are logged).
+# Control: the same gap check applied to a loop with no backoff (the shim
+# with --backoff-initial=1ms --backoff-max=1ms) fails, so it can catch a
+# shim that ignores its backoff.
+OSS_TEST_NAME=load_crashloop
+source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
+SHIM="$OSS_BUILD_DIR/shim/openshell-shim"
+[[ -x "$SHIM" ]] || oss_fail "shim not built at $SHIM"
+DUR=${LOAD_CRASHLOOP_S:-20}
+INIT_MS=10 MAX_MS=200
+
+# crashloop NAME INIT MAX SECONDS: runs the loop, leaves NAME.runs (start
+# times, ns) and NAME.samples ("t fds rss_kib" per second).
+crashloop() {
+    local name=$1 init=$2 max=$3 secs=$4 runs="$OSS_TMP/$1.runs" pid i st
+    : >"$runs"
+    "$SHIM" --probes=none --report="$OSS_TMP/$name.report.json" --state-dir="$OSS_TMP/state-$name" \
+        --restart=always --restart-max=100000 --restart-window=60m \
+        --backoff-initial="${init}ms" --backoff-max="${max}ms" -- \
+        /bin/sh -c "date +%s%N >> $runs; exit 3" >/dev/null 2>"$OSS_TMP/$name.err" </dev/null &
+    pid=$!
+    oss_on_exit "kill -KILL $pid 2>/dev/null"
+    : >"$OSS_TMP/$name.samples"
+    for ((i = 1; i <= secs; i++)); do
+        sleep 1
+        st="/proc/$pid/status"
+        [[ -r "$st" ]] || oss_fail "$name: shim gone after ${i}s: $(tail -n 3 "$OSS_TMP/$name.err")"
+        echo "$i $(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l) $(awk '/^VmRSS:/ {print $2}' "$st")" \
+            >>"$OSS_TMP/$name.samples"
+    done
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+
+# gaps_ok NAME: every gap between consecutive starts >= the policy's delay
+# (INIT_MS doubling, capped at MAX_MS), minus 2 ms of timer slack.
+gaps_ok() {
+    awk -v init="$INIT_MS" -v max="$MAX_MS" '
+        NR > 1 { k = NR - 2; d = init; for (i = 0; i < k && d < max; i++) d *= 2; if (d > max) d = max
+                 gap = ($1 - prev) / 1e6
+                 if (gap < d - 2) { printf "restart %d came %.1f ms after the previous start, policy says >= %d ms\n", k + 1, gap, d; bad = 1 } }
+        { prev = $1 }
+        END { exit bad }' "$OSS_TMP/$1.runs"
+}
+
+crashloop loop "$INIT_MS" "$MAX_MS" "$DUR"
+n=$(wc -l <"$OSS_TMP/loop.runs")
+gaps_ok loop >"$OSS_TMP/gaps" || oss_fail "backoff violated: $(head -n 3 "$OSS_TMP/gaps")"
+# Starts the policy allows in DUR s: the backoff alone (no time for the
+# child to run) is the upper bound; the lower bound allows 50 ms per run on a
+# busy machine.
+read -r lo hi < <(awk -v init="$INIT_MS" -v max="$MAX_MS" -v T="$((DUR * 1000))" 'BEGIN {
+    for (slack = 50; slack >= 0; slack -= 50) { t = 0; n = 1; d = init
+        while (1) { t += d + slack; if (t > T) break; n++; if (d < max) { d *= 2; if (d > max) d = max } }
+        printf "%d ", n }
+    print "" }')
+((n >= lo && n <= hi)) || oss_fail "$n starts in ${DUR}s; the policy allows $lo..$hi"
+oss_log "ok: $n starts in ${DUR}s (policy: $lo..$hi), every gap >= the backoff delay"
+
+read -r _ fd0 rss0 <"$OSS_TMP/loop.samples"
+read -r _ fd1 rss1 < <(tail -n 1 "$OSS_TMP/loop.samples")
+maxfd=$(awk '{print $2}' "$OSS_TMP/loop.samples" | sort -n | tail -n 1)
+oss_log "samples (s fds rss_kib): $(tr '\n' ';' <"$OSS_TMP/loop.samples")"
+# an fd the shim holds during a spawn (the exec-status pipe) may be caught
+# in a sample; the count at rest must not grow
+((fd1 == fd0 && maxfd <= fd0 + 2)) || oss_fail "fd count grew: $fd0 -> $fd1 (max $maxfd)"
+((rss1 - rss0 <= 64)) || oss_fail "VmRSS grew by $((rss1 - rss0)) KiB over ${DUR}s ($rss0 -> $rss1)"
+oss_log "ok: fds $fd0 -> $fd1 (max $maxfd), VmRSS $rss0 -> $rss1 KiB over ${DUR}s"
+
+# ---- control: without backoff the gap check fails -------------------------
+crashloop nobackoff 1 1 2
+if gaps_ok nobackoff >/dev/null; then
+    oss_fail "control: a loop with 1 ms backoff passed the ${INIT_MS}..${MAX_MS} ms gap check"
+fi
+oss_log "ok: control: $(wc -l <"$OSS_TMP/nobackoff.runs") starts in 2s with 1 ms backoff fail the gap check"
+echo "load_crashloop: pass"
