@@ -61,7 +61,7 @@ def worker():
 
 
 # Rounds of `total` requests, until STOPFILE exists (the caller is done
-# measuring), at least one and at most 10 rounds.
+# measuring), at least one and at most 30 rounds.
 stopfile = sys.argv[4] if len(sys.argv) > 4 else None
 rounds = 0
 while True:
@@ -72,7 +72,7 @@ while True:
     for t in threads:
         t.join()
     rounds += 1
-    if stopfile is None or os.path.exists(stopfile) or rounds == 10:
+    if stopfile is None or os.path.exists(stopfile) or rounds == 30:
         break
 lat.sort()
 print(json.dumps({"sent": total * rounds, "rounds": rounds, "status": status, "errors": len(errors), "shed_resets": shed[0],

@@ -76,14 +76,14 @@ oss_log "ok: control: stopped shim delivered nothing and left $z; after SIGCONT 
 
 # ---- baseline, then the same under the flood -------------------------------
 base=$(sig_roundtrip) || oss_fail "baseline signal not delivered within ${SIG_BOUND_MS}ms"
-# rounds of REQ requests until the measurements below are done (at most 10)
+# rounds of REQ requests until the measurements below are done (at most 30)
 "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/load/flood.py" "$PORT" "$REQ" "$CLI" "$OSS_TMP/flood.stop" \
     >"$OSS_TMP/flood.json" 2>&1 &
 FLOOD=$!
 oss_on_exit "kill $FLOOD 2>/dev/null"
 lats=() reaps=()
 for ((i = 0; i < NSIG; i++)); do
-    kill -0 "$FLOOD" 2>/dev/null || oss_fail "the flood ended before the measurements: $(cat "$OSS_TMP/flood.json")"
+    kill -0 "$FLOOD" 2>/dev/null || break # flood over (its round cap): checked below
     l=$(sig_roundtrip) || oss_fail "signal $i not delivered within ${SIG_BOUND_MS}ms during the flood"
     lats+=("$l")
     if ((i % 5 == 0)); then
