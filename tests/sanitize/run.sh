@@ -47,8 +47,23 @@ exec ${VG[*]} "$b/shim/openshell-shim" --probes=none --report="\$d/report.json" 
 WRAP
     chmod 0755 "$vg/shim"
     local r=0
+    # Control: the same valgrind options fail a program with a definite leak
+    # and one with an invalid read, so a silent run means something.
+    printf '%s\n' '#include <stdlib.h>' '#include <string.h>' \
+        'int main(int c, char **v) { char *p = malloc(32); p[0] = v[0][0];' \
+        'if (c > 1) return p[40]; p = 0; return 0; }' >"$vg/bad.c"
+    cc -O0 -g -o "$vg/bad" "$vg/bad.c"
+    local crc=0 irc=0
+    "${VG[@]/--log-file=*/--log-file=$vg/control.log}" "$vg/bad" >/dev/null 2>&1 || crc=$?
+    "${VG[@]/--log-file=*/--log-file=$vg/control.log}" "$vg/bad" x >/dev/null 2>&1 || irc=$?
+    rm -f "$vg/control.log"
+    if ((crc != 99 || irc != 99)); then
+        echo "FAIL: control: valgrind exited $crc (leak) and $irc (invalid read), expected 99"
+        return 1
+    fi
+    echo "control: valgrind exits 99 on a definite leak and on an invalid read"
     echo "== pid1 suite (subreaper) under valgrind"
-    OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC P1_MODE=subreaper P1_INIT=$vg/shim P1_VALGRIND=1 \
+    OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC P1_MODE=subreaper P1_INIT=$vg/shim \
         bash "$SRC/tests/shim/pid1_suite.sh" || r=1
     for t in readyz_http readyz_restore readyz_control; do
         echo "== $t under valgrind"
