@@ -105,20 +105,26 @@ mem_of() { # PREFIX -> "hwm_kib rss_kib"
     $pre /bin/sleep 30 </dev/null >/dev/null 2>&1 &
     pid=$!
     sleep 0.5
-    v=$(awk '/^VmHWM:/ {h=$2} /^VmRSS:/ {r=$2} END {print h, r}' "/proc/$pid/status")
+    v="$(awk '/^VmHWM:/ {h=$2} /^VmRSS:/ {r=$2} END {print h, r}' "/proc/$pid/status")"
+    v="$v $(awk '/^Anonymous:/ {print $2}' "/proc/$pid/smaps_rollup")"
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     echo "$v"
 }
 echo "### Memory of the init while its child sleeps (KiB, median of $REPEAT)"
 echo
-echo "| init | VmHWM (peak) | VmRSS |"
-echo "|---|---|---|"
+echo "VmRSS counts the mapped pages of the binary and its libraries (clean, shared"
+echo "with every other process mapping them); Anonymous is the memory this one"
+echo "instance owns."
+echo
+echo "| init | VmHWM (peak) | VmRSS | Anonymous |"
+echo "|---|---|---|---|"
 for row in "${INITS[@]}"; do
     name=${row%%|*} pre=${row#*|}
     for ((i = 0; i < REPEAT; i++)); do mem_of "$pre"; done >"$WORK/mem"
     echo "| $name | $(sort -n -k1 "$WORK/mem" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') |" \
-        "$(sort -n -k2 "$WORK/mem" | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}') |"
+        "$(sort -n -k2 "$WORK/mem" | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}') |" \
+        "$(sort -n -k3 "$WORK/mem" | awk '{a[NR]=$3} END {print a[int((NR+1)/2)]}') |"
 done
 echo
 
