@@ -42,7 +42,7 @@ trap cleanup EXIT
 
 # name|init prefix (the child follows); only inits that are installed.
 INITS=()
-add_init() { command -v "${2%% *}" >/dev/null 2>&1 && INITS+=("$1|$2") || true; }
+add_init() { if command -v "${2%% *}" >/dev/null 2>&1; then INITS+=("$1|$2"); fi; }
 add_init tini "tini -s --"
 add_init tini-static "tini-static -s --"
 add_init dumb-init "dumb-init"
