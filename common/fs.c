@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,8 +27,8 @@ int oss_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-int oss_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                          oss_error *err)
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                         oss_error *err)
 {
     char tmp[PATH_MAX];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
@@ -36,7 +37,7 @@ int oss_write_file_atomic(const char *path, const void *data, size_t len, mode_t
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return oss_err_errno(err, "creating %s", tmp);
-    if (oss_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (oss_write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
         oss_err_errno(err, "writing %s", tmp);
         unlink(tmp);
         return -1;
@@ -46,6 +47,8 @@ int oss_write_file_atomic(const char *path, const void *data, size_t len, mode_t
         unlink(tmp);
         return -1;
     }
+    if (!durable)
+        return 0;
     /* Make the rename itself durable; best effort, some filesystems refuse. */
     char dirbuf[PATH_MAX];
     snprintf(dirbuf, sizeof dirbuf, "%s", path);
@@ -53,6 +56,18 @@ int oss_write_file_atomic(const char *path, const void *data, size_t len, mode_t
     if (dfd >= 0)
         (void)fsync(dfd);
     return 0;
+}
+
+int oss_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          oss_error *err)
+{
+    return write_replace(path, data, len, mode, true, err);
+}
+
+int oss_write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                           oss_error *err)
+{
+    return write_replace(path, data, len, mode, false, err);
 }
 
 int oss_read_file(const char *path, size_t max, oss_buf *out, oss_error *err)

@@ -38,7 +38,9 @@ int oss_parse_duration_ms(const char *s, long long max_ms, long long *ret_ms)
     else
         return -1;
     double ms = v * mult;
-    if (ms > (double)max_ms)
+    /* (double)LLONG_MAX rounds up to 2^63, so "ms <= max_ms" alone lets 2^63
+     * through to a conversion that overflows (found by fuzz_util_parse). */
+    if (ms > (double)max_ms || ms >= 0x1p63)
         return -1;
     *ret_ms = (long long)ms;
     return 0;

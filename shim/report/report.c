@@ -128,7 +128,9 @@ int shim_report_write(const struct shim_report *r, oss_error *err)
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     shim_report_json(r, &out);
     oss_buf_putc(&out, '\n');
-    if (oss_write_file_atomic(r->path, out.data, out.len, 0644, err) < 0) {
+    /* Runtime state: replaced atomically for readers, but not fsynced (it
+     * is rewritten at each child start; see oss_write_file_replace). */
+    if (oss_write_file_replace(r->path, out.data, out.len, 0644, err) < 0) {
         oss_err_prefix(err, "writing the report");
         return -1;
     }

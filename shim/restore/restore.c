@@ -151,7 +151,7 @@ static void write_actor_id(struct shim_restore *r)
     _cleanup_buf_ oss_buf b = OSS_BUF_INIT;
     if (r->identity.valid && r->identity.id[0])
         oss_buf_printf(&b, "%s\n", r->identity.id);
-    if (oss_write_file_atomic(path, b.data ? b.data : "", b.len, 0644, &err) < 0)
+    if (oss_write_file_replace(path, b.data ? b.data : "", b.len, 0644, &err) < 0)
         snprintf(r->actor_id_error, sizeof r->actor_id_error, "%s", err.msg);
 }
 

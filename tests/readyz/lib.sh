@@ -21,7 +21,8 @@ trap cleanup EXIT
 # start_harness ARGS...: runs the harness in the background, sets HPID/PORT.
 start_harness() {
     rm -f "$T/port"
-    "$HARNESS" --port 0 --port-file "$T/port" "$@" 2>>"$T/harness.log" &
+    # OSS_WRAP: a command prefix such as valgrind (tests/sanitize/run.sh)
+    ${OSS_WRAP:-} "$HARNESS" --port 0 --port-file "$T/port" "$@" 2>>"$T/harness.log" &
     HPID=$!
     for _ in $(seq 100); do
         [ -s "$T/port" ] && break

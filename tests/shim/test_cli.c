@@ -13,7 +13,12 @@
 
 static int parse(struct shim_config *c, oss_error *err, char **env, int argc, ...)
 {
-    char *argv[64] = {"openshell-shim"};
+    /* static: the config's child_argv points into argv after we return (as
+     * into main's argv); a stack array here was a use after return, found by
+     * ASan's detect_stack_use_after_return.  Valid until the next parse(). */
+    static char *argv[64];
+    memset(argv, 0, sizeof argv);
+    argv[0] = "openshell-shim";
     va_list ap;
     va_start(ap, argc);
     for (int i = 0; i < argc; i++)

@@ -1,4 +1,5 @@
 /* common/: the JSON writer's escaping, the error type, small parsers. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,6 +92,12 @@ static void test_parsers(void **state)
     assert_int_equal(oss_parse_duration_ms("-1", 100000, &ms), -1);
     assert_int_equal(oss_parse_duration_ms("1h", 100000, &ms), -1);
     assert_int_equal(oss_parse_duration_ms("1e9", 100000, &ms), -1);
+    /* regression (fuzz_util_parse): 2^63 ms with an LLONG_MAX bound */
+    ms = -7;
+    assert_int_equal(oss_parse_duration_ms("9223372036854775807ms", LLONG_MAX, &ms), -1);
+    assert_int_equal(ms, -7);
+    assert_int_equal(oss_parse_duration_ms("9223372036854774784ms", LLONG_MAX, &ms), 0);
+    assert_true(ms == 9223372036854774784LL);
     assert_true(oss_dns1123_label_valid("a"));
     assert_true(oss_dns1123_label_valid("sb-1-x"));
     assert_false(oss_dns1123_label_valid("-a"));
