@@ -79,18 +79,29 @@ oss_assert_file_contains "$OSS_TMP/addr.txt" "inet $addr_b/30" "eth0 address ins
 oss_bundle_make "$OSS_TMP/bc" "${common[@]}" --netns "$(oss_testnet_path "$nc")" -- \
     /helpers/oss-counter --file /out/counter2 --period-ms 20 --port "$port" --bind 0.0.0.0 \
     --server-close-first 1
-idc=$(oss_unique_name netctl)
-oss_runsc_run "$idc" "$OSS_TMP/bc"
-# The client reads until EOF, so the server surely closes first.
-oss_wait_for "oss_tcp_line $addr_c $port 1 eof" 20 ||
-    oss_fail "control workload does not answer: $(cat "$(oss_runsc_err "$idc")")"
-rc=0
-oss_runsc checkpoint -image-path "$OSS_TMP/imgc" "$idc" >"$OSS_TMP/ckc.out" 2>&1 || rc=$?
-if ((rc == 0)); then
-    oss_fail "control: checkpoint with a server-closed connection succeeded (runsc now saves TIME_WAIT endpoints? then FACTS.md §7 is outdated): $(head -c 300 "$OSS_TMP/ckc.out")"
-fi
-oss_assert_file_contains "$OSS_TMP/ckc.out" "connected state" "control checkpoint error"
-oss_runsc_kill "$idc" KILL || true
+# Measured: this almost always fails with "connected state", but now and then
+# the server-side endpoint is already gone when runsc saves (a race inside
+# runsc's netstack), so the control gets three fresh tries and must see the
+# refusal at least once.
+refused=0
+for try in 1 2 3; do
+    idc=$(oss_unique_name "netctl$try")
+    oss_runsc_run "$idc" "$OSS_TMP/bc"
+    # The client reads until EOF, so the server surely closes first.
+    oss_wait_for "oss_tcp_line $addr_c $port 1 eof" 20 ||
+        oss_fail "control workload does not answer: $(cat "$(oss_runsc_err "$idc")")"
+    rc=0
+    oss_runsc checkpoint -image-path "$OSS_TMP/imgc$try" "$idc" >"$OSS_TMP/ckc.out" 2>&1 || rc=$?
+    oss_runsc_kill "$idc" KILL >/dev/null 2>&1 || true
+    oss_runsc_delete "$idc"
+    if ((rc != 0)); then
+        oss_assert_file_contains "$OSS_TMP/ckc.out" "connected state" "control checkpoint error"
+        refused=1
+        break
+    fi
+    oss_log "control try $try: checkpoint with a server-closed connection succeeded; trying again"
+done
+((refused)) || oss_fail "control: three checkpoints with a server-closed connection all succeeded (runsc now saves TIME_WAIT endpoints? then FACTS.md §7 is outdated)"
 
 echo "bench.net_checkpoint_ms=$((t1 - t0))"
 echo "bench.net_restore_ms=$((t2 - t1))"
