@@ -33,14 +33,14 @@ struct drv_kv {
 
 /* What the driver knows of one sandbox, independent of the backend. */
 struct drv_sandbox_spec {
-    char *id;        /* DriverSandbox.id, validated as a DNS-1123 label */
-    char *name;      /* DriverSandbox.name */
+    char *id;         /* DriverSandbox.id, validated as a DNS-1123 label */
+    char *name;       /* DriverSandbox.name */
     char *namespace_; /* chosen by the driver */
-    char *image;     /* digest-pinned for substrate; a rootfs key for runsc */
-    char **command;  /* workload argv (NULL-terminated), may be NULL */
+    char *image;      /* digest-pinned for substrate; a rootfs key for runsc */
+    char **command;   /* workload argv (NULL-terminated), may be NULL */
     struct drv_kv *env;
     size_t nenv;
-    char *sandbox_token; /* secret: never logged, never in a template */
+    char *sandbox_token;     /* secret: never logged, never in a template */
     char *template_override; /* pre-provisioned ActorTemplate name, or NULL */
     struct drv_kv *annotations;
     size_t nannotations;

@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
   libseccomp-dev libnl-3-dev libnl-route-3-dev libcap-ng-dev
-  libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libgrpc-dev
+  libprotobuf-c-dev protobuf-c-compiler protobuf-compiler libprotobuf-dev libgrpc-dev
   libcmocka-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
   runsc iproute2 util-linux procps psmisc valgrind hyperfine openssl
   python3-grpcio python3-grpc-tools python3-protobuf

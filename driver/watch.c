@@ -1,0 +1,385 @@
+#include "watch.h"
+
+#include "cleanup.h"
+#include "convert.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct touched {
+    char *id;
+    uint64_t gen;
+};
+
+struct drv_watch {
+    struct drv_backend *backend;
+    int64_t interval_ms;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool running, stop, kicked;
+
+    /* what subscribers have been told, sorted by id */
+    struct drv_actor *state;
+    size_t nstate;
+    struct drv_watch_sub *subs;
+
+    /* ids a handler changed after generation N: a listing that started at
+     * or before N must not override them */
+    uint64_t gen;
+    struct touched *touched;
+    size_t ntouched;
+};
+
+struct drv_blob *drv_blob_ref(struct drv_blob *b)
+{
+    atomic_fetch_add(&b->refs, 1);
+    return b;
+}
+
+void drv_blob_unref(struct drv_blob *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
+}
+
+static struct drv_blob *pack_event(const Openshell__Compute__V1__WatchSandboxesEvent *ev)
+{
+    size_t n = openshell__compute__v1__watch_sandboxes_event__get_packed_size(ev);
+    struct drv_blob *b = malloc(sizeof *b + n);
+    if (b == NULL)
+        abort();
+    atomic_init(&b->refs, 1);
+    b->len = openshell__compute__v1__watch_sandboxes_event__pack(ev, b->data);
+    return b;
+}
+
+struct drv_blob *drv_watch_event_sandbox(const struct drv_actor *a)
+{
+    struct drv_pb_sandbox pb;
+    drv_pb_sandbox_from_actor(a, &pb);
+    Openshell__Compute__V1__WatchSandboxesSandboxEvent se;
+    openshell__compute__v1__watch_sandboxes_sandbox_event__init(&se);
+    se.sandbox = &pb.sb;
+    Openshell__Compute__V1__WatchSandboxesEvent ev;
+    openshell__compute__v1__watch_sandboxes_event__init(&ev);
+    ev.payload_case = OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_SANDBOX;
+    ev.sandbox = &se;
+    return pack_event(&ev);
+}
+
+struct drv_blob *drv_watch_event_deleted(const char *id)
+{
+    Openshell__Compute__V1__WatchSandboxesDeletedEvent de;
+    openshell__compute__v1__watch_sandboxes_deleted_event__init(&de);
+    de.sandbox_id = (char *)(uintptr_t)id;
+    Openshell__Compute__V1__WatchSandboxesEvent ev;
+    openshell__compute__v1__watch_sandboxes_event__init(&ev);
+    ev.payload_case = OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_DELETED;
+    ev.deleted = &de;
+    return pack_event(&ev);
+}
+
+static void broadcast(struct drv_watch *w, struct drv_blob *ev)
+{
+    for (struct drv_watch_sub *s = w->subs; s != NULL; s = s->next)
+        s->push(s, ev, false);
+    drv_blob_unref(ev);
+}
+
+static int streq(const char *a, const char *b)
+{
+    return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* Everything the emitted DriverSandbox depends on. */
+static bool actor_same(const struct drv_actor *a, const struct drv_actor *b)
+{
+    return a->status == b->status && a->raw_status == b->raw_status && a->version == b->version &&
+           streq(a->name, b->name) && streq(a->namespace_, b->namespace_) &&
+           streq(a->failure, b->failure) && streq(a->template_name, b->template_name) &&
+           streq(a->address, b->address);
+}
+
+static int cmp_actor(const void *x, const void *y)
+{
+    const struct drv_actor *a = x, *b = y;
+    return strcmp(a->id != NULL ? a->id : "", b->id != NULL ? b->id : "");
+}
+
+static struct drv_actor *state_find(struct drv_watch *w, const char *id)
+{
+    struct drv_actor key = {.id = (char *)(uintptr_t)id};
+    if (w->nstate == 0) /* bsearch() wants a non-NULL base even for 0 */
+        return NULL;
+    return bsearch(&key, w->state, w->nstate, sizeof *w->state, cmp_actor);
+}
+
+static void state_remove(struct drv_watch *w, struct drv_actor *a)
+{
+    size_t i = (size_t)(a - w->state);
+    drv_actor_clear(a);
+    memmove(&w->state[i], &w->state[i + 1], (w->nstate - i - 1) * sizeof *w->state);
+    w->nstate--;
+}
+
+static void state_insert(struct drv_watch *w, const struct drv_actor *a)
+{
+    struct drv_actor *n = realloc(w->state, (w->nstate + 1) * sizeof *n);
+    if (n == NULL)
+        abort();
+    w->state = n;
+    drv_actor_copy(&w->state[w->nstate++], a);
+    qsort(w->state, w->nstate, sizeof *w->state, cmp_actor);
+}
+
+static void touch(struct drv_watch *w, const char *id)
+{
+    w->gen++;
+    for (size_t i = 0; i < w->ntouched; i++)
+        if (strcmp(w->touched[i].id, id) == 0) {
+            w->touched[i].gen = w->gen;
+            return;
+        }
+    struct touched *n = realloc(w->touched, (w->ntouched + 1) * sizeof *n);
+    if (n == NULL)
+        abort();
+    w->touched = n;
+    n[w->ntouched].id = strdup(id);
+    if (n[w->ntouched].id == NULL)
+        abort();
+    n[w->ntouched++].gen = w->gen;
+}
+
+static bool touched_after(struct drv_watch *w, const char *id, uint64_t gen)
+{
+    for (size_t i = 0; i < w->ntouched; i++)
+        if (w->touched[i].gen > gen && strcmp(w->touched[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+static void prune_touched(struct drv_watch *w, uint64_t gen)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < w->ntouched; i++) {
+        if (w->touched[i].gen <= gen)
+            free(w->touched[i].id);
+        else
+            w->touched[j++] = w->touched[i];
+    }
+    w->ntouched = j;
+}
+
+int drv_watch_new(struct drv_backend *b, int64_t interval_ms, struct drv_watch **ret,
+                  oss_error *err)
+{
+    struct drv_watch *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return oss_err_errno(err, "calloc");
+    w->backend = b;
+    w->interval_ms = interval_ms;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    *ret = w;
+    return 0;
+}
+
+/* Applies a listing that started at generation `gen` (sorted by us). */
+static void apply(struct drv_watch *w, struct drv_actor *list, size_t n, uint64_t gen)
+{
+    if (n > 0)
+        qsort(list, n, sizeof *list, cmp_actor);
+    /* vanished: in state, not in the listing */
+    for (size_t i = 0; i < w->nstate;) {
+        struct drv_actor *a = &w->state[i];
+        if ((n == 0 || bsearch(a, list, n, sizeof *list, cmp_actor) == NULL) &&
+            !touched_after(w, a->id, gen)) {
+            broadcast(w, drv_watch_event_deleted(a->id));
+            state_remove(w, a);
+            continue;
+        }
+        i++;
+    }
+    /* new or changed */
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].id == NULL || touched_after(w, list[i].id, gen))
+            continue;
+        struct drv_actor *old = state_find(w, list[i].id);
+        if (old != NULL && actor_same(old, &list[i]))
+            continue;
+        broadcast(w, drv_watch_event_sandbox(&list[i]));
+        if (old != NULL) {
+            drv_actor_clear(old);
+            drv_actor_copy(old, &list[i]);
+        } else {
+            state_insert(w, &list[i]);
+        }
+    }
+    prune_touched(w, gen);
+}
+
+int drv_watch_poll_once(struct drv_watch *w, oss_error *err)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t gen = w->gen;
+    pthread_mutex_unlock(&w->lock);
+
+    struct drv_actor *list = NULL;
+    size_t n = 0;
+    /* the listing runs without the lock: it may take long and handlers
+     * must keep reporting their changes meanwhile */
+    if (w->backend->ops->list(w->backend, &list, &n, err) < 0)
+        return -1; /* keep the old state: a failed list must not look like deletions */
+
+    pthread_mutex_lock(&w->lock);
+    apply(w, list, n, gen);
+    pthread_mutex_unlock(&w->lock);
+    drv_actor_list_free(list, n);
+    return 0;
+}
+
+static void *poller(void *arg)
+{
+    struct drv_watch *w = arg;
+    int failures = 0;
+    for (;;) {
+        oss_error err = {0};
+        if (drv_watch_poll_once(w, &err) < 0) {
+            /* log the first failure and then every 60th, not every second */
+            if (failures++ % 60 == 0)
+                log_warn("watch: listing actors failed: %s", err.msg);
+        } else if (failures > 0) {
+            log_info("watch: listing actors works again after %d failures", failures);
+            failures = 0;
+        }
+
+        pthread_mutex_lock(&w->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += w->interval_ms / 1000;
+        until.tv_nsec += (w->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!w->stop && !w->kicked)
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &until) == ETIMEDOUT)
+                break;
+        bool stop = w->stop;
+        w->kicked = false;
+        pthread_mutex_unlock(&w->lock);
+        if (stop)
+            return NULL;
+    }
+}
+
+int drv_watch_start(struct drv_watch *w, oss_error *err)
+{
+    int r = pthread_create(&w->thread, NULL, poller, w);
+    if (r != 0) {
+        errno = r;
+        return oss_err_errno(err, "starting the watch poller");
+    }
+    w->running = true;
+    return 0;
+}
+
+void drv_watch_stop(struct drv_watch *w)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->running = false;
+}
+
+void drv_watch_free(struct drv_watch *w)
+{
+    if (w == NULL)
+        return;
+    drv_watch_stop(w);
+    drv_actor_list_free(w->state, w->nstate);
+    prune_touched(w, UINT64_MAX);
+    free(w->touched);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}
+
+void drv_watch_subscribe(struct drv_watch *w, struct drv_watch_sub *s)
+{
+    pthread_mutex_lock(&w->lock);
+    for (size_t i = 0; i < w->nstate; i++) {
+        struct drv_blob *ev = drv_watch_event_sandbox(&w->state[i]);
+        s->push(s, ev, true);
+        drv_blob_unref(ev);
+    }
+    s->next = w->subs;
+    w->subs = s;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void drv_watch_unsubscribe(struct drv_watch *w, struct drv_watch_sub *s)
+{
+    pthread_mutex_lock(&w->lock);
+    for (struct drv_watch_sub **p = &w->subs; *p != NULL; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    s->next = NULL;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void drv_watch_upsert(struct drv_watch *w, const struct drv_actor *a)
+{
+    if (a->id == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    touch(w, a->id);
+    struct drv_actor *old = state_find(w, a->id);
+    if (old == NULL || !actor_same(old, a)) {
+        broadcast(w, drv_watch_event_sandbox(a));
+        if (old != NULL) {
+            drv_actor_clear(old);
+            drv_actor_copy(old, a);
+        } else {
+            state_insert(w, a);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+void drv_watch_forget(struct drv_watch *w, const char *id)
+{
+    pthread_mutex_lock(&w->lock);
+    touch(w, id);
+    struct drv_actor *old = state_find(w, id);
+    if (old != NULL)
+        state_remove(w, old);
+    /* always: the gateway keeps a deleted=true row until it sees this */
+    broadcast(w, drv_watch_event_deleted(id));
+    pthread_mutex_unlock(&w->lock);
+}
+
+void drv_watch_kick(struct drv_watch *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->kicked = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}

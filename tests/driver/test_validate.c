@@ -1,0 +1,166 @@
+/* driver/validate.c: what a user gets told when a sandbox cannot be made. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "validate.h"
+
+#include <grpc/status.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+static struct drv_kv env[64];
+static char names[64][16];
+
+static struct drv_sandbox_spec good(void)
+{
+    static char *cmd[] = {"sleep", "1", NULL};
+    struct drv_sandbox_spec s = {.id = "sb-1",
+                                 .name = "my-sandbox",
+                                 .namespace_ = "openshell",
+                                 .image = "reg/img@sha256:abc",
+                                 .command = cmd};
+    return s;
+}
+
+static void expect(const struct drv_sandbox_spec *s, int code, const char *needle)
+{
+    oss_error err = {0};
+    assert_int_equal(drv_validate_spec(s, &err), -1);
+    assert_int_equal(err.domain, OSS_ERR_GRPC);
+    assert_int_equal(err.code, code);
+    if (strstr(err.msg, needle) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, needle);
+}
+
+static void test_good(void **state)
+{
+    struct drv_sandbox_spec s = good();
+    oss_error err = {0};
+    assert_int_equal(drv_validate_spec(&s, &err), 0);
+}
+
+static void test_ids(void **state)
+{
+    const char *bad[] = {"",
+                         "Upper",
+                         "under_score",
+                         "-lead",
+                         "trail-",
+                         "a.b",
+                         "0123456789012345678901234567890123456789012345678901234567890123"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct drv_sandbox_spec s = good();
+        s.id = (char *)(uintptr_t)bad[i];
+        expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "sandbox id");
+    }
+    oss_error err = {0};
+    assert_int_equal(drv_validate_id("ok-1", &err), 0);
+    assert_int_equal(drv_validate_id(NULL, &err), -1);
+}
+
+static void test_env_limit(void **state)
+{
+    for (int i = 0; i < 64; i++) {
+        snprintf(names[i], sizeof names[i], "V%d", i);
+        env[i].key = names[i];
+        env[i].value = "x";
+    }
+    struct drv_sandbox_spec s = good();
+    s.env = env;
+    s.nenv = DRV_ENV_MAX - DRV_ENV_RESERVED; /* exactly the limit: fine */
+    oss_error err = {0};
+    assert_int_equal(drv_validate_spec(&s, &err), 0);
+    s.nenv++;
+    expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "at most 28 remain");
+
+    /* identity variables are replaced by the driver, so they do not count */
+    struct drv_kv ident[DRV_ENV_MAX - DRV_ENV_RESERVED + 2];
+    for (size_t i = 0; i < DRV_ENV_MAX - DRV_ENV_RESERVED; i++)
+        ident[i] = env[i];
+    ident[DRV_ENV_MAX - DRV_ENV_RESERVED] = (struct drv_kv){"OPENSHELL_SANDBOX_ID", "evil"};
+    ident[DRV_ENV_MAX - DRV_ENV_RESERVED + 1] = (struct drv_kv){"OPENSHELL_ENDPOINT", "evil"};
+    s.env = ident;
+    s.nenv = DRV_ENV_MAX - DRV_ENV_RESERVED + 2;
+    assert_int_equal(drv_validate_spec(&s, &err), 0);
+}
+
+static void test_env_names(void **state)
+{
+    const char *bad[] = {"", "1ABC", "A-B", "A B", "A=B"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct drv_kv kv = {(char *)(uintptr_t)bad[i], "v"};
+        struct drv_sandbox_spec s = good();
+        s.env = &kv;
+        s.nenv = 1;
+        expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "environment variable name");
+    }
+}
+
+static void test_command_and_image(void **state)
+{
+    static char *many[DRV_COMMAND_MAX + 2];
+    for (int i = 0; i <= DRV_COMMAND_MAX; i++)
+        many[i] = "x";
+    struct drv_sandbox_spec s = good();
+    s.command = many;
+    expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "at most 64");
+
+    s = good();
+    s.image = "";
+    expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "no image");
+    s.template_override = "pre-made";
+    oss_error err = {0};
+    assert_int_equal(drv_validate_spec(&s, &err), 0);
+
+    s = good();
+    s.image = "reg/img @sha256:x";
+    expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "spaces");
+    s = good();
+    s.namespace_ = "Bad_NS";
+    expect(&s, GRPC_STATUS_INVALID_ARGUMENT, "namespace");
+}
+
+static void test_request_shape(void **state)
+{
+    oss_error err = {0};
+    Openshell__Compute__V1__DriverSandbox sb;
+    openshell__compute__v1__driver_sandbox__init(&sb);
+    assert_int_equal(drv_validate_request(NULL, &err), -1);
+    assert_int_equal(drv_validate_request(&sb, &err), -1);
+    assert_int_equal(err.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.msg, "no spec"));
+    Openshell__Compute__V1__DriverSandboxSpec spec;
+    openshell__compute__v1__driver_sandbox_spec__init(&spec);
+    sb.spec = &spec;
+    assert_int_equal(drv_validate_request(&sb, &err), -1);
+    assert_non_null(strstr(err.msg, "no template"));
+    Openshell__Compute__V1__DriverSandboxTemplate tpl;
+    openshell__compute__v1__driver_sandbox_template__init(&tpl);
+    spec.template_ = &tpl;
+    assert_int_equal(drv_validate_request(&sb, &err), 0);
+    Openshell__Compute__V1__ResourceRequirements rr;
+    openshell__compute__v1__resource_requirements__init(&rr);
+    Openshell__Compute__V1__GpuResourceRequirements gpu;
+    openshell__compute__v1__gpu_resource_requirements__init(&gpu);
+    spec.resource_requirements = &rr;
+    assert_int_equal(drv_validate_request(&sb, &err), 0); /* empty requirements: fine */
+    rr.gpu = &gpu;
+    assert_int_equal(drv_validate_request(&sb, &err), -1);
+    assert_int_equal(err.code, GRPC_STATUS_FAILED_PRECONDITION);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_env_limit),
+        cmocka_unit_test(test_env_names),
+        cmocka_unit_test(test_command_and_image),
+        cmocka_unit_test(test_request_shape),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,197 @@
+/* driver/watch.c: the shared poller's diff, snapshot-on-subscribe, and the
+ * rule that a listing taken before a handler's change cannot undo it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "watch.h"
+
+#include "compute_driver.pb-c.h"
+
+#include <grpc/status.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* fake backend: list returns `cur`; a hook may run inside list() */
+static struct drv_actor cur[8];
+static size_t ncur;
+static void (*during_list)(void);
+static struct drv_watch *W;
+
+static int fake_list(struct drv_backend *b, struct drv_actor **ret, size_t *ret_n, oss_error *err)
+{
+    if (during_list != NULL)
+        during_list();
+    struct drv_actor *l = calloc(ncur + 1, sizeof *l);
+    for (size_t i = 0; i < ncur; i++)
+        drv_actor_copy(&l[i], &cur[i]);
+    *ret = l;
+    *ret_n = ncur;
+    return 0;
+}
+
+static int fake_list_fail(struct drv_backend *b, struct drv_actor **ret, size_t *ret_n,
+                          oss_error *err)
+{
+    return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_UNAVAILABLE, "down");
+}
+
+static struct drv_backend_ops ops = {.name = "fake", .list = fake_list};
+static struct drv_backend backend = {.ops = &ops};
+
+/* a subscriber that records "S:id:status" / "D:id" */
+struct rec {
+    struct drv_watch_sub sub;
+    char ev[64][48];
+    size_t n;
+};
+
+static void rec_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+{
+    struct rec *r = (struct rec *)s;
+    Openshell__Compute__V1__WatchSandboxesEvent *e =
+        openshell__compute__v1__watch_sandboxes_event__unpack(NULL, b->len, b->data);
+    assert_non_null(e);
+    assert_true(r->n < 64);
+    if (e->payload_case == OPENSHELL__COMPUTE__V1__WATCH_SANDBOXES_EVENT__PAYLOAD_SANDBOX)
+        snprintf(r->ev[r->n++], 48, "S:%s:%s", e->sandbox->sandbox->id,
+                 e->sandbox->sandbox->status->conditions[0]->status);
+    else
+        snprintf(r->ev[r->n++], 48, "D:%s", e->deleted->sandbox_id);
+    openshell__compute__v1__watch_sandboxes_event__free_unpacked(e, NULL);
+}
+
+static void set_actor(size_t i, const char *id, int st)
+{
+    cur[i] = (struct drv_actor){
+        .id = (char *)(uintptr_t)id, .name = (char *)(uintptr_t)id, .raw_status = st};
+}
+
+static int setup(void **state)
+{
+    ncur = 0;
+    during_list = NULL;
+    ops.list = fake_list;
+    assert_int_equal(drv_watch_new(&backend, 1000, &W, NULL), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    drv_watch_free(W);
+    return 0;
+}
+
+static void poll_ok(void)
+{
+    oss_error err = {0};
+    assert_int_equal(drv_watch_poll_once(W, &err), 0);
+}
+
+static void test_diff(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &r.sub);
+    set_actor(0, "a", DRV_ACTOR_RUNNING);
+    set_actor(1, "b", DRV_ACTOR_SUSPENDED);
+    ncur = 2;
+    poll_ok();
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.ev[0], "S:a:True");
+    assert_string_equal(r.ev[1], "S:b:False");
+    poll_ok(); /* nothing changed: nothing sent */
+    assert_int_equal(r.n, 2);
+    cur[1].raw_status = DRV_ACTOR_RUNNING;
+    poll_ok();
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.ev[2], "S:b:True");
+    ncur = 1; /* b vanished */
+    poll_ok();
+    assert_int_equal(r.n, 4);
+    assert_string_equal(r.ev[3], "D:b");
+
+    /* a late subscriber first gets the current state */
+    struct rec late = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &late.sub);
+    assert_int_equal(late.n, 1);
+    assert_string_equal(late.ev[0], "S:a:True");
+    drv_watch_unsubscribe(W, &late.sub);
+    drv_watch_unsubscribe(W, &r.sub);
+}
+
+static void test_failed_list_is_not_deletion(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    set_actor(0, "a", DRV_ACTOR_RUNNING);
+    ncur = 1;
+    poll_ok();
+    drv_watch_subscribe(W, &r.sub);
+    assert_int_equal(r.n, 1);
+    ops.list = fake_list_fail;
+    oss_error err = {0};
+    assert_int_equal(drv_watch_poll_once(W, &err), -1);
+    assert_int_equal(r.n, 1); /* no Deleted for a backend outage */
+    ops.list = fake_list;
+    drv_watch_unsubscribe(W, &r.sub);
+}
+
+static void forget_a(void)
+{
+    drv_watch_forget(W, "a");
+}
+
+static void test_forget_beats_stale_listing(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    set_actor(0, "a", DRV_ACTOR_RUNNING);
+    ncur = 1;
+    poll_ok();
+    drv_watch_subscribe(W, &r.sub);
+    /* Delete completes while a listing (which still shows "a") is running */
+    during_list = forget_a;
+    poll_ok();
+    during_list = NULL;
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.ev[1], "D:a");
+    /* CONTROL: the next listing no longer shows it and nothing re-appears;
+     * had the stale listing been applied, "S:a" would follow the Deleted */
+    ncur = 0;
+    poll_ok();
+    assert_int_equal(r.n, 2);
+
+    /* forget of an id never seen still emits Deleted (deleted=true promise) */
+    drv_watch_forget(W, "never-seen");
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.ev[2], "D:never-seen");
+    drv_watch_unsubscribe(W, &r.sub);
+}
+
+static void test_upsert(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &r.sub);
+    struct drv_actor a = {.id = "n", .name = "n", .raw_status = DRV_ACTOR_RUNNING};
+    drv_watch_upsert(W, &a);
+    drv_watch_upsert(W, &a); /* same: no second event */
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.ev[0], "S:n:True");
+    ncur = 1;
+    set_actor(0, "n", DRV_ACTOR_RUNNING);
+    poll_ok();
+    assert_int_equal(r.n, 1);
+    drv_watch_unsubscribe(W, &r.sub);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_list_is_not_deletion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget_beats_stale_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
