@@ -512,6 +512,7 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
         /* A TCP endpoint still closing (a probe that just ended) blocks a
          * checkpoint in this runsc (FACTS.md §7); it clears within moments. */
         if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
+            log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
             sleep_ms(250);
             continue;
         }
@@ -524,9 +525,11 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
         goto fail_check;
     }
     pause_point(b, "stop:after-checkpoint");
+    log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
     if (drv_runsc_destroy(&b->cmd, id, &e) < 0)
         log_warn("stop %s: removing the checkpointed container: %s", id, e.msg);
+    log_debug("stop %s: container removed at %lld ms", id, (long long)(oss_mono_ms() - t0));
     struct drv_runsc_net_names n;
     rb_names(b, s->r.slot, &n);
     if (drv_runsc_net_down(&n, &e) < 0)
