@@ -52,6 +52,8 @@ def main(argv):
     ch = grpc.insecure_channel(f"unix:{a.socket}")
     s = g.ComputeDriverStub(ch)
     out = {"ok": True}
+    import time
+    t0 = time.monotonic()
     try:
         c, args = a.cmd, a.args
         if c in ("create", "validate"):
@@ -111,6 +113,7 @@ def main(argv):
         out = {"ok": False, "code": e.code().name, "message": e.details()}
     finally:
         ch.close()
+    out["rpc_ms"] = round((time.monotonic() - t0) * 1000)
     print(json.dumps(out))
     return 0 if out["ok"] else 1
 
