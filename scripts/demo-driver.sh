@@ -22,10 +22,15 @@ oss_runsc_require
 
 B="$OSS_BUILD_DIR"
 DRV="$B/driver/openshell-driver-substrate"
-REF="${OSS_REFERENCE_DIR:-$OSS_SOURCE_DIR/../shared/reference/openshell}"
 [[ -x $DRV ]] || oss_fail "missing $DRV: build first (cmake -S . -B build && make -C build)"
-[[ -f $REF/compute_driver.proto ]] ||
-    oss_skip "reference protos not found at $REF (set OSS_REFERENCE_DIR): the client builds its stubs from them"
+# The client's stubs come from the upstream reference protos when they sit
+# beside the checkout (as in CI), else from the project's own copy (same
+# package, names and field numbers; proven wire-compatible by
+# tests/driver-wire).
+REF="${OSS_REFERENCE_DIR:-$OSS_SOURCE_DIR/../shared/reference/openshell}"
+[[ -f $REF/compute_driver.proto ]] || REF="$OSS_SOURCE_DIR/proto"
+"$OSS_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null ||
+    oss_fail "$OSS_PYTHON lacks grpcio/grpc_tools: run scripts/install-deps.sh"
 
 T0=$(oss_now_ms)
 say() { printf '\n\033[1m[%6.2fs] %s\033[0m\n' "$(awk -v a="$(oss_now_ms)" -v b="$T0" 'BEGIN{print (a-b)/1000}')" "$*"; }
@@ -37,6 +42,8 @@ ctl() { "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/drvctl.py" --referenc
     --socket "$SOCK" --stubs "$OSS_TMP/stubs" "$@"; }
 field() { "$OSS_PYTHON" -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
 counter() { oss_tcp_line "$1" 9090 3; }
+fetch() { "$OSS_PYTHON" -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' "$1"; }
 
 say "0. a root filesystem for the image $IMAGE (scripts/make-demo-rootfs.sh)"
 ROOTFS=$(bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$OSS_TMP/rootfs" "$IMAGE")
@@ -51,6 +58,7 @@ oss_on_exit "kill -TERM $DPID 2>/dev/null; sleep 1; kill -KILL $DPID 2>/dev/null
 oss_wait_for "[[ -S $SOCK ]]" 15 || oss_fail "driver did not start: $(cat "$OSS_TMP/driver.log")"
 out=$(ctl caps)
 echo "    socket $SOCK (dir 0700, socket 0600); GetCapabilities: $(field "$out" 'driver + " " + version')"
+echo "    (client stubs from $REF)"
 
 say "2. CreateSandbox $ID: runsc run in a network namespace of its own, then readyz 200"
 out=$(ctl create "$ID" "$IMAGE" --env DEMO=1 -- /usr/local/bin/oss-counter --file /tmp/count \
@@ -61,7 +69,7 @@ echo "    phase $(field "$out" 'sandbox["phase"]'), shim readyz/status at $ADDR"
 echo "    took $(field "$out" 'rpc_ms') ms (runsc run + shim bootstrap + readyz)"
 
 say "3. the shim's bootstrap report (GET $ADDR/status): what gVisor refused and why"
-curl -s --max-time 5 "$ADDR/status" >"$OSS_TMP/status1.json"
+fetch "$ADDR/status" >"$OSS_TMP/status1.json"
 "$OSS_PYTHON" - "$OSS_TMP/status1.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -97,7 +105,7 @@ echo "    after:  $line2"
 [[ $(sed -n 's/.*token=\([0-9a-f]*\).*/\1/p' <<<"$line2") == "$TOKEN" ]] ||
     oss_fail "the workload's memory did not survive"
 echo "    same token, count continued: the memory came back"
-curl -s --max-time 5 "$ADDR2/status" >"$OSS_TMP/status2.json"
+fetch "$ADDR2/status" >"$OSS_TMP/status2.json"
 "$OSS_PYTHON" - "$OSS_TMP/status2.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

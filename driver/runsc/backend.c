@@ -197,6 +197,37 @@ static int busy_err(const struct rb_sbx *s, oss_error *err)
                    drv_runsc_intent_name(s->r.intent));
 }
 
+/* ---- removing a checkpointed container off the caller's path ---- */
+
+static void *reaper_main(void *arg)
+{
+    struct rb_sbx *s = arg;
+    oss_error e = {0};
+    if (drv_runsc_destroy(&s->owner->cmd, s->r.id, &e) < 0)
+        log_warn("removing the checkpointed container %s: %s (retried at the next start)", s->r.id,
+                 e.msg);
+    return NULL;
+}
+
+/* Only the sandbox's current owner (busy) or the destructor calls this. */
+static void reaper_join(struct rb_sbx *s)
+{
+    if (s->reaping) {
+        pthread_join(s->reaper, NULL);
+        s->reaping = false;
+    }
+}
+
+static void reaper_start(struct rb *b, struct rb_sbx *s)
+{
+    s->owner = b;
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0) {
+        s->reaping = true;
+        return;
+    }
+    reaper_main(s); /* no thread: do it here */
+}
+
 /* ---- identity, token, bundle ---- */
 
 static int write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
@@ -527,9 +558,6 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     pause_point(b, "stop:after-checkpoint");
     log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
-    if (drv_runsc_destroy(&b->cmd, id, &e) < 0)
-        log_warn("stop %s: removing the checkpointed container: %s", id, e.msg);
-    log_debug("stop %s: container removed at %lld ms", id, (long long)(oss_mono_ms() - t0));
     struct drv_runsc_net_names n;
     rb_names(b, s->r.slot, &n);
     if (drv_runsc_net_down(&n, &e) < 0)
@@ -540,6 +568,9 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     s->r.pid = 0;
     s->r.image_bytes = rb_du(img);
     pthread_mutex_unlock(&b->lock);
+    /* the memory is safe in the image: the spent container (stopped by
+     * the checkpoint) goes away in the background */
+    reaper_start(b, s);
     settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
     log_info("sandbox %s checkpointed (%lld ms, image %lld bytes)", id,
              (long long)(oss_mono_ms() - t0), (long long)s->r.image_bytes);
@@ -578,6 +609,7 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (noop)
         return 0;
     int64_t t0 = oss_mono_ms();
+    reaper_join(s);
     pthread_mutex_lock(&b->lock);
     int r = slot_alloc(b, s->r.prev_slot, &s->r.slot, err);
     if (r == 0)
@@ -603,6 +635,9 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
         goto fail;
     console = open_console(b, id, err);
     if (console < 0)
+        goto fail;
+    /* a container the reaper could not remove would block the id */
+    if (drv_runsc_destroy(&b->cmd, id, err) < 0)
         goto fail;
     const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, id, NULL};
     if (drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0)
@@ -641,6 +676,7 @@ static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
     bool noop;
     if (claim(b, id, DRV_ACTOR_UNSPECIFIED, DRV_RUNSC_DELETING, &s, &noop, err) < 0)
         return -1;
+    reaper_join(s);
     if (rb_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "delete:after-record");
@@ -744,6 +780,7 @@ static void rb_destroy(struct drv_backend *be)
 {
     struct rb *b = be->impl;
     for (size_t i = 0; i < b->n; i++) {
+        reaper_join(b->v[i]);
         drv_runsc_record_clear(&b->v[i]->r);
         free(b->v[i]);
     }

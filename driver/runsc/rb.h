@@ -7,9 +7,16 @@
 
 #include <pthread.h>
 
+struct rb;
 struct rb_sbx {
     struct drv_runsc_record r;
     bool busy; /* an operation owns the sandbox: others get ABORTED */
+    /* After a checkpoint the spent container is removed on a thread of its
+     * own (`runsc delete` takes over a second here); the next owner of the
+     * sandbox (start, delete, shutdown) joins it first. */
+    bool reaping;
+    pthread_t reaper;
+    struct rb *owner;
 };
 
 struct rb {

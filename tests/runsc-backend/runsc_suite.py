@@ -389,6 +389,10 @@ def main():
             log("driver log tail:\n" + ctx.drv.logtext()[-3000:])
             ctx.drv.stop(signal.SIGKILL)
         return 1
+    finally:
+        if os.environ.get("OSS_KEEP_TMP") != "1":
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
     log("all passed")
     return 0
 
