@@ -437,7 +437,9 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
         goto fail;
     char bdir[PATH_MAX];
     rb_path(b, s->r.id, "bundle", bdir, sizeof bdir);
-    const char *run[] = {"run", "-detach", "-bundle", bdir, s->r.id, NULL};
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, s->r.id, cid);
+    const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
     if (drv_runsc_run(&b->cmd, run, console, RUN_TIMEOUT_MS, NULL, err) < 0)
         goto fail;
     pause_point(b, "create:after-run");
@@ -534,7 +536,9 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     pause_point(b, "stop:after-record");
     if (rb_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
         goto fail_running;
-    const char *ck[] = {"checkpoint", "-image-path", tmp, id, NULL};
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
     for (int i = 0;; i++) {
         _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
         oss_err_clear(err);
@@ -639,7 +643,9 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     /* a container the reaper could not remove would block the id */
     if (drv_runsc_destroy(&b->cmd, id, err) < 0)
         goto fail;
-    const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, id, NULL};
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, cid, NULL};
     if (drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0)
         goto fail;
     pause_point(b, "start:after-restore");
@@ -865,6 +871,8 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->cmd.runsc = runsc;
     b->cmd.root = b->root;
     b->cmd.procsys = b->procsys;
+    snprintf(b->cid_prefix, sizeof b->cid_prefix, "ossr%s-", b->tag);
+    b->cmd.prefix = b->cid_prefix;
 
     if (drv_runsc_pool_parse(c->runsc_subnet != NULL ? c->runsc_subnet : "10.243.0.0/16", &b->pool,
                              err) < 0)

@@ -121,7 +121,15 @@ struct drv_runsc_cmd {
     const char *runsc;   /* binary */
     const char *root;    /* --root */
     const char *procsys; /* the /proc/sys copy bound over /proc/sys for runsc */
+    const char *prefix;  /* container id = prefix + sandbox id (below) */
 };
+/* The runsc container id of a sandbox.  Debian's runsc names each
+ * sandbox's control socket after the container id in the abstract socket
+ * namespace, which is machine-wide whatever --root says: two drivers (or a
+ * test and a driver) with the same sandbox id would collide, so the id is
+ * prefixed with "ossr<tag>-". */
+#define DRV_RUNSC_CID_MAX 96
+void drv_runsc_cid(const struct drv_runsc_cmd *c, const char *id, char out[DRV_RUNSC_CID_MAX]);
 /* Builds the /proc/sys copy without net/core/rmem_default (FACTS.md §7). */
 int drv_runsc_procsys_copy(const char *dst, oss_error *err);
 /* Runs `runsc --root R --network=sandbox ARGS...` in a private mount
@@ -131,13 +139,14 @@ int drv_runsc_procsys_copy(const char *dst, oss_error *err);
  * output's tail in the message, or on timeout (the child is killed). */
 int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int out_fd,
                   int64_t timeout_ms, oss_buf *output, oss_error *err);
-/* `runsc state ID`: ret_status "running"/"stopped"/"created"/... or
+/* These take the SANDBOX id.  `runsc state`: ret_status "running"/"stopped"/"created"/... or
  * "missing"; ret_pid the sandbox pid (0 if none). */
 int drv_runsc_state(const struct drv_runsc_cmd *c, const char *id, char *ret_status, size_t n,
                     int *ret_pid, oss_error *err);
 /* kill -9 + delete -force, tolerating a missing container. */
 int drv_runsc_destroy(const struct drv_runsc_cmd *c, const char *id, oss_error *err);
-/* Container ids known to this root (runsc list -quiet). */
+/* Sandbox ids of the containers in this root (runsc list -quiet, prefix
+ * stripped; containers without the prefix are not ours and not listed). */
 int drv_runsc_list(const struct drv_runsc_cmd *c, char ***ret, oss_error *err);
 
 /* ---- net.c ---- */

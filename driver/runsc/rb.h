@@ -29,7 +29,8 @@ struct rb {
     struct drv_runsc_cmd cmd;
     struct drv_runsc_pool pool;
     char tag[6];
-    unsigned cursor; /* last slot handed out: slots rotate so a start gets a new address */
+    char cid_prefix[16]; /* "ossr<tag>-" */
+    unsigned cursor;     /* last slot handed out: slots rotate so a start gets a new address */
     struct rb_sbx **v;
     size_t n;
     char *pause; /* OSS_RUNSC_TEST_PAUSE: a step name where the backend stops (tests) */

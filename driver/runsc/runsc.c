@@ -155,7 +155,7 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
     size_t nargs = 0;
     while (args[nargs] != NULL)
         nargs++;
-    _cleanup_free_ char **argv = calloc(nargs + 5, sizeof *argv);
+    _cleanup_free_ char **argv = calloc(nargs + 7, sizeof *argv);
     _cleanup_free_ char *rootflag = NULL;
     if (argv == NULL || asprintf(&rootflag, "--root=%s", c->root) < 0)
         return oss_err_errno(err, "allocating runsc argv");
@@ -163,6 +163,13 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
     argv[k++] = unconst(c->runsc);
     argv[k++] = rootflag;
     argv[k++] = unconst("--network=sandbox");
+    /* OSS_RUNSC_DEBUG_LOG=DIR/: runsc's own debug logs (troubleshooting) */
+    const char *dbg = getenv("OSS_RUNSC_DEBUG_LOG");
+    _cleanup_free_ char *dbgflag = NULL;
+    if (dbg != NULL && dbg[0] != '\0' && asprintf(&dbgflag, "--debug-log=%s", dbg) >= 0) {
+        argv[k++] = unconst("--debug");
+        argv[k++] = dbgflag;
+    }
     for (size_t i = 0; i < nargs; i++)
         argv[k++] = unconst(args[i]);
     argv[k] = NULL;
@@ -246,11 +253,18 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
     return 0;
 }
 
+void drv_runsc_cid(const struct drv_runsc_cmd *c, const char *id, char out[DRV_RUNSC_CID_MAX])
+{
+    snprintf(out, DRV_RUNSC_CID_MAX, "%s%s", c->prefix != NULL ? c->prefix : "", id);
+}
+
 int drv_runsc_state(const struct drv_runsc_cmd *c, const char *id, char *ret_status, size_t n,
                     int *ret_pid, oss_error *err)
 {
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
-    const char *args[] = {"state", id, NULL};
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(c, id, cid);
+    const char *args[] = {"state", cid, NULL};
     oss_error e = {0};
     if (drv_runsc_run(c, args, -1, 30000, &out, &e) < 0) {
         if (e.domain != OSS_ERR_TIMEOUT && out.data != NULL &&
@@ -285,11 +299,13 @@ int drv_runsc_destroy(const struct drv_runsc_cmd *c, const char *id, oss_error *
         return -1;
     if (strcmp(st, "missing") == 0)
         return 0;
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(c, id, cid);
     if (strcmp(st, "running") == 0 || strcmp(st, "paused") == 0) {
-        const char *kill_args[] = {"kill", id, "KILL", NULL};
+        const char *kill_args[] = {"kill", cid, "KILL", NULL};
         (void)drv_runsc_run(c, kill_args, -1, 30000, NULL, &(oss_error){0});
     }
-    const char *del[] = {"delete", "-force", id, NULL};
+    const char *del[] = {"delete", "-force", cid, NULL};
     if (drv_runsc_run(c, del, -1, 60000, NULL, err) < 0) {
         /* gone meanwhile is fine */
         if (drv_runsc_state(c, id, st, sizeof st, &pid, &(oss_error){0}) == 0 &&
@@ -313,8 +329,11 @@ int drv_runsc_list(const struct drv_runsc_cmd *c, char ***ret, oss_error *err)
     char *save = NULL;
     for (char *line = strtok_r(out.data != NULL ? out.data : (char[]){""}, "\n", &save);
          line != NULL; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '\0' || strchr(line, ' ') != NULL)
-            continue; /* warnings are not ids */
+        size_t pl = c->prefix != NULL ? strlen(c->prefix) : 0;
+        if (line[0] == '\0' || strchr(line, ' ') != NULL || strncmp(line, c->prefix, pl) != 0 ||
+            line[pl] == '\0')
+            continue; /* warnings and containers that are not ours */
+        line += pl;
         char **nv = realloc(v, (n + 2) * sizeof *nv);
         if (nv == NULL)
             abort();

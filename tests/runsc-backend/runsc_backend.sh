@@ -28,7 +28,10 @@ ln -s /nonexistent/rootfs "$rootfs/broken_rootfs" # "broken/rootfs": a missing r
 runsc_bin=$(command -v runsc)
 
 cleanup() {
-    local root="$state/runsc/root" id n
+    local root="$state/runsc/root" id n p
+    # a driver or runsc process of this suite that outlived a failure: the
+    # state path is unique to this run, so only ours can match it
+    for p in $(_oss_pids_naming "$state"); do kill -KILL "$p" 2>/dev/null || true; done
     if [[ -d $root ]]; then
         for id in $("$runsc_bin" --root="$root" list -quiet 2>/dev/null); do
             "$runsc_bin" --root="$root" kill "$id" KILL >/dev/null 2>&1 || true
@@ -61,4 +64,4 @@ if [[ $suite == lifecycle ]]; then
 fi
 exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
     --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" \
-    --cycles "${OSS_RUNSC_CYCLES:-20}" "$suite"
+    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} "$suite"

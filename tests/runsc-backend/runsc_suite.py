@@ -383,8 +383,8 @@ def main():
             suite_crash(ctx, args.steps.split(","))
         else:
             suite_badinput(ctx)
-    except Failed as e:
-        log(f"FAIL: {e}")
+    except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too
+        log(f"FAIL: {type(e).__name__}: {e}")
         if ctx.drv is not None:
             log("driver log tail:\n" + ctx.drv.logtext()[-3000:])
             ctx.drv.stop(signal.SIGKILL)
