@@ -15,7 +15,7 @@
 set -euo pipefail
 export OSS_SOURCE_DIR="${OSS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 export OSS_BUILD_DIR="${OSS_BUILD_DIR:-$OSS_SOURCE_DIR/build}"
-OSS_TEST_NAME=driver-demo
+OSS_TEST_NAME=driver-demo # shellcheck disable=SC2034 # read by common.sh
 source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
@@ -82,6 +82,7 @@ for name, d in b["decisions"].items():
 fb = b["fallback_seccomp"]
 print("    fallback seccomp: mode %s, active %s (%s)" % (fb["mode"], fb["active"], fb["reason"]))
 PY
+sleep 1 # let the workload count a little
 line=$(counter "$HOST")
 echo "    workload (oss-counter, memory only): $line"
 TOKEN=$(sed -n 's/.*token=\([0-9a-f]*\).*/\1/p' <<<"$line")
@@ -91,7 +92,9 @@ out=$(ctl stop "$ID") || oss_fail "stop failed: $out"
 size=$("$OSS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["image_bytes"])' \
     "$STATE/runsc/sandboxes/$ID/record.json")
 echo "    phase $(field "$out" 'sandbox["phase"]'), took $(field "$out" 'rpc_ms') ms, checkpoint image $((size / 1024)) KiB"
-echo "    the container is gone: $(runsc --root="$STATE/runsc/root" list -quiet | wc -l) containers; its network namespace too"
+# the spent container is removed in the background (runsc delete takes ~1 s)
+oss_wait_for "[[ \$(runsc --root=$STATE/runsc/root list -quiet | wc -l) == 0 ]]" 10 || true
+echo "    the container is gone ($(runsc --root="$STATE/runsc/root" list -quiet | wc -l) left), its network namespace too; the memory is in the image"
 sleep 2 # frozen time, as on a real worker
 
 say "5. StartSandbox: rewrite /run/ate/actor-id, runsc restore into a NEW namespace, readyz 200"
@@ -112,8 +115,9 @@ r = json.load(open(sys.argv[1]))
 last = r["restore"]["last"]
 d = last["network"]["delta"]
 inet = lambda xs: ", ".join(a["cidr"] for a in xs if a["family"] == "inet") or "-"
-print("    the shim saw restore #%d (reason %s, frozen %s ms), identity %s -> %s" % (
-    r["generation"], last["reason"], last["frozen_ms"], last["identity_before"]["id"],
+frozen = "%s ms" % last["frozen_ms"] if last["frozen_ms"] is not None else "not measured"
+print("    the shim saw restore #%d (detected by %s, frozen %s), identity %s -> %s" % (
+    r["generation"], last["reason"], frozen, last["identity_before"]["id"],
     last["identity_after"]["id"]))
 print("    network change: %d differences; address %s -> %s; default route via %s" % (
     last["network"]["changes"], inet(d["addrs_removed"]), inet(d["addrs_added"]),
