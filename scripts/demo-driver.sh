@@ -15,7 +15,8 @@
 set -euo pipefail
 export OSS_SOURCE_DIR="${OSS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 export OSS_BUILD_DIR="${OSS_BUILD_DIR:-$OSS_SOURCE_DIR/build}"
-OSS_TEST_NAME=driver-demo # shellcheck disable=SC2034 # read by common.sh
+# shellcheck disable=SC2034 # read by common.sh
+OSS_TEST_NAME=driver-demo
 source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
