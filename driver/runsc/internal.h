@@ -4,7 +4,9 @@
  *   state.c   per-sandbox records as JSON, written atomically, reloaded
  *   runsc.c   running runsc (argv arrays, the /proc/sys workaround, timeouts)
  *   net.c     per-sandbox network namespaces (netns/ library), readyz probe
- *   backend.c drv_backend_ops, locking, the lifecycle and crash recovery */
+ *   settle.c  pure: how a record found at start-up is settled
+ *   backend.c drv_backend_ops, locking, the lifecycle
+ *   reconcile.c crash recovery at start-up (applies settle.c) */
 #ifndef DRV_RUNSC_INTERNAL_H
 #define DRV_RUNSC_INTERNAL_H
 
@@ -114,6 +116,26 @@ void drv_runsc_record_clear(struct drv_runsc_record *r);
 void drv_runsc_record_json(const struct drv_runsc_record *r, oss_buf *out);
 int drv_runsc_record_parse(const char *text, size_t len, struct drv_runsc_record *ret,
                            oss_error *err);
+
+/* ---- settle.c (pure) ---- */
+
+/* What reconcile does with one record found at start-up. */
+struct drv_runsc_settlement {
+    bool remove;         /* the sandbox goes away entirely (record last) */
+    bool destroy;        /* remove the runsc container */
+    bool net_down;       /* remove the network namespace; slot = 0 */
+    bool slot_to_prev;   /* the stop finished: prev_slot = slot first */
+    bool adopt_pid;      /* it runs: take the pid runsc reports */
+    bool drop_image;     /* remove image/ (spent by a restore) */
+    bool drop_image_tmp; /* remove a half-written image.tmp/ */
+    bool measure_image;
+    enum drv_actor_status status;
+    const char *failure; /* non-NULL: a terminal failure with this reason */
+};
+/* container: what `runsc state` says ("running", "stopped", "created",
+ * ...) or "missing"; image: <sandbox>/image exists. */
+void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status,
+                      const char *container, bool image, struct drv_runsc_settlement *ret);
 
 /* ---- runsc.c ---- */
 

@@ -69,18 +69,27 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
     char st[32] = "missing", img[PATH_MAX], tmp[PATH_MAX];
     int pid = 0;
     oss_error e = {0};
-    if (drv_runsc_state(&b->cmd, r->id, st, sizeof st, &pid, &e) < 0)
+    if (drv_runsc_state(&b->cmd, r->id, st, sizeof st, &pid, &e) < 0) {
+        /* runsc cannot tell: change nothing now, a later Delete cleans up */
         log_warn("reconcile: runsc state %s: %s", r->id, e.msg);
-    bool running = strcmp(st, "running") == 0;
+        return true;
+    }
     rb_path(b, r->id, "image", img, sizeof img);
     rb_path(b, r->id, "image.tmp", tmp, sizeof tmp);
     enum drv_runsc_intent was = r->intent;
+    struct drv_runsc_settlement s;
+    drv_runsc_settle(r->intent, r->status, st, dir_exists(img), &s);
 
-    switch (r->intent) {
-    case DRV_RUNSC_CREATING:
-    case DRV_RUNSC_DELETING:
+    if (s.destroy)
         destroy(b, r->id);
+    if (s.net_down) {
         net_down(b, r->slot);
+        if (s.slot_to_prev)
+            r->prev_slot = r->slot;
+        r->slot = 0;
+        r->pid = 0;
+    }
+    if (s.remove) {
         if (rb_remove_dir(b, r->id, &e) < 0) {
             log_warn("reconcile: %s", e.msg);
             return true; /* keep the record: a Delete can retry */
@@ -88,63 +97,18 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         log_info("reconcile: sandbox %s was being %s when the driver stopped: removed", r->id,
                  was == DRV_RUNSC_CREATING ? "created" : "deleted");
         return false;
-    case DRV_RUNSC_STOPPING:
-        if (dir_exists(img)) {
-            destroy(b, r->id);
-            net_down(b, r->slot);
-            r->prev_slot = r->slot;
-            r->slot = 0;
-            r->pid = 0;
-            r->status = DRV_ACTOR_SUSPENDED;
-            r->image_bytes = rb_du(img);
-        } else if (running) {
-            r->status = DRV_ACTOR_RUNNING;
-            r->pid = pid;
-        } else {
-            destroy(b, r->id);
-            net_down(b, r->slot);
-            r->slot = 0;
-            set_failure(r, "the sandbox was lost during a checkpoint (driver restarted)");
-        }
-        rb_rm_rf(tmp, &e);
-        break;
-    case DRV_RUNSC_STARTING:
-        if (running) {
-            r->status = DRV_ACTOR_RUNNING;
-            r->pid = pid;
-            rb_rm_rf(img, &e);
-        } else {
-            destroy(b, r->id);
-            net_down(b, r->slot);
-            r->slot = 0;
-            r->pid = 0;
-            if (dir_exists(img))
-                r->status = DRV_ACTOR_SUSPENDED;
-            else
-                set_failure(r, "the restore was interrupted and no checkpoint image is left");
-        }
-        break;
-    case DRV_RUNSC_NONE:
-        if (r->status == DRV_ACTOR_RUNNING) {
-            if (running) {
-                r->pid = pid;
-            } else {
-                destroy(b, r->id);
-                net_down(b, r->slot);
-                r->slot = 0;
-                r->pid = 0;
-                set_failure(r, "the sandbox's container is gone (driver or machine restarted)");
-            }
-        } else if (r->status == DRV_ACTOR_SUSPENDED) {
-            if (st[0] != '\0' && strcmp(st, "missing") != 0)
-                destroy(b, r->id); /* a stopped leftover would block the restore */
-            net_down(b, r->slot);
-            r->slot = 0;
-            if (!dir_exists(img))
-                set_failure(r, "the sandbox's checkpoint image is missing");
-        }
-        break;
     }
+    if (s.adopt_pid)
+        r->pid = pid;
+    if (s.drop_image)
+        rb_rm_rf(img, &e);
+    if (s.drop_image_tmp)
+        rb_rm_rf(tmp, &e);
+    if (s.measure_image)
+        r->image_bytes = rb_du(img);
+    r->status = s.status;
+    if (s.failure != NULL)
+        set_failure(r, s.failure);
     if (was != DRV_RUNSC_NONE)
         log_info("reconcile: sandbox %s was %s when the driver stopped: now %s", r->id,
                  drv_runsc_intent_name(was),
