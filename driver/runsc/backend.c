@@ -34,7 +34,6 @@
 #define RUN_TIMEOUT_MS   120000
 #define READY_TIMEOUT_MS 60000
 #define CKPT_RETRIES     20
-#define PAUSE_MARKER     "test-paused"
 
 static char *xstrdup(const char *s)
 {
@@ -51,80 +50,6 @@ static void sleep_ms(long ms)
         ;
 }
 
-void rb_path(const struct rb *b, const char *id, const char *rel, char *out, size_t n)
-{
-    snprintf(out, n, "%s/%s%s%s", b->sbdir, id, rel[0] != '\0' ? "/" : "", rel);
-}
-
-int rb_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
-{
-    char p[PATH_MAX];
-    rb_path(b, r->id, "record.json", p, sizeof p);
-    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
-    drv_runsc_record_json(r, &out);
-    if (oss_write_file_atomic(p, out.data, out.len, 0600, err) < 0) {
-        oss_err_prefix(err, "saving the record of %s", r->id);
-        return -1;
-    }
-    return 0;
-}
-
-void rb_names(const struct rb *b, unsigned slot, struct drv_runsc_net_names *ret)
-{
-    drv_runsc_net_names(&b->pool, b->tag, slot, ret);
-}
-
-static int rm_one(const char *p, const struct stat *st, int type, struct FTW *f)
-{
-    (void)st;
-    (void)f;
-    if (type == FTW_DP)
-        return rmdir(p) < 0 && errno != ENOENT ? -1 : 0;
-    return unlink(p) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int rb_rm_rf(const char *path, oss_error *err)
-{
-    if (access(path, F_OK) < 0)
-        return 0;
-    if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        return oss_err_errno(err, "removing %s", path);
-    return 0;
-}
-
-static __thread int64_t du_total;
-static int du_one(const char *p, const struct stat *st, int type, struct FTW *f)
-{
-    (void)p;
-    (void)f;
-    if (type == FTW_F)
-        du_total += st->st_size;
-    return 0;
-}
-
-int64_t rb_du(const char *path)
-{
-    du_total = 0;
-    if (nftw(path, du_one, 16, FTW_PHYS) != 0)
-        return -1;
-    return du_total;
-}
-
-int rb_remove_dir(struct rb *b, const char *id, oss_error *err)
-{
-    static const char *const parts[] = {"image", "image.tmp", "bundle",
-                                        "ate",   "secrets",   "console.log"};
-    char p[PATH_MAX];
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(parts); i++) {
-        rb_path(b, id, parts[i], p, sizeof p);
-        if (rb_rm_rf(p, err) < 0)
-            return -1;
-    }
-    /* the record goes last: until then a restarted driver knows what to finish */
-    rb_path(b, id, "", p, sizeof p);
-    return rb_rm_rf(p, err);
-}
-
 /* Test hook: OSS_RUNSC_TEST_PAUSE=<op>:<step> makes the backend stop at
  * that point for good (the crash-recovery tests SIGKILL it there). */
 static void pause_point(struct rb *b, const char *step)
@@ -132,7 +57,7 @@ static void pause_point(struct rb *b, const char *step)
     if (b->pause == NULL || strcmp(b->pause, step) != 0)
         return;
     char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/" PAUSE_MARKER, b->dir);
+    snprintf(p, sizeof p, "%s/" RB_PAUSE_MARKER, b->dir);
     oss_write_file_atomic(p, step, strlen(step), 0600, &(oss_error){0});
     log_warn("test hook: paused at %s", step);
     for (;;)
@@ -226,68 +151,6 @@ static void reaper_start(struct rb *b, struct rb_sbx *s)
         return;
     }
     reaper_main(s); /* no thread: do it here */
-}
-
-/* ---- identity, token, bundle ---- */
-
-static int write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
-{
-    /* Substrate writes the actor's id on every resume.  The generation is
-     * added so every restore changes the file and the shim sees it even
-     * when the freeze was shorter than its timer threshold. */
-    char p[PATH_MAX], id[512];
-    rb_path(b, r->id, "ate", p, sizeof p);
-    if (oss_mkdir_p(p, 0755, err) < 0)
-        return -1;
-    rb_path(b, r->id, "ate/actor-id", p, sizeof p);
-    int n = snprintf(id, sizeof id, "%s/%s@g%llu\n", r->namespace_, r->id,
-                     (unsigned long long)r->generation);
-    return oss_write_file_atomic(p, id, (size_t)n, 0644, err);
-}
-
-static int write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
-{
-    char bdir[PATH_MAX], ate[PATH_MAX], sec[PATH_MAX], cfgp[PATH_MAX], netns[PATH_MAX];
-    rb_path(b, r->id, "bundle", bdir, sizeof bdir);
-    rb_path(b, r->id, "ate", ate, sizeof ate);
-    rb_path(b, r->id, "secrets", sec, sizeof sec);
-    rb_path(b, r->id, "bundle/config.json", cfgp, sizeof cfgp);
-    struct drv_runsc_net_names n;
-    rb_names(b, r->slot, &n);
-    snprintf(netns, sizeof netns, "/run/netns/%s", n.ns);
-    if (oss_mkdir_p(bdir, 0700, err) < 0)
-        return -1;
-    struct drv_runsc_bundle_in in = {
-        .rootfs = r->rootfs,
-        .argv = r->argv,
-        .env = r->env,
-        .identity_dir = ate,
-        .token_dir = r->has_token ? sec : NULL,
-        .netns_path = netns,
-    };
-    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
-    drv_runsc_bundle_json(&in, &out);
-    return oss_write_file_atomic(cfgp, out.data, out.len, 0600, err);
-}
-
-static int write_token(struct rb *b, const char *id, const char *token, oss_error *err)
-{
-    char p[PATH_MAX];
-    rb_path(b, id, "secrets", p, sizeof p);
-    if (oss_mkdir_p(p, 0700, err) < 0)
-        return -1;
-    rb_path(b, id, "secrets/sandbox-token", p, sizeof p);
-    return oss_write_file_atomic(p, token, strlen(token), 0600, err);
-}
-
-static int open_console(struct rb *b, const char *id, oss_error *err)
-{
-    char p[PATH_MAX];
-    rb_path(b, id, "console.log", p, sizeof p);
-    int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return oss_err_errno(err, "opening %s", p);
-    return fd;
 }
 
 /* Waits for readyz at the sandbox's current address and records the pid. */
@@ -428,11 +291,11 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     pause_point(b, "create:after-netns");
-    if (write_identity(b, &s->r, err) < 0 ||
-        (s->r.has_token && write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
-        write_bundle(b, &s->r, err) < 0)
+    if (rb_write_identity(b, &s->r, err) < 0 ||
+        (s->r.has_token && rb_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
+        rb_write_bundle(b, &s->r, err) < 0)
         goto fail;
-    console = open_console(b, s->r.id, err);
+    console = rb_open_console(b, s->r.id, err);
     if (console < 0)
         goto fail;
     char bdir[PATH_MAX];
@@ -635,9 +498,9 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     /* as Substrate: the identity file is rewritten before the restore */
-    if (write_identity(b, &s->r, err) < 0 || write_bundle(b, &s->r, err) < 0)
+    if (rb_write_identity(b, &s->r, err) < 0 || rb_write_bundle(b, &s->r, err) < 0)
         goto fail;
-    console = open_console(b, id, err);
+    console = rb_open_console(b, id, err);
     if (console < 0)
         goto fail;
     /* a container the reaper could not remove would block the id */
@@ -782,7 +645,7 @@ static int rb_list(struct drv_backend *be, struct drv_actor **ret, size_t *ret_n
     return 0;
 }
 
-static void rb_destroy(struct drv_backend *be)
+void rb_backend_destroy(struct drv_backend *be)
 {
     struct rb *b = be->impl;
     for (size_t i = 0; i < b->n; i++) {
@@ -801,7 +664,7 @@ static void rb_destroy(struct drv_backend *be)
     free(be);
 }
 
-static const struct drv_backend_ops rb_ops = {
+const struct drv_backend_ops rb_ops = {
     .name = "runsc",
     .validate = rb_validate,
     .create = rb_create,
@@ -810,89 +673,5 @@ static const struct drv_backend_ops rb_ops = {
     .delete_ = rb_delete,
     .get = rb_get,
     .list = rb_list,
-    .destroy = rb_destroy,
+    .destroy = rb_backend_destroy,
 };
-
-static char *path_join(const char *a, const char *b)
-{
-    char *r = NULL;
-    if (asprintf(&r, "%s/%s", a, b) < 0)
-        abort();
-    return r;
-}
-
-int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_error *err)
-{
-    if (c->state_dir == NULL || c->state_dir[0] != '/')
-        return oss_err(err, OSS_ERR_INVALID, EINVAL, "state_dir must be an absolute path");
-    if (geteuid() != 0)
-        return oss_err(err, OSS_ERR_INVALID, EPERM,
-                       "the runsc backend needs root (runsc, network namespaces, mounts)");
-    struct rb *b = calloc(1, sizeof *b);
-    struct drv_backend *be = calloc(1, sizeof *be);
-    if (b == NULL || be == NULL)
-        abort();
-    be->ops = &rb_ops;
-    be->impl = b;
-    pthread_mutex_init(&b->lock, NULL);
-    b->cfg = c;
-    b->dir = path_join(c->state_dir, "runsc");
-    b->sbdir = path_join(b->dir, "sandboxes");
-    b->root = path_join(b->dir, "root");
-    b->procsys = path_join(b->dir, "procsys");
-    const char *pause = getenv("OSS_RUNSC_TEST_PAUSE");
-    b->pause = pause != NULL && pause[0] != '\0' ? xstrdup(pause) : NULL;
-    drv_runsc_state_tag(c->state_dir, b->tag);
-
-    /* runsc by name is looked up on PATH here, once: the child only execs */
-    const char *runsc = c->runsc_path != NULL ? c->runsc_path : "runsc";
-    static char found[PATH_MAX];
-    if (strchr(runsc, '/') == NULL) {
-        const char *path = getenv("PATH");
-        _cleanup_free_ char *copy = xstrdup(path != NULL ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-        char *save = NULL;
-        found[0] = '\0';
-        for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
-            snprintf(found, sizeof found, "%s/%s", d, runsc);
-            if (access(found, X_OK) == 0)
-                break;
-            found[0] = '\0';
-        }
-        if (found[0] == '\0') {
-            oss_err(err, OSS_ERR_INVALID, ENOENT,
-                    "runsc not found on PATH (apt-get install runsc, or set runsc_path)");
-            goto fail;
-        }
-        runsc = found;
-    } else if (access(runsc, X_OK) < 0) {
-        oss_err_errno(err, "runsc_path %s", runsc);
-        goto fail;
-    }
-    b->cmd.runsc = runsc;
-    b->cmd.root = b->root;
-    b->cmd.procsys = b->procsys;
-    snprintf(b->cid_prefix, sizeof b->cid_prefix, "ossr%s-", b->tag);
-    b->cmd.prefix = b->cid_prefix;
-
-    if (drv_runsc_pool_parse(c->runsc_subnet != NULL ? c->runsc_subnet : "10.243.0.0/16", &b->pool,
-                             err) < 0)
-        goto fail;
-    if (oss_mkdir_p(b->sbdir, 0700, err) < 0 || oss_mkdir_p(b->root, 0700, err) < 0 ||
-        chmod(c->state_dir, 0700) < 0 || chmod(b->dir, 0700) < 0)
-        goto fail;
-    if (drv_runsc_procsys_copy(b->procsys, err) < 0)
-        goto fail;
-    char marker[PATH_MAX];
-    snprintf(marker, sizeof marker, "%s/" PAUSE_MARKER, b->dir);
-    unlink(marker);
-    if (rb_reconcile(b, err) < 0)
-        goto fail;
-    *ret = be;
-    return 0;
-fail:
-    if (err->domain == OSS_ERR_NONE)
-        oss_err_errno(err, "preparing %s", b->dir);
-    oss_err_prefix(err, "runsc backend");
-    rb_destroy(be);
-    return -1;
-}

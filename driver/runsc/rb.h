@@ -7,6 +7,9 @@
 
 #include <pthread.h>
 
+/* test hook marker, <state_dir>/runsc/<this> (OSS_RUNSC_TEST_PAUSE) */
+#define RB_PAUSE_MARKER "test-paused"
+
 struct rb;
 struct rb_sbx {
     struct drv_runsc_record r;
@@ -44,6 +47,16 @@ int rb_rm_rf(const char *path, oss_error *err);
 int64_t rb_du(const char *path);
 /* Frees the sandbox's whole directory (record last). */
 int rb_remove_dir(struct rb *b, const char *id, oss_error *err);
+/* files.c */
+int rb_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
+int rb_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
+int rb_write_token(struct rb *b, const char *id, const char *token, oss_error *err);
+int rb_open_console(struct rb *b, const char *id, oss_error *err); /* O_APPEND fd */
+
+/* backend.c */
+extern const struct drv_backend_ops rb_ops;
+void rb_backend_destroy(struct drv_backend *be);
+
 /* Crash recovery: loads every record and settles it (reconcile.c). */
 int rb_reconcile(struct rb *b, oss_error *err);
 

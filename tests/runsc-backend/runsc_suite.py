@@ -228,7 +228,7 @@ def suite_two(ctx):
     ctx.startsb("twa")
     check(counter(host_of(ctx.get("twa"))[0])[0] == ta, "the restarted one kept its memory")
     check(ctx.delete("twa") and ctx.delete("twb"), "both deleted")
-    ctx.drv.stop()
+    check(ctx.drv.stop() == 0, "driver exited 0")
     ctx.check_no_leaks("after two sandboxes")
 
 
@@ -261,7 +261,7 @@ def suite_restart(ctx):
     ctx.startsb("rsa")
     check(counter(host_of(ctx.get("rsa"))[0])[0] == ta, "stop/start after SIGKILL: memory intact")
     check(ctx.delete("rsa") and ctx.delete("rsb"), "deleted")
-    ctx.drv.stop()
+    check(ctx.drv.stop() == 0, "driver exited 0")
     ctx.check_no_leaks("after the restarts")
 
 
@@ -324,7 +324,8 @@ def suite_crash(ctx, steps):
             ctx.stop(sid)
             ctx.startsb(sid)
             check(ctx.delete(sid), f"{step}: Delete after recovery")
-        ctx.drv.stop()
+        rc = ctx.drv.stop()
+        check(rc == 0, f"{step}: the recovered driver exited 0 on SIGTERM ({rc})")
         ctx.check_no_leaks(f"{step}")
 
 
@@ -353,7 +354,7 @@ def suite_badinput(ctx):
     ctx.create("good")
     check(ctx.list_ids() == ["good"], "control: a good create succeeds")
     check(ctx.delete("good"), "deleted")
-    ctx.drv.stop()
+    check(ctx.drv.stop() == 0, "driver exited 0")
     ctx.check_no_leaks("after bad input")
 
 
