@@ -1,8 +1,8 @@
 /* Backend selection: --backend=substrate|runsc, or auto (Substrate when an
- * ateapi endpoint is configured, else the local runsc backend).  A backend
- * not built into this binary fails at start-up with a clear message instead
- * of serving a driver that can do nothing. */
+ * ateapi endpoint is configured, else the local runsc backend,
+ * docs/runsc-backend.md). */
 #include "backends.h"
+#include "runsc/runsc_backend.h"
 #include "substrate/substrate.h"
 
 #include <errno.h>
@@ -17,9 +17,7 @@ int drv_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_e
     case DRV_BACKEND_SUBSTRATE:
         return drv_substrate_backend_open(c, ret, err);
     case DRV_BACKEND_RUNSC:
-        return oss_err(err, OSS_ERR_INVALID, ENOSYS,
-                       "backend runsc is not built into this binary (set api_endpoint to use "
-                       "Substrate)");
+        return drv_runsc_backend_open(c, ret, err);
     default:
         return oss_err(err, OSS_ERR_INVALID, EINVAL, "unknown backend %d", (int)kind);
     }

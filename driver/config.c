@@ -98,6 +98,8 @@ static const struct key keys[] = {
      "state directory of the local runsc backend"},
     {"rootfs_dir", K_STR, F(rootfs_dir), NULL, "image -> rootfs directory (runsc backend)"},
     {"runsc_path", K_STR, F(runsc_path), "runsc", "runsc binary (runsc backend)"},
+    {"runsc_subnet", K_STR, F(runsc_subnet), "10.243.0.0/16",
+     "IPv4 pool of the runsc backend: one /30 per sandbox network namespace"},
 };
 
 #define ENV_PREFIX      "OPENSHELL_SUBSTRATE_"

@@ -63,9 +63,10 @@ struct drv_config {
     char *default_workload; /* JSON array of argv when spec.command is empty */
 
     /* local runsc backend */
-    char *state_dir;  /* default /var/lib/openshell-driver-substrate */
-    char *rootfs_dir; /* image -> rootfs directory, see docs */
-    char *runsc_path; /* default runsc on PATH */
+    char *state_dir;    /* default /var/lib/openshell-driver-substrate */
+    char *rootfs_dir;   /* image -> rootfs directory, see docs */
+    char *runsc_path;   /* default runsc on PATH */
+    char *runsc_subnet; /* IPv4 pool carved into one /30 per sandbox network */
 };
 
 void drv_config_defaults(struct drv_config *c);

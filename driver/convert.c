@@ -134,6 +134,8 @@ void drv_pb_sandbox_from_actor(const struct drv_actor *a, struct drv_pb_sandbox 
     /* instance_id correlates supervisor connections; the actor id is the
      * only per-actor fact the sandbox itself can read (/run/ate/actor-id). */
     out->st.instance_id = unconst(a->id);
+    /* where the shim's readyz/status answers, when the backend knows it */
+    out->st.sandbox_fd = unconst(a->address);
 
     size_t n = drv_conditions_for(a, out->c);
     for (size_t i = 0; i < n; i++) {

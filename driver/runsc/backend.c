@@ -1,0 +1,677 @@
+/* The runsc backend's operations (drv_backend_ops).
+ *
+ * Each sandbox is one runsc container named by the sandbox id under the
+ * backend's own runsc root, in its own network namespace.  Every operation:
+ *   1. under the lock: checks and marks the sandbox busy, sets the intent;
+ *   2. writes the record (intent + any new resource names) BEFORE touching
+ *      anything outside the driver;
+ *   3. does the runsc / namespace steps;
+ *   4. writes the settled record.
+ * A driver killed between any two steps finds the intent at start-up and
+ * finishes or undoes the operation (reconcile.c).  Get and List read the
+ * records only (no runsc call), so the watch poller costs nothing. */
+#include "rb.h"
+#include "runsc_backend.h"
+
+#include "cleanup.h"
+#include "fs.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grpc/status.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUN_TIMEOUT_MS   120000
+#define READY_TIMEOUT_MS 60000
+#define CKPT_RETRIES     20
+
+static char *xstrdup(const char *s)
+{
+    char *r = strdup(s != NULL ? s : "");
+    if (r == NULL)
+        abort();
+    return r;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Test hook: OSS_RUNSC_TEST_PAUSE=<op>:<step> makes the backend stop at
+ * that point for good (the crash-recovery tests SIGKILL it there). */
+static void pause_point(struct rb *b, const char *step)
+{
+    if (b->pause == NULL || strcmp(b->pause, step) != 0)
+        return;
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/" RB_PAUSE_MARKER, b->dir);
+    oss_write_file_atomic(p, step, strlen(step), 0600, &(oss_error){0});
+    log_warn("test hook: paused at %s", step);
+    for (;;)
+        sleep_ms(1000);
+}
+
+static struct rb_sbx *find(struct rb *b, const char *id)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (strcmp(b->v[i]->r.id, id) == 0)
+            return b->v[i];
+    return NULL;
+}
+
+static void drop(struct rb *b, struct rb_sbx *s)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i] == s) {
+            memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof *b->v);
+            b->n--;
+            break;
+        }
+    drv_runsc_record_clear(&s->r);
+    free(s);
+}
+
+static bool slot_taken(struct rb *b, unsigned slot)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i]->r.slot == slot)
+            return true;
+    struct drv_runsc_net_names n;
+    rb_names(b, slot, &n);
+    return drv_runsc_net_exists(&n); /* a leftover nobody owns yet */
+}
+
+/* Under the lock.  Round-robin from the cursor, so a start never gets the
+ * slot (and address) the sandbox had before. */
+static int slot_alloc(struct rb *b, unsigned avoid, unsigned *ret, oss_error *err)
+{
+    for (unsigned k = 1; k <= b->pool.nslots; k++) {
+        unsigned s = (b->cursor + k) % b->pool.nslots;
+        if (s == 0 || s == avoid || slot_taken(b, s))
+            continue;
+        b->cursor = s;
+        *ret = s;
+        return 0;
+    }
+    return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_RESOURCE_EXHAUSTED,
+                   "no free network slot in runsc_subnet %s", b->cfg->runsc_subnet);
+}
+
+static int not_found(const char *id, oss_error *err)
+{
+    return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_NOT_FOUND, "sandbox %s not found", id);
+}
+
+static int busy_err(const struct rb_sbx *s, oss_error *err)
+{
+    return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ABORTED,
+                   "sandbox %s is busy (%s): retry when that operation has finished", s->r.id,
+                   drv_runsc_intent_name(s->r.intent));
+}
+
+/* ---- removing a checkpointed container off the caller's path ---- */
+
+static void *reaper_main(void *arg)
+{
+    struct rb_sbx *s = arg;
+    oss_error e = {0};
+    if (drv_runsc_destroy(&s->owner->cmd, s->r.id, &e) < 0)
+        log_warn("removing the checkpointed container %s: %s (retried at the next start)", s->r.id,
+                 e.msg);
+    return NULL;
+}
+
+/* Only the sandbox's current owner (busy) or the destructor calls this. */
+static void reaper_join(struct rb_sbx *s)
+{
+    if (s->reaping) {
+        pthread_join(s->reaper, NULL);
+        s->reaping = false;
+    }
+}
+
+static void reaper_start(struct rb *b, struct rb_sbx *s)
+{
+    s->owner = b;
+    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0) {
+        s->reaping = true;
+        return;
+    }
+    reaper_main(s); /* no thread: do it here */
+}
+
+/* Waits for readyz at the sandbox's current address and records the pid. */
+static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
+{
+    char st[32];
+    int pid = 0;
+    if (drv_runsc_state(&b->cmd, s->r.id, st, sizeof st, &pid, err) < 0)
+        return -1;
+    if (strcmp(st, "running") != 0)
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_INTERNAL,
+                       "container %s is %s right after it was started", s->r.id, st);
+    s->r.pid = pid;
+    struct drv_runsc_net_names n;
+    rb_names(b, s->r.slot, &n);
+    return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS, err);
+}
+
+/* ---- validation ---- */
+
+static int resolve_rootfs(const struct rb *b, const char *image, char **ret, oss_error *err)
+{
+    char p[PATH_MAX];
+    if (drv_runsc_rootfs_path(b->cfg->rootfs_dir, image, p, sizeof p, err) < 0)
+        return -1;
+    char *real = realpath(p, NULL);
+    struct stat st;
+    if (real == NULL || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        free(real);
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                       "image \"%.200s\" is not available here: no root filesystem directory %s "
+                       "(see docs/runsc-backend.md for the image -> rootfs rule)",
+                       image, p);
+    }
+    *ret = real;
+    return 0;
+}
+
+static int rb_validate(struct drv_backend *be, const struct drv_sandbox_spec *s, oss_error *err)
+{
+    struct rb *b = be->impl;
+    if (s->template_override != NULL)
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                       "the runsc backend has no pre-provisioned ActorTemplates (\"%.100s\")",
+                       s->template_override);
+    _cleanup_free_ char *rootfs = NULL;
+    char **argv = NULL;
+    if (resolve_rootfs(b, s->image, &rootfs, err) < 0 || drv_runsc_argv(b->cfg, s, &argv, err) < 0)
+        return -1;
+    drv_runsc_strv_free(argv);
+    return 0;
+}
+
+/* ---- create ---- */
+
+/* Undo everything a create made; the record goes last. */
+static void create_rollback(struct rb *b, struct rb_sbx *s)
+{
+    oss_error e = {0};
+    if (drv_runsc_destroy(&b->cmd, s->r.id, &e) < 0)
+        log_warn("rollback of %s: %s", s->r.id, e.msg);
+    if (s->r.slot != 0) {
+        struct drv_runsc_net_names n;
+        rb_names(b, s->r.slot, &n);
+        if (drv_runsc_net_down(&n, &e) < 0)
+            log_warn("rollback of %s: %s", s->r.id, e.msg);
+    }
+    if (rb_remove_dir(b, s->r.id, &e) < 0)
+        log_warn("rollback of %s: %s", s->r.id, e.msg);
+    pthread_mutex_lock(&b->lock);
+    drop(b, s);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_actor *a);
+
+static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec,
+                     struct drv_actor *ret, oss_error *err)
+{
+    struct rb *b = be->impl;
+    if (rb_validate(be, spec, err) < 0)
+        return -1;
+    struct rb_sbx *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        abort();
+    s->r.id = xstrdup(spec->id);
+    s->r.name = xstrdup(spec->name != NULL && spec->name[0] != '\0' ? spec->name : spec->id);
+    s->r.namespace_ = xstrdup(spec->namespace_);
+    s->r.image = xstrdup(spec->image);
+    s->r.has_token = spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0';
+    s->r.intent = DRV_RUNSC_CREATING;
+    s->r.status = DRV_ACTOR_RESUMING;
+    s->r.version = 1;
+    s->r.generation = 1;
+    s->busy = true;
+    if (resolve_rootfs(b, spec->image, &s->r.rootfs, err) < 0 ||
+        drv_runsc_argv(b->cfg, spec, &s->r.argv, err) < 0 ||
+        drv_runsc_env(b->cfg, spec, &s->r.env, err) < 0) {
+        drv_runsc_record_clear(&s->r);
+        free(s);
+        return -1;
+    }
+
+    pthread_mutex_lock(&b->lock);
+    if (find(b, spec->id) != NULL) {
+        pthread_mutex_unlock(&b->lock);
+        drv_runsc_record_clear(&s->r);
+        free(s);
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ALREADY_EXISTS,
+                       "sandbox %s already exists: delete it first or pick another id", spec->id);
+    }
+    if (slot_alloc(b, 0, &s->r.slot, err) < 0) {
+        pthread_mutex_unlock(&b->lock);
+        drv_runsc_record_clear(&s->r);
+        free(s);
+        return -1;
+    }
+    struct rb_sbx **nv = realloc(b->v, (b->n + 1) * sizeof *nv);
+    if (nv == NULL)
+        abort();
+    b->v = nv;
+    b->v[b->n++] = s;
+    pthread_mutex_unlock(&b->lock);
+
+    char dir[PATH_MAX];
+    rb_path(b, s->r.id, "", dir, sizeof dir);
+    struct drv_runsc_net_names n;
+    rb_names(b, s->r.slot, &n);
+    _cleanup_close_ int console = -1;
+    int64_t t0 = oss_mono_ms();
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+        oss_err_errno(err, "mkdir %s", dir);
+        goto fail;
+    }
+    if (rb_save(b, &s->r, err) < 0)
+        goto fail;
+    pause_point(b, "create:after-record");
+    if (drv_runsc_net_up(&n, err) < 0)
+        goto fail;
+    pause_point(b, "create:after-netns");
+    if (rb_write_identity(b, &s->r, err) < 0 ||
+        (s->r.has_token && rb_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
+        rb_write_bundle(b, &s->r, err) < 0)
+        goto fail;
+    console = rb_open_console(b, s->r.id, err);
+    if (console < 0)
+        goto fail;
+    char bdir[PATH_MAX];
+    rb_path(b, s->r.id, "bundle", bdir, sizeof bdir);
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, s->r.id, cid);
+    const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
+    if (drv_runsc_run(&b->cmd, run, console, RUN_TIMEOUT_MS, NULL, err) < 0)
+        goto fail;
+    pause_point(b, "create:after-run");
+    if (await_ready(b, s, err) < 0)
+        goto fail;
+
+    pthread_mutex_lock(&b->lock);
+    s->r.intent = DRV_RUNSC_NONE;
+    s->r.status = DRV_ACTOR_RUNNING;
+    s->r.version++;
+    pthread_mutex_unlock(&b->lock);
+    if (rb_save(b, &s->r, err) < 0)
+        goto fail;
+    log_info("sandbox %s running at %s (create to ready %lld ms)", s->r.id, n.address,
+             (long long)(oss_mono_ms() - t0));
+    pthread_mutex_lock(&b->lock);
+    s->busy = false;
+    fill_actor(b, s, ret);
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+
+fail:
+    oss_err_prefix(err, "creating sandbox %s", spec->id);
+    create_rollback(b, s);
+    return -1;
+}
+
+/* ---- stop (checkpoint) ---- */
+
+/* Takes the sandbox for an operation: RUNNING/SUSPENDED checks, busy. */
+static int claim(struct rb *b, const char *id, enum drv_actor_status need,
+                 enum drv_runsc_intent intent, struct rb_sbx **ret, bool *ret_noop, oss_error *err)
+{
+    pthread_mutex_lock(&b->lock);
+    struct rb_sbx *s = find(b, id);
+    int r = 0;
+    *ret_noop = false;
+    if (s == NULL)
+        r = not_found(id, err);
+    else if (s->busy)
+        r = busy_err(s, err);
+    else if (intent == DRV_RUNSC_STOPPING && s->r.status == DRV_ACTOR_SUSPENDED)
+        *ret_noop = true; /* already stopped: Stop is idempotent */
+    else if (intent == DRV_RUNSC_STARTING && s->r.status == DRV_ACTOR_RUNNING)
+        *ret_noop = true;
+    else if (need != DRV_ACTOR_UNSPECIFIED && s->r.status != need)
+        r = oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                    "sandbox %s cannot be %s from its current state%s%s", id,
+                    intent == DRV_RUNSC_STOPPING ? "stopped" : "started",
+                    s->r.failure != NULL ? ": " : "", s->r.failure != NULL ? s->r.failure : "");
+    else {
+        s->busy = true;
+        s->r.intent = intent;
+        s->r.version++;
+    }
+    pthread_mutex_unlock(&b->lock);
+    if (r == 0 && !*ret_noop)
+        *ret = s;
+    return r;
+}
+
+static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, const char *failure)
+{
+    pthread_mutex_lock(&b->lock);
+    s->r.intent = DRV_RUNSC_NONE;
+    s->r.status = st;
+    s->r.version++;
+    free(s->r.failure);
+    s->r.failure = failure != NULL ? xstrdup(failure) : NULL;
+    pthread_mutex_unlock(&b->lock);
+    oss_error e = {0};
+    if (rb_save(b, &s->r, &e) < 0)
+        log_error("%s", e.msg);
+    pthread_mutex_lock(&b->lock);
+    s->busy = false;
+    pthread_mutex_unlock(&b->lock);
+}
+
+static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
+{
+    struct rb *b = be->impl;
+    struct rb_sbx *s = NULL;
+    bool noop;
+    if (claim(b, id, DRV_ACTOR_RUNNING, DRV_RUNSC_STOPPING, &s, &noop, err) < 0)
+        return -1;
+    if (noop)
+        return 0;
+    int64_t t0 = oss_mono_ms();
+    char tmp[PATH_MAX], img[PATH_MAX];
+    rb_path(b, id, "image.tmp", tmp, sizeof tmp);
+    rb_path(b, id, "image", img, sizeof img);
+    if (rb_save(b, &s->r, err) < 0)
+        goto fail_running;
+    pause_point(b, "stop:after-record");
+    if (rb_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
+        goto fail_running;
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
+    for (int i = 0;; i++) {
+        _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
+        oss_err_clear(err);
+        if (drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, &out, err) == 0)
+            break;
+        /* A TCP endpoint still closing (a probe that just ended) blocks a
+         * checkpoint in this runsc (FACTS.md §7); it clears within moments. */
+        if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
+            log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
+            sleep_ms(250);
+            continue;
+        }
+        goto fail_check;
+    }
+    /* publish: "image" exists only when the checkpoint is whole */
+    if (rb_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
+        if (err->domain == OSS_ERR_NONE)
+            oss_err_errno(err, "rename %s", tmp);
+        goto fail_check;
+    }
+    pause_point(b, "stop:after-checkpoint");
+    log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
+    oss_error e = {0};
+    struct drv_runsc_net_names n;
+    rb_names(b, s->r.slot, &n);
+    if (drv_runsc_net_down(&n, &e) < 0)
+        log_warn("stop %s: %s", id, e.msg);
+    pthread_mutex_lock(&b->lock);
+    s->r.prev_slot = s->r.slot;
+    s->r.slot = 0;
+    s->r.pid = 0;
+    s->r.image_bytes = rb_du(img);
+    pthread_mutex_unlock(&b->lock);
+    /* the memory is safe in the image: the spent container (stopped by
+     * the checkpoint) goes away in the background */
+    reaper_start(b, s);
+    settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
+    log_info("sandbox %s checkpointed (%lld ms, image %lld bytes)", id,
+             (long long)(oss_mono_ms() - t0), (long long)s->r.image_bytes);
+    return 0;
+
+fail_check:;
+    /* checkpoint failed: is the sandbox still running? */
+    char st[32];
+    int pid = 0;
+    rb_rm_rf(tmp, &(oss_error){0});
+    if (drv_runsc_state(&b->cmd, id, st, sizeof st, &pid, &(oss_error){0}) == 0 &&
+        strcmp(st, "running") == 0) {
+        settle(b, s, DRV_ACTOR_RUNNING, NULL);
+    } else {
+        char why[OSS_ERR_MSG_MAX + 64];
+        snprintf(why, sizeof why, "checkpoint failed and the sandbox is gone: %s", err->msg);
+        settle(b, s, DRV_ACTOR_CRASHED, why);
+    }
+    oss_err_prefix(err, "stopping sandbox %s", id);
+    return -1;
+fail_running:
+    settle(b, s, DRV_ACTOR_RUNNING, NULL);
+    oss_err_prefix(err, "stopping sandbox %s", id);
+    return -1;
+}
+
+/* ---- start (restore) ---- */
+
+static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
+{
+    struct rb *b = be->impl;
+    struct rb_sbx *s = NULL;
+    bool noop;
+    if (claim(b, id, DRV_ACTOR_SUSPENDED, DRV_RUNSC_STARTING, &s, &noop, err) < 0)
+        return -1;
+    if (noop)
+        return 0;
+    int64_t t0 = oss_mono_ms();
+    reaper_join(s);
+    pthread_mutex_lock(&b->lock);
+    int r = slot_alloc(b, s->r.prev_slot, &s->r.slot, err);
+    if (r == 0)
+        s->r.generation++;
+    pthread_mutex_unlock(&b->lock);
+    if (r < 0) {
+        settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
+        return -1;
+    }
+    char img[PATH_MAX], bdir[PATH_MAX];
+    rb_path(b, id, "image", img, sizeof img);
+    rb_path(b, id, "bundle", bdir, sizeof bdir);
+    struct drv_runsc_net_names n;
+    rb_names(b, s->r.slot, &n);
+    _cleanup_close_ int console = -1;
+    if (rb_save(b, &s->r, err) < 0)
+        goto fail;
+    pause_point(b, "start:after-record");
+    if (drv_runsc_net_up(&n, err) < 0)
+        goto fail;
+    /* as Substrate: the identity file is rewritten before the restore */
+    if (rb_write_identity(b, &s->r, err) < 0 || rb_write_bundle(b, &s->r, err) < 0)
+        goto fail;
+    console = rb_open_console(b, id, err);
+    if (console < 0)
+        goto fail;
+    /* a container the reaper could not remove would block the id */
+    if (drv_runsc_destroy(&b->cmd, id, err) < 0)
+        goto fail;
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, cid, NULL};
+    if (drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0)
+        goto fail;
+    pause_point(b, "start:after-restore");
+    if (await_ready(b, s, err) < 0)
+        goto fail;
+    /* the image is spent: the running sandbox has moved on from it */
+    rb_rm_rf(img, &(oss_error){0});
+    settle(b, s, DRV_ACTOR_RUNNING, NULL);
+    log_info("sandbox %s restored at %s (start to ready %lld ms)", id, n.address,
+             (long long)(oss_mono_ms() - t0));
+    return 0;
+
+fail:;
+    oss_error e = {0};
+    if (drv_runsc_destroy(&b->cmd, id, &e) < 0)
+        log_warn("start %s rollback: %s", id, e.msg);
+    if (drv_runsc_net_down(&n, &e) < 0)
+        log_warn("start %s rollback: %s", id, e.msg);
+    pthread_mutex_lock(&b->lock);
+    s->r.slot = 0;
+    s->r.pid = 0;
+    pthread_mutex_unlock(&b->lock);
+    settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
+    oss_err_prefix(err, "starting sandbox %s", id);
+    return -1;
+}
+
+/* ---- delete ---- */
+
+static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
+{
+    struct rb *b = be->impl;
+    struct rb_sbx *s = NULL;
+    bool noop;
+    if (claim(b, id, DRV_ACTOR_UNSPECIFIED, DRV_RUNSC_DELETING, &s, &noop, err) < 0)
+        return -1;
+    reaper_join(s);
+    if (rb_save(b, &s->r, err) < 0)
+        goto fail;
+    pause_point(b, "delete:after-record");
+    if (drv_runsc_destroy(&b->cmd, id, err) < 0)
+        goto fail;
+    pause_point(b, "delete:after-kill");
+    if (s->r.slot != 0) {
+        struct drv_runsc_net_names n;
+        rb_names(b, s->r.slot, &n);
+        if (drv_runsc_net_down(&n, err) < 0)
+            goto fail;
+    }
+    if (rb_remove_dir(b, id, err) < 0)
+        goto fail;
+    pthread_mutex_lock(&b->lock);
+    drop(b, s);
+    pthread_mutex_unlock(&b->lock);
+    return 0;
+fail:
+    /* the record keeps intent "deleting": a retry (or a restart) finishes it */
+    pthread_mutex_lock(&b->lock);
+    s->busy = false;
+    pthread_mutex_unlock(&b->lock);
+    oss_err_prefix(err, "deleting sandbox %s", id);
+    return -1;
+}
+
+/* ---- get / list ---- */
+
+static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_actor *a)
+{
+    const struct drv_runsc_record *r = &s->r;
+    memset(a, 0, sizeof *a);
+    a->id = xstrdup(r->id);
+    a->name = xstrdup(r->name);
+    a->namespace_ = xstrdup(r->namespace_);
+    a->template_name = xstrdup(r->image);
+    a->version = r->version;
+    enum drv_actor_status st = r->status;
+    switch (r->intent) {
+    case DRV_RUNSC_CREATING:
+    case DRV_RUNSC_STARTING:
+        st = DRV_ACTOR_RESUMING;
+        break;
+    case DRV_RUNSC_STOPPING:
+    case DRV_RUNSC_DELETING:
+        st = DRV_ACTOR_SUSPENDING;
+        break;
+    default:
+        break;
+    }
+    if (r->failure != NULL)
+        a->failure = xstrdup(r->failure);
+    /* a sandbox whose process is gone is not running, whatever was last
+     * written (nothing inside may exit, but a host OOM kill can) */
+    if (st == DRV_ACTOR_RUNNING && !s->busy && r->pid > 0 && kill(r->pid, 0) < 0 &&
+        errno == ESRCH) {
+        st = DRV_ACTOR_CRASHED;
+        free(a->failure);
+        a->failure = xstrdup("the sandbox's runsc process exited");
+    }
+    a->status = st;
+    a->raw_status = (int)st;
+    if (r->slot != 0 && (st == DRV_ACTOR_RUNNING || st == DRV_ACTOR_RESUMING)) {
+        struct drv_runsc_net_names n;
+        rb_names(b, r->slot, &n);
+        char addr[64];
+        snprintf(addr, sizeof addr, "http://%s:%d", n.address, b->cfg->shim_readyz_port);
+        a->address = xstrdup(addr);
+    }
+}
+
+static int rb_get(struct drv_backend *be, const char *id, struct drv_actor *ret, oss_error *err)
+{
+    struct rb *b = be->impl;
+    pthread_mutex_lock(&b->lock);
+    struct rb_sbx *s = find(b, id);
+    if (s != NULL)
+        fill_actor(b, s, ret);
+    pthread_mutex_unlock(&b->lock);
+    return s != NULL ? 0 : not_found(id, err);
+}
+
+static int rb_list(struct drv_backend *be, struct drv_actor **ret, size_t *ret_n, oss_error *err)
+{
+    (void)err;
+    struct rb *b = be->impl;
+    pthread_mutex_lock(&b->lock);
+    struct drv_actor *l = calloc(b->n ? b->n : 1, sizeof *l);
+    if (l == NULL)
+        abort();
+    for (size_t i = 0; i < b->n; i++)
+        fill_actor(b, b->v[i], &l[i]);
+    *ret_n = b->n;
+    pthread_mutex_unlock(&b->lock);
+    *ret = l;
+    return 0;
+}
+
+void rb_backend_destroy(struct drv_backend *be)
+{
+    struct rb *b = be->impl;
+    for (size_t i = 0; i < b->n; i++) {
+        reaper_join(b->v[i]);
+        drv_runsc_record_clear(&b->v[i]->r);
+        free(b->v[i]);
+    }
+    free(b->v);
+    free(b->dir);
+    free(b->sbdir);
+    free(b->root);
+    free(b->procsys);
+    free(b->pause);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+    free(be);
+}
+
+const struct drv_backend_ops rb_ops = {
+    .name = "runsc",
+    .validate = rb_validate,
+    .create = rb_create,
+    .resume = rb_resume,
+    .suspend = rb_suspend,
+    .delete_ = rb_delete,
+    .get = rb_get,
+    .list = rb_list,
+    .destroy = rb_backend_destroy,
+};

@@ -1,0 +1,201 @@
+/* Per-sandbox networking: a network namespace with one veth pair, an
+ * address on each end, loopback up and a default route with a gateway
+ * (runsc refuses a gateway-less default route, FACTS.md §7), all through
+ * the project's netns/ library; and the readyz probe from the host. */
+#include "internal.h"
+
+#include "cleanup.h"
+#include "netns.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct netns_pair_spec pair_of(const struct drv_runsc_net_names *n)
+{
+    struct netns_pair_spec s = {
+        .ns_name = n->ns,
+        .host_if = n->host_if,
+        .peer_if = n->peer_if,
+        .host_cidr = n->host_cidr,
+        .peer_cidr = n->peer_cidr,
+        .gateway = n->gateway,
+    };
+    return s;
+}
+
+int drv_runsc_net_up(const struct drv_runsc_net_names *n, oss_error *err)
+{
+    struct netns_pair_spec s = pair_of(n);
+    enum netns_step step;
+    if (netns_pair_ensure(&s, &step, err) < 0) {
+        oss_err_prefix(err, "network namespace %s", n->ns);
+        return -1;
+    }
+    return 0;
+}
+
+int drv_runsc_net_down(const struct drv_runsc_net_names *n, oss_error *err)
+{
+    struct netns_pair_spec s = pair_of(n);
+    if (netns_pair_teardown(&s, err) < 0) {
+        oss_err_prefix(err, "removing network namespace %s", n->ns);
+        return -1;
+    }
+    return 0;
+}
+
+bool drv_runsc_net_exists(const struct drv_runsc_net_names *n)
+{
+    return netns_exists(n->ns) || if_nametoindex(n->host_if) != 0;
+}
+
+int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err)
+{
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "ossr-%s-", tag);
+    size_t n = 0;
+    char **v = calloc(1, sizeof *v);
+    if (v == NULL)
+        abort();
+    _cleanup_closedir_ DIR *d = opendir(NETNS_RUN_DIR);
+    if (d == NULL) {
+        if (errno == ENOENT) {
+            *ret = v;
+            return 0;
+        }
+        free(v);
+        return oss_err_errno(err, "opendir %s", NETNS_RUN_DIR);
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        char **nv = realloc(v, (n + 2) * sizeof *nv);
+        if (nv == NULL)
+            abort();
+        v = nv;
+        v[n] = strdup(e->d_name);
+        if (v[n] == NULL)
+            abort();
+        v[++n] = NULL;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* ---- readyz ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* One GET /readyz within budget_ms; returns the HTTP status or -1. */
+static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn)
+{
+    int64_t deadline = oss_mono_ms() + budget_ms;
+    _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        snprintf(why, whyn, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0 && errno != EINPROGRESS) {
+        snprintf(why, whyn, "connect: %s", strerror(errno));
+        return -1;
+    }
+    static const char req[] = "GET /readyz HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n\r\n";
+    size_t sent = 0;
+    char buf[512];
+    size_t got = 0;
+    for (;;) {
+        int64_t left = deadline - oss_mono_ms();
+        if (left <= 0) {
+            snprintf(why, whyn, "no answer within %lld ms", (long long)budget_ms);
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = sent < sizeof req - 1 ? POLLOUT : POLLIN};
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            continue;
+        if (sent < sizeof req - 1) {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+            if (soerr != 0) {
+                snprintf(why, whyn, "connect: %s", strerror(soerr));
+                return -1;
+            }
+            ssize_t w = send(fd, req + sent, sizeof req - 1 - sent, MSG_NOSIGNAL);
+            if (w < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    continue;
+                snprintf(why, whyn, "send: %s", strerror(errno));
+                return -1;
+            }
+            sent += (size_t)w;
+            continue;
+        }
+        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0 && got == 0) {
+            snprintf(why, whyn, "connection closed without an answer");
+            return -1;
+        }
+        if (n > 0)
+            got += (size_t)n;
+        buf[got] = '\0';
+        char *eol = strstr(buf, "\r\n");
+        if (eol != NULL || n <= 0 || got == sizeof buf - 1) {
+            /* "HTTP/1.1 200 ..." -- we have the status: close first (the
+             * shim waits for the client's FIN, so no TIME_WAIT is left in
+             * the sandbox to block a checkpoint) */
+            int code = 0;
+            if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1) {
+                snprintf(why, whyn, "not an HTTP answer");
+                return -1;
+            }
+            char *body = strstr(buf, "\r\n\r\n");
+            snprintf(why, whyn, "HTTP %d%s%.80s", code, body != NULL ? ": " : "",
+                     body != NULL ? body + 4 : "");
+            for (char *q = why; *q; q++)
+                if (*q == '\r' || *q == '\n')
+                    *q = ' ';
+            return code;
+        }
+    }
+}
+
+int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, oss_error *err)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+        return oss_err(err, OSS_ERR_INVALID, EINVAL, "bad address %s", addr);
+    int64_t deadline = oss_mono_ms() + timeout_ms;
+    char why[160] = "never tried";
+    for (;;) {
+        if (probe_once(&sa, 250, why, sizeof why) == 200)
+            return 0;
+        if (oss_mono_ms() >= deadline)
+            return oss_err(err, OSS_ERR_TIMEOUT, ETIMEDOUT,
+                           "readyz at http://%s:%d/readyz did not answer 200 within %lld s (last: "
+                           "%s)",
+                           addr, port, (long long)(timeout_ms / 1000), why);
+        sleep_ms(10);
+    }
+}

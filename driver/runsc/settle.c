@@ -1,0 +1,81 @@
+/* Pure: how a record found at start-up is settled (docs/runsc-backend.md,
+ * "Crash safety").  reconcile.c gathers the facts (runsc state, whether the
+ * whole checkpoint image exists) and applies the result; this file only
+ * decides, so tests/runsc-backend/test_settle.c can walk every case. */
+#include "internal.h"
+
+#include <string.h>
+
+void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status,
+                      const char *container, bool image, struct drv_runsc_settlement *ret)
+{
+    struct drv_runsc_settlement s;
+    memset(&s, 0, sizeof s);
+    bool running = strcmp(container, "running") == 0;
+    bool exists = strcmp(container, "missing") != 0;
+    s.status = status;
+
+    switch (intent) {
+    case DRV_RUNSC_CREATING: /* the create never answered OK: undo it */
+    case DRV_RUNSC_DELETING: /* the caller wanted it gone: finish */
+        s.remove = true;
+        s.destroy = true;
+        s.net_down = true;
+        break;
+    case DRV_RUNSC_STOPPING:
+        s.drop_image_tmp = true;
+        if (image) { /* renamed into place only when whole: the stop happened */
+            s.destroy = exists;
+            s.net_down = true;
+            s.slot_to_prev = true;
+            s.measure_image = true;
+            s.status = DRV_ACTOR_SUSPENDED;
+        } else if (running) { /* the checkpoint never completed */
+            s.adopt_pid = true;
+            s.status = DRV_ACTOR_RUNNING;
+        } else {
+            s.destroy = exists;
+            s.net_down = true;
+            s.status = DRV_ACTOR_CRASHED;
+            s.failure = "the sandbox was lost during a checkpoint (driver restarted)";
+        }
+        break;
+    case DRV_RUNSC_STARTING:
+        if (running) { /* the restore happened; readiness is the shim's business now */
+            s.adopt_pid = true;
+            s.drop_image = true;
+            s.status = DRV_ACTOR_RUNNING;
+        } else {
+            s.destroy = exists;
+            s.net_down = true;
+            if (image) {
+                s.status = DRV_ACTOR_SUSPENDED;
+            } else {
+                s.status = DRV_ACTOR_CRASHED;
+                s.failure = "the restore was interrupted and no checkpoint image is left";
+            }
+        }
+        break;
+    case DRV_RUNSC_NONE:
+        if (status == DRV_ACTOR_RUNNING) {
+            if (running) {
+                s.adopt_pid = true;
+            } else {
+                s.destroy = exists;
+                s.net_down = true;
+                s.status = DRV_ACTOR_CRASHED;
+                s.failure = "the sandbox's container is gone (driver or machine restarted)";
+            }
+        } else if (status == DRV_ACTOR_SUSPENDED) {
+            s.destroy = exists; /* a stopped leftover would block the restore */
+            s.net_down = true;
+            if (!image) {
+                s.status = DRV_ACTOR_CRASHED;
+                s.failure = "the sandbox's checkpoint image is missing";
+            }
+        }
+        /* a failed sandbox stays as it is: Delete cleans it up */
+        break;
+    }
+    *ret = s;
+}

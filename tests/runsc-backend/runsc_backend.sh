@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The runsc backend end to end: the driver (openshell-driver-substrate
+# --backend=runsc) driven over its gRPC socket by the gateway-like client.
+#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput
+# Each suite gets its own state dir and its own /24 of runsc_subnet, so the
+# suites can run in parallel; the EXIT trap removes whatever a failure left
+# (containers of this state dir's runsc root, its namespaces and veths).
+source "$OSS_SOURCE_DIR/tests/lib/common.sh"
+source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
+suite=${1:?suite}
+oss_runsc_require
+oss_require_cmd ip
+ref="$OSS_SOURCE_DIR/../shared/reference/openshell"
+[[ -f $ref/compute_driver.proto ]] || oss_skip "reference protos not found at $ref"
+"$OSS_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null ||
+    oss_skip "$OSS_PYTHON lacks grpcio/grpc_tools (python3-grpcio python3-grpc-tools)"
+
+B="$OSS_BUILD_DIR"
+drv="$B/driver/openshell-driver-substrate"
+[[ -x $drv ]] || oss_fail "missing $drv"
+declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6)
+subnet="10.244.${octet[$suite]:?unknown suite $suite}.0/24"
+
+state="$OSS_TMP/state"
+rootfs="$OSS_TMP/rootfs"
+mkdir -p "$rootfs"
+ln -s /nonexistent/rootfs "$rootfs/broken_rootfs" # "broken/rootfs": a missing rootfs
+runsc_bin=$(command -v runsc)
+
+cleanup() {
+    local root="$state/runsc/root" id n p
+    # a driver or runsc process of this suite that outlived a failure: the
+    # state path is unique to this run, so only ours can match it
+    for p in $(_oss_pids_naming "$state"); do kill -KILL "$p" 2>/dev/null || true; done
+    if [[ -d $root ]]; then
+        for id in $("$runsc_bin" --root="$root" list -quiet 2>/dev/null); do
+            "$runsc_bin" --root="$root" kill "$id" KILL >/dev/null 2>&1 || true
+            "$runsc_bin" --root="$root" delete -force "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    for n in /run/netns/ossr-*; do
+        [[ -e $n ]] || continue
+        # only ours: the namespace's slot address lies in this suite's subnet
+        if nsenter --net="$n" ip -4 -o addr 2>/dev/null | grep -q " ${subnet%.0/24}\."; then
+            ip netns del "${n#/run/netns/}" 2>/dev/null || true
+        fi
+    done
+}
+oss_on_exit cleanup
+
+workload=$(printf '["%s","--file","/tmp/count","--period-ms","50","--port","9090","--bind","0.0.0.0"]' \
+    "$B/tests/helpers/oss-counter")
+cmd="$drv --backend runsc --log-level debug --state-dir $state --rootfs-dir $rootfs"
+cmd+=" --runsc-subnet $subnet --shim-path $B/shim/openshell-shim"
+cmd+=" --supervisor-path $B/tests/standin/openshell-sandbox-standin --shim-degrade all"
+cmd+=" --default-workload '$workload'"
+sock="$OSS_TMP/run/driver.sock"
+
+if [[ $suite == lifecycle ]]; then
+    # the same backend-neutral suite the in-memory double passes
+    exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" --reference "$ref" \
+        --socket "$sock" --driver "$cmd" --image local/host --suite lifecycle \
+        --create-timeout 120 --event-timeout 20
+fi
+exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
+    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" \
+    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} "$suite"

@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""Suites of the runsc backend, driven through the driver's gRPC socket the
+way the gateway drives it (stubs from the REFERENCE protos, via
+tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
+the driver command, the root filesystems and the cleanup.
+
+  runsc_suite.py --reference DIR --socket PATH --driver CMD --state-dir DIR SUITE
+
+Suites: cycles (stop/start N times, memory intact, new address each time),
+two (two sandboxes at once), restart (restore after the driver restarted),
+crash (SIGKILL at every step of create/stop/start/delete, then recovery),
+badinput (clear errors, nothing created).  Each ends with a leak check.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
+import gateway_client as gc  # noqa: E402
+from gateway_client import Failed, check, log  # noqa: E402
+
+WORKLOAD_PORT = 9090
+
+
+def state_tag(state_dir):
+    """drv_runsc_state_tag: FNV-1a of the state dir, 5 hex digits."""
+    h = 2166136261
+    for b in state_dir.encode():
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return "%05x" % (h & 0xfffff)
+
+
+def host_of(sb):
+    m = re.match(r"http://([0-9.]+):(\d+)", sb.status.sandbox_fd)
+    if not m:
+        raise Failed(f"sandbox {sb.id} has no address ({sb.status.sandbox_fd!r})")
+    return m.group(1), int(m.group(2))
+
+
+def counter(host, timeout=5.0):
+    """oss-counter's line; the client closes first (FACTS.md §7)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            s = socket.create_connection((host, WORKLOAD_PORT), timeout=1)
+            line = s.makefile("rb").readline().decode().strip()
+            s.close()
+            m = re.search(r"token=([0-9a-f]+) count=(\d+)", line)
+            if m:
+                return m.group(1), int(m.group(2))
+            last = line
+        except OSError as e:
+            last = e
+        time.sleep(0.05)
+    raise Failed(f"workload at {host}:{WORKLOAD_PORT} does not answer ({last})")
+
+
+def status(host, port):
+    with urllib.request.urlopen(f"http://{host}:{port}/status", timeout=5) as r:
+        return json.load(r)
+
+
+class Ctx:
+    def __init__(self, args, tmp):
+        self.args = args
+        self.tmp = tmp
+        self.tag = state_tag(args.state_dir)
+        import compute_driver_pb2 as pb
+        import grpc
+        self.pb = pb
+        self.grpc = grpc
+        self.drv = None
+
+    def start(self, extra_env=None):
+        self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env)
+        return self.drv
+
+    def stub(self):
+        return self.drv.stub
+
+    def create(self, sid, image=None, timeout=120):
+        pb = self.pb
+        sb = gc.make_sandbox(pb, sid, image or self.args.image)
+        self.stub().CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
+        return self.get(sid)
+
+    def get(self, sid):
+        return self.stub().GetSandbox(self.pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
+
+    def code_of_get(self, sid):
+        return gc.code_of(lambda: self.get(sid))[0]
+
+    def stop(self, sid):
+        self.stub().StopSandbox(self.pb.StopSandboxRequest(sandbox_id=sid), timeout=120)
+
+    def startsb(self, sid):
+        self.stub().StartSandbox(self.pb.StartSandboxRequest(sandbox_id=sid), timeout=120)
+
+    def delete(self, sid):
+        return self.stub().DeleteSandbox(self.pb.DeleteSandboxRequest(sandbox_id=sid),
+                                         timeout=120).deleted
+
+    def list_ids(self):
+        return sorted(x.id for x in self.stub().ListSandboxes(
+            self.pb.ListSandboxesRequest(), timeout=10).sandboxes)
+
+    def leaks(self):
+        """What this driver's state dir still owns outside the driver."""
+        found = []
+        root = os.path.join(self.args.state_dir, "runsc", "root")
+        out = subprocess.run([self.args.runsc, f"--root={root}", "list", "-quiet"],
+                             capture_output=True, text=True, timeout=60)
+        found += [f"container {x}" for x in out.stdout.split() if x]
+        if os.path.isdir("/run/netns"):
+            found += [f"netns {x}" for x in os.listdir("/run/netns")
+                      if x.startswith(f"ossr-{self.tag}-")]
+        found += [f"link {x}" for x in os.listdir("/sys/class/net")
+                  if x.startswith(f"orh{self.tag}") or x.startswith(f"ors{self.tag}")]
+        sbdir = os.path.join(self.args.state_dir, "runsc", "sandboxes")
+        if os.path.isdir(sbdir):
+            found += [f"state dir {x}" for x in os.listdir(sbdir)]
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if root in cmd:
+                found.append(f"process {p}: {cmd[:120]}")
+        with open("/proc/self/mountinfo") as f:
+            found += [f"mount {ln.split()[4]}" for ln in f if self.args.state_dir in ln]
+        return found
+
+    def check_no_leaks(self, what):
+        deadline = time.monotonic() + 10
+        left = self.leaks()
+        while left and time.monotonic() < deadline:  # runsc processes exit asynchronously
+            time.sleep(0.2)
+            left = self.leaks()
+        check(not left, f"{what}: nothing leaked ({left})")
+
+
+def suite_cycles(ctx, n):
+    ctx.start()
+    sid = "cyc"
+    sb = ctx.create(sid)
+    host, port = host_of(sb)
+    token, count = counter(host)
+    log(f"created {sid} at {host}: token {token} count {count}")
+    stops, starts, addrs = [], [], {host}
+    for i in range(n):
+        t0 = time.monotonic()
+        ctx.stop(sid)
+        t1 = time.monotonic()
+        check(gc.gateway_phase(ctx.get(sid)) == "Stopped", f"cycle {i + 1}: Stopped")
+        ctx.startsb(sid)
+        t2 = time.monotonic()
+        stops.append((t1 - t0) * 1000)
+        starts.append((t2 - t1) * 1000)
+        sb = ctx.get(sid)
+        check(gc.gateway_phase(sb) == "Ready", f"cycle {i + 1}: Ready again")
+        nhost, _ = host_of(sb)
+        check(nhost != host, f"cycle {i + 1}: restored on a new address ({host} -> {nhost})")
+        t, c = counter(nhost)
+        check(t == token and c >= count,
+              f"cycle {i + 1}: memory intact (token {t}, count {count} -> {c})")
+        st = status(nhost, port)
+        check(st.get("generation") == i + 1,
+              f"cycle {i + 1}: the shim saw restore number {st.get('generation')}")
+        addrs.add(nhost)
+        host, count = nhost, c
+    last = status(host, port)["restore"]["last"]
+    check(last["identity_changed"] and last["network"]["changes"] > 0,
+          "the shim's last restore record shows the new identity and the network change")
+    # CONTROL: a cold start (delete + create) does not keep memory: the
+    # token check above can fail
+    check(ctx.delete(sid), "delete")
+    sb = ctx.create(sid)
+    t, _ = counter(host_of(sb)[0])
+    check(t != token, f"control: a re-created sandbox has a new token ({t} != {token})")
+    check(ctx.delete(sid), "delete again")
+    rc = ctx.drv.stop()
+    check(rc == 0, f"driver exited 0 ({rc})")
+    ctx.check_no_leaks("after the cycles")
+    print(f"bench.stop_ms_median={statistics.median(stops):.0f}")
+    print(f"bench.start_ms_median={statistics.median(starts):.0f}")
+    print(f"bench.cycles={n} addresses_used={len(addrs)}")
+
+
+def suite_two(ctx):
+    ctx.start()
+    res = {}
+
+    def mk(sid):
+        try:
+            res[sid] = ctx.create(sid)
+        except Exception as e:  # noqa: BLE001
+            res[sid] = e
+    ts = [threading.Thread(target=mk, args=(s,)) for s in ("twa", "twb")]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for s in ("twa", "twb"):
+        if isinstance(res[s], Exception):
+            raise Failed(f"concurrent create of {s}: {res[s]}")
+    ha, hb = host_of(res["twa"])[0], host_of(res["twb"])[0]
+    check(ha != hb, f"two sandboxes, two addresses ({ha}, {hb})")
+    ta, tb = counter(ha)[0], counter(hb)[0]
+    check(ta != tb, "two sandboxes, two workloads (different tokens)")
+    ctx.stop("twa")
+    check(counter(hb)[0] == tb, "stopping one leaves the other serving")
+    check(ctx.list_ids() == ["twa", "twb"], "List shows both")
+    ctx.startsb("twa")
+    check(counter(host_of(ctx.get("twa"))[0])[0] == ta, "the restarted one kept its memory")
+    check(ctx.delete("twa") and ctx.delete("twb"), "both deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after two sandboxes")
+
+
+def suite_restart(ctx):
+    ctx.start()
+    ctx.create("rsa")
+    ctx.create("rsb")
+    ta = counter(host_of(ctx.get("rsa"))[0])[0]
+    host_of_addr_cache = {"rsb": host_of(ctx.get("rsb"))[0]}
+    tb = counter(host_of_addr_cache["rsb"])[0]
+    ctx.stop("rsa")
+    rc = ctx.drv.stop()  # SIGTERM: sandboxes outlive the driver
+    check(rc == 0, "driver stopped with SIGTERM")
+    check(counter(host_of_addr_cache["rsb"])[0] == tb,
+          "with the driver stopped, the running sandbox still serves")
+    ctx.start()
+    ph = {x: gc.gateway_phase(ctx.get(x)) for x in ("rsa", "rsb")}
+    check(ph == {"rsa": "Stopped", "rsb": "Ready"},
+          f"after a driver restart: List/Get tell the truth ({ph})")
+    check(counter(host_of(ctx.get("rsb"))[0])[0] == tb,
+          "the running sandbox kept running across the driver restart")
+    ctx.startsb("rsa")
+    check(counter(host_of(ctx.get("rsa"))[0])[0] == ta,
+          "restore after the driver restarted: memory intact")
+    # and once more with SIGKILL
+    ctx.drv.stop(signal.SIGKILL)
+    ctx.start()
+    check(gc.gateway_phase(ctx.get("rsa")) == "Ready", "after SIGKILL: still Ready")
+    ctx.stop("rsa")
+    ctx.startsb("rsa")
+    check(counter(host_of(ctx.get("rsa"))[0])[0] == ta, "stop/start after SIGKILL: memory intact")
+    check(ctx.delete("rsa") and ctx.delete("rsb"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the restarts")
+
+
+STEPS = ["create:after-record", "create:after-netns", "create:after-run",
+         "stop:after-record", "stop:after-checkpoint",
+         "start:after-record", "start:after-restore",
+         "delete:after-record", "delete:after-kill"]
+
+
+def suite_crash(ctx, steps):
+    marker = os.path.join(ctx.args.state_dir, "runsc", "test-paused")
+    for step in steps:
+        op = step.split(":")[0]
+        sid = "cr-" + step.replace(":", "-").replace("after-", "")
+        log(f"--- SIGKILL at {step}")
+        ctx.start(extra_env={"OSS_RUNSC_TEST_PAUSE": step})
+        token = None
+        if op != "create":
+            ctx.create(sid)
+            token = counter(host_of(ctx.get(sid))[0])[0]
+            if op == "start":
+                ctx.stop(sid)
+        call = {"create": lambda: ctx.create(sid), "stop": lambda: ctx.stop(sid),
+                "start": lambda: ctx.startsb(sid), "delete": lambda: ctx.delete(sid)}[op]
+        t = threading.Thread(target=lambda: gc.code_of(call), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(os.path.exists(marker), f"{step}: the backend paused there")
+        ph = gc.gateway_phase(ctx.get(sid))
+        check(ph in ("Provisioning", "Stopped"), f"{step}: while paused the sandbox is {ph}")
+        ctx.drv.stop(signal.SIGKILL)
+        t.join(5)
+        if step in ("create:after-netns", "create:after-run"):
+            # CONTROL: the leak check sees what a dead driver left behind
+            left = ctx.leaks()
+            check(any(x.startswith("netns") for x in left),
+                  f"control: before recovery the leak check finds leftovers ({left})")
+        ctx.start()
+        code = ctx.code_of_get(sid)
+        C = ctx.grpc.StatusCode
+        if op in ("create", "delete"):
+            check(code == C.NOT_FOUND, f"{step}: after the restart the sandbox is gone "
+                                       f"({code.name})")
+            check(sid not in ctx.list_ids(), f"{step}: List agrees")
+        else:
+            want = {"stop:after-record": "Ready", "stop:after-checkpoint": "Stopped",
+                    "start:after-record": "Stopped", "start:after-restore": "Ready"}[step]
+            ph = gc.gateway_phase(ctx.get(sid))
+            check(ph == want, f"{step}: after the restart Get says {ph} (want {want})")
+            check(sid in ctx.list_ids(), f"{step}: List agrees")
+            if want == "Ready":
+                check(counter(host_of(ctx.get(sid))[0])[0] == token,
+                      f"{step}: the running sandbox answers with its memory")
+                ctx.stop(sid)
+            ctx.startsb(sid)
+            check(counter(host_of(ctx.get(sid))[0])[0] == token,
+                  f"{step}: Stop/Start after recovery: memory intact")
+            ctx.stop(sid)
+            ctx.startsb(sid)
+            check(ctx.delete(sid), f"{step}: Delete after recovery")
+        rc = ctx.drv.stop()
+        check(rc == 0, f"{step}: the recovered driver exited 0 on SIGTERM ({rc})")
+        ctx.check_no_leaks(f"{step}")
+
+
+def suite_badinput(ctx):
+    ctx.start()
+    C = ctx.grpc.StatusCode
+    pb = ctx.pb
+    cases = [
+        ("unknown image", "bad1", "registry.example/nope:1", C.FAILED_PRECONDITION, "not available"),
+        ("missing rootfs (dangling entry in rootfs_dir)", "bad2", "broken/rootfs",
+         C.FAILED_PRECONDITION, "not available"),
+        ("an id that is not a DNS label", "Bad_Id", ctx.args.image, C.INVALID_ARGUMENT,
+         "DNS-1123"),
+        ("a hidden rootfs name", "bad3", ".hidden", C.INVALID_ARGUMENT, "hidden"),
+    ]
+    for what, sid, image, want, text in cases:
+        for rpc in ("ValidateSandboxCreate", "CreateSandbox"):
+            sb = gc.make_sandbox(pb, sid, image)
+            req = (pb.ValidateSandboxCreateRequest if rpc.startswith("Validate")
+                   else pb.CreateSandboxRequest)(sandbox=sb)
+            code, msg = gc.code_of(lambda: getattr(ctx.stub(), rpc)(req, timeout=30))
+            check(code == want and text in msg, f"{rpc} refuses {what}: {code.name} \"{msg}\"")
+        check(ctx.list_ids() == [], f"{what}: nothing created")
+        ctx.check_no_leaks(what)
+    # CONTROL: the same path accepts a good request
+    ctx.create("good")
+    check(ctx.list_ids() == ["good"], "control: a good create succeeds")
+    check(ctx.delete("good"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after bad input")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", required=True)
+    ap.add_argument("--socket", required=True)
+    ap.add_argument("--driver", required=True)
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--runsc", default="runsc")
+    ap.add_argument("--image", default="local/host")
+    ap.add_argument("--cycles", type=int, default=20)
+    ap.add_argument("--steps", default=",".join(STEPS))
+    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput"])
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="rsuite-")
+    gc.generate_stubs(args.reference, tmp)
+    ctx = Ctx(args, tmp)
+    try:
+        if args.suite == "cycles":
+            suite_cycles(ctx, args.cycles)
+        elif args.suite == "two":
+            suite_two(ctx)
+        elif args.suite == "restart":
+            suite_restart(ctx)
+        elif args.suite == "crash":
+            suite_crash(ctx, args.steps.split(","))
+        else:
+            suite_badinput(ctx)
+    except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too
+        log(f"FAIL: {type(e).__name__}: {e}")
+        if ctx.drv is not None:
+            log("driver log tail:\n" + ctx.drv.logtext()[-3000:])
+            ctx.drv.stop(signal.SIGKILL)
+        return 1
+    finally:
+        if os.environ.get("OSS_KEEP_TMP") != "1":
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+    log("all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
