@@ -9,7 +9,7 @@ REFERENCE compute_driver.proto, as tests/driver/gateway_client.py does).
 
 Prints one JSON object per command on stdout: {"ok":true,...} or
 {"ok":false,"code":"NOT_FOUND","message":"..."}; exit 0 / 1.
-Used by scripts/demo-driver.sh and the runsc-backend tests.
+Used by demo/driver-demo.sh and the runsc-backend tests.
 """
 
 import json

@@ -11,7 +11,7 @@
 #   -> delete (nothing left)
 # Each step says what happened and how long it took.
 # Run as root on Debian 12 after `bash scripts/install-deps.sh` and a build:
-#   bash scripts/demo-driver.sh
+#   bash demo/driver-demo.sh   (scripts/demo.sh does all of it)
 set -euo pipefail
 export OSS_SOURCE_DIR="${OSS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 export OSS_BUILD_DIR="${OSS_BUILD_DIR:-$OSS_SOURCE_DIR/build}"
