@@ -130,7 +130,12 @@ class Driver:
             cmd = shlex.split(args.driver) + ["--socket", self.socket] + list(extra_args)
             self.logf = open(self.log_path, "w")
             self.proc = subprocess.Popen(cmd, env=env, stdout=self.logf, stderr=self.logf)
-        self.channel = grpc.insecure_channel(f"unix:{self.socket}")
+        # Reconnect at least every 250 ms as the gateway does: with gRPC's
+        # default backoff (1 s growing 1.6x) a client that dialled before the
+        # driver had bound its socket would wait many seconds for nothing.
+        self.channel = grpc.insecure_channel(f"unix:{self.socket}", options=[
+            ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 250)])
         import compute_driver_pb2_grpc as g
         self.stub = g.ComputeDriverStub(self.channel)
         # as the gateway does: retry every 250 ms for up to 30 s
