@@ -252,14 +252,21 @@ def t_resuming(c, pb, drv, w):
               ready[0].status == "False" and ready[0].reason == "Starting",
               f"a RESUMING actor is Provisioning (Ready=False/{ready[0].reason if ready else '-'}),"
               " not a terminal Error")
-        ev = w.wait_for(is_sandbox(sid), 5, "a watch event while resuming")
-        check(gateway_phase(ev.sandbox.sandbox) == "Provisioning",
-              "the watch shows the resume as Provisioning")
+        phases = []
+
+        def note(phase):
+            def p(ev):
+                if is_sandbox(sid)(ev):
+                    phases.append(gateway_phase(ev.sandbox.sandbox))
+                return is_sandbox(sid, phase)(ev)
+            return p
+        w.wait_for(note("Provisioning"), 5, "a Provisioning watch event while resuming")
         t.join()
         check(res["r"][0].name == "OK", f"StartSandbox completed ({res['r']})")
     finally:
         ate("faults", {})
-    w.wait_for(is_sandbox(sid, "Ready"), 15, f"{sid} Ready after the resume")
+    w.wait_for(note("Ready"), 15, f"{sid} Ready after the resume")
+    check("Error" not in phases, f"the watch showed the resume as {phases}, never Error")
     delete_clean(drv, pb, sid)
 
 
@@ -295,9 +302,14 @@ def t_token_rotation(c, pb, drv, w):
     check(gateway_phase(got.sandbox) == "Ready",
           "after the token file was rotated the next RPC works (no restart)")
     drv.stub.StopSandbox(pb.StopSandboxRequest(sandbox_id=sid), timeout=60)
-    w.wait_for(is_sandbox(sid, "Stopped"), 15, "watch events flow again after the rotation")
-    seen_deleted = [e for e in list(w.q.queue) if e is not None and is_deleted(sid)(e)]
-    check(not seen_deleted, "failed listings during the outage were not reported as deletions")
+    deleted = []
+
+    def stopped(ev):
+        deleted.append(is_deleted(sid)(ev))
+        return is_sandbox(sid, "Stopped")(ev)
+    w.wait_for(stopped, 15, "watch events flow again after the rotation")
+    check(not any(deleted), f"failed listings during the outage were not reported as deletions "
+                            f"({len(deleted)} events read)")
     delete_clean(drv, pb, sid)
     check(old.strip() != "rotated-2", "control: the token really changed")
 
