@@ -342,7 +342,8 @@ def t_never_ready(c, pb):
         secs = time.monotonic() - t0
     finally:
         kube("faults", {})
-        drv.stop()
+        rc = drv.stop()
+    check(rc == 0, f"driver exited 0 on SIGTERM ({rc})")
     check(code.name != "OK" and "Ready" in msg,
           f"template never Ready: CreateSandbox fails ({code.name} \"{msg}\")")
     check(2.0 <= secs < 8.0, f"... after template_ready_timeout_secs=2 ({secs:.1f} s)")
@@ -363,7 +364,8 @@ def t_ate_down(c, pb):
         secs = time.monotonic() - t0
         lcode, lmsg = code_of(lambda: drv.stub.ListSandboxes(pb.ListSandboxesRequest(), timeout=15))
     finally:
-        drv.stop()
+        rc = drv.stop()
+    check(rc == 0, f"driver exited 0 on SIGTERM with its ate-api down ({rc})")
     check(code.name in ("UNAVAILABLE", "DEADLINE_EXCEEDED") and msg,
           f"ate-api down: CreateSandbox fails clearly ({code.name} \"{msg}\", {secs:.1f} s)")
     check(secs < 15, "... within the configured api deadline")
