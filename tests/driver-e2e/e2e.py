@@ -288,6 +288,36 @@ def t_aborted_storm(c, pb, drv):
     delete_clean(drv, pb, sid)
 
 
+def t_same_id_concurrently(c, pb, drv):
+    """Two creates of one id at once, and a delete during the create."""
+    sid = "e2e-twice"
+    ate("faults", {"latency_ms": {"ResumeActor": 1500}})
+    res = []
+    try:
+        ts = [threading.Thread(target=lambda: res.append(code_of(lambda: create(drv, pb, sid, c.token))))
+              for _ in range(2)]
+        for t in ts:
+            t.start()
+        poll(lambda: (ate_actor(sid) or {}).get("status") == 1, 10, f"{sid} RESUMING")
+        dcode, dmsg = code_of(lambda: drv.stub.DeleteSandbox(
+            pb.DeleteSandboxRequest(sandbox_id=sid), timeout=30))
+        for t in ts:
+            t.join()
+    finally:
+        ate("faults", {})
+    codes = sorted(r[0].name for r in res)
+    check(codes.count("OK") == 1 and codes[0] in ("ABORTED", "ALREADY_EXISTS"),
+          f"two concurrent creates of one id: one succeeds, the other is refused "
+          f"({[(r[0].name, r[1][:60]) for r in res]})")
+    check(dcode.name == "ABORTED" and dmsg,
+          f"a delete during the create is refused at once ({dcode.name} \"{dmsg}\")")
+    got = drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
+    check(gateway_phase(got.sandbox) == "Ready", "the create that won completed: Ready")
+    check(len([a for a in ate("state")["actors"] if a["name"] == sid]) == 1,
+          "exactly one actor exists")
+    delete_clean(drv, pb, sid)
+
+
 def t_token_rotation(c, pb, drv, w):
     sid = "e2e-rot"
     create(drv, pb, sid, c.token)
@@ -476,6 +506,7 @@ def run_tests(c, fake_logs):
         for name, fn in (("resuming is not terminal", lambda: t_resuming(c, pb, drv, w)),
                          ("ABORTED storm", lambda: t_aborted_storm(c, pb, drv)),
                          ("CreateActor/ResumeActor failing", lambda: t_create_actor_fails(c, pb, drv)),
+                         ("one id, concurrent calls", lambda: t_same_id_concurrently(c, pb, drv)),
                          ("token file rotated", lambda: t_token_rotation(c, pb, drv, w))):
             log(f"=== {name}")
             fn()
