@@ -318,6 +318,33 @@ def t_same_id_concurrently(c, pb, drv):
     delete_clean(drv, pb, sid)
 
 
+def t_preprovisioned(c, pb, drv):
+    """platform_config names a template: used as is, the way the gateway sends it."""
+    kube("put", {"kind": "actortemplates", "namespace": NAMESPACE, "name": "team-golden",
+                 "object": {"apiVersion": "ate.dev/v1alpha1", "kind": "ActorTemplate",
+                            "metadata": {"name": "team-golden", "namespace": NAMESPACE},
+                            "status": {"phase": "Ready"}}})
+    for sid, pc in (("e2e-pre-a", {"annotations": {"substrate_actor_template": "team-golden"}}),
+                    ("e2e-pre-t", {"substrate_actor_template": "team-golden"})):
+        sb = sandbox(pb, sid, c.token)
+        sb.spec.template.platform_config.update(pc)
+        n0 = len(kube("all_records")["records"])
+        drv.stub.CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=60)
+        a = ate_actor(sid)
+        check(a is not None and a["template"] == "team-golden",
+              f"platform_config {json.dumps(pc)}: the actor uses the named template "
+              f"({a and a['template']})")
+        check(len(kube("all_records")["records"]) == n0,
+              "... and the driver sent nothing to Kubernetes (no template, no Secret)")
+        d = drv.stub.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=120)
+        check(d.deleted and ate_actor(sid) is None, f"{sid} deleted")
+    check(any(o["name"] == "team-golden" for o in kube("state")["objects"]),
+          "the pre-provisioned template survives the deletes")
+    # control: without the annotation the driver does synthesize a template
+    check(len(kube_records("e2e-res", "PATCH", "actortemplates")) == 1,
+          "control: a sandbox without it got its own template")
+
+
 def t_token_rotation(c, pb, drv, w):
     sid = "e2e-rot"
     create(drv, pb, sid, c.token)
@@ -507,6 +534,7 @@ def run_tests(c, fake_logs):
                          ("ABORTED storm", lambda: t_aborted_storm(c, pb, drv)),
                          ("CreateActor/ResumeActor failing", lambda: t_create_actor_fails(c, pb, drv)),
                          ("one id, concurrent calls", lambda: t_same_id_concurrently(c, pb, drv)),
+                         ("pre-provisioned template", lambda: t_preprovisioned(c, pb, drv)),
                          ("token file rotated", lambda: t_token_rotation(c, pb, drv, w))):
             log(f"=== {name}")
             fn()
