@@ -345,6 +345,28 @@ def t_preprovisioned(c, pb, drv):
           "control: a sandbox without it got its own template")
 
 
+def t_foreign_status(c, pb, drv, w):
+    """Statuses the driver did not cause: PAUSED (Stopped; delete resumes it
+    first, since Substrate deletes only SUSPENDED actors) and an unknown
+    value (7, CRASHED in an open upstream change): not terminal."""
+    sid = "e2e-paused"
+    create(drv, pb, sid, c.token)
+    ate("set_status", {"atespace": ATESPACE, "name": sid, "status": 6})
+    w.wait_for(is_sandbox(sid, "Stopped"), 15, "a PAUSED actor seen by the poller as Stopped")
+    got = drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
+    check(gateway_phase(got.sandbox) == "Stopped", "a PAUSED actor is Stopped in Get")
+    ate("set_status", {"atespace": ATESPACE, "name": sid, "status": 7})
+    ev = w.wait_for(is_sandbox(sid), 15, "an event for the unknown status")
+    ph = gateway_phase(ev.sandbox.sandbox)
+    check(ph == "Provisioning", f"an unknown actor status (7) is {ph}, not a terminal Error")
+    ate("set_status", {"atespace": ATESPACE, "name": sid, "status": 6})
+    w.wait_for(is_sandbox(sid, "Stopped"), 15, "PAUSED again")
+    before = ate("state")["counters"].get("calls.ResumeActor", 0)
+    delete_clean(drv, pb, sid)
+    check(ate("state")["counters"].get("calls.ResumeActor", 0) > before,
+          "control: deleting the PAUSED actor went through ResumeActor first")
+
+
 def t_token_rotation(c, pb, drv, w):
     sid = "e2e-rot"
     create(drv, pb, sid, c.token)
@@ -535,6 +557,7 @@ def run_tests(c, fake_logs):
                          ("CreateActor/ResumeActor failing", lambda: t_create_actor_fails(c, pb, drv)),
                          ("one id, concurrent calls", lambda: t_same_id_concurrently(c, pb, drv)),
                          ("pre-provisioned template", lambda: t_preprovisioned(c, pb, drv)),
+                         ("PAUSED and unknown statuses", lambda: t_foreign_status(c, pb, drv, w)),
                          ("token file rotated", lambda: t_token_rotation(c, pb, drv, w))):
             log(f"=== {name}")
             fn()
