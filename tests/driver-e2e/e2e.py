@@ -588,10 +588,9 @@ def vm(pid):
 
 
 def bench(c, n, flips, interval_ms, full=True):
-    import grpc
     import compute_driver_pb2 as pb
     ate("reset")
-    r = ate("seed", {"atespace": ATESPACE, "count": n, "prefix": "bench"})
+    ate("seed", {"atespace": ATESPACE, "count": n, "prefix": "bench"})
     drv = c.driver(env={"OPENSHELL_SUBSTRATE_WATCH_INTERVAL_MS": str(interval_ms)})
     rows = []
     try:
@@ -670,7 +669,6 @@ def bench(c, n, flips, interval_ms, full=True):
     finally:
         drv.stop()
         ate("reset")
-    del grpc, r
     return rows
 
 
