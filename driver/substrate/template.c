@@ -294,8 +294,12 @@ static int check_spec(const struct drv_sandbox_spec *spec, oss_error *err)
         return -1;
     if (spec->image == NULL || spec->image[0] == '\0')
         return oss_err(err, OSS_ERR_INVALID, 0, "sandbox image is missing");
+    /* FAILED_PRECONDITION, not INVALID_ARGUMENT: the gateway passes only
+     * FAILED_PRECONDITION and ALREADY_EXISTS through to the user and turns
+     * every other code into "create sandbox failed" (FACTS.md section 4), so
+     * this actionable message would never reach the person who can fix it. */
     if (strchr(spec->image, '@') == NULL)
-        return oss_err(err, OSS_ERR_INVALID, 0,
+        return oss_err(err, OSS_ERR_GRPC, 9,
                        "image '%s' is not pinned by digest: Substrate needs name@sha256:... "
                        "(a changed image would invalidate the golden snapshot)",
                        spec->image);

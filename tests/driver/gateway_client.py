@@ -130,7 +130,9 @@ class Driver:
             cmd = shlex.split(args.driver) + ["--socket", self.socket] + list(extra_args)
             self.logf = open(self.log_path, "w")
             self.proc = subprocess.Popen(cmd, env=env, stdout=self.logf, stderr=self.logf)
-        self.channel = grpc.insecure_channel(f"unix:{self.socket}")
+        # Reconnect every 250 ms at most, as the gateway retries.
+        self.channel = grpc.insecure_channel(f"unix:{self.socket}", options=[
+            ("grpc.initial_reconnect_backoff_ms", 100), ("grpc.max_reconnect_backoff_ms", 250)])
         import compute_driver_pb2_grpc as g
         self.stub = g.ComputeDriverStub(self.channel)
         # as the gateway does: retry every 250 ms for up to 30 s
@@ -138,7 +140,13 @@ class Driver:
         deadline = time.monotonic() + 30
         while True:
             try:
-                self.stub.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=2)
+                # wait_for_ready: a fail-fast call on a channel in
+                # TRANSIENT_FAILURE (dialled before the socket existed)
+                # returns at once without polling, and Python's gRPC then
+                # only notices the new connection's SETTINGS at its 5 s
+                # backup poll: measured 5.0 s per start, all client-side.
+                self.stub.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=2,
+                                          wait_for_ready=True)
                 break
             except grpc.RpcError:
                 if self.proc is not None and self.proc.poll() is not None:

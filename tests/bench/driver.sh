@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the REAL openshell-driver-substrate against the
+# FAKE ate-api-server / Kubernetes API of tests/substrate (TLS, test CA),
+# through the gateway-like client; prints a markdown table.  From a build
+# tree:   OSS_BUILD_DIR=$PWD/build OSS_SOURCE_DIR=$PWD tests/bench/driver.sh
+# Optional: DRIVER_BENCH_ACTORS (default 10000), DRIVER_BENCH_FLIPS (20),
+# DRIVER_BENCH_INTERVALS (watch_interval_ms values, default "1000 250").
+set -uo pipefail
+source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
+drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
+[[ -x $drv ]] || skip "$drv not built"
+[[ -f $OSS_SOURCE_DIR/../shared/reference/openshell/compute_driver.proto ]] ||
+  skip "reference compute_driver.proto not found"
+ivs=()
+for i in ${DRIVER_BENCH_INTERVALS:-1000 250}; do ivs+=(--interval-ms "$i"); done
+$py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --bench --driver-bin "$drv" \
+  --reference "$OSS_SOURCE_DIR/../shared/reference/openshell" --fake-logs "$tmp" \
+  --actors "${DRIVER_BENCH_ACTORS:-10000}" --flips "${DRIVER_BENCH_FLIPS:-20}" "${ivs[@]}"
