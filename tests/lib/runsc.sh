@@ -167,6 +167,19 @@ for b in binds:
     opts = ["rbind", "ro" if len(parts) == 3 and parts[2] == "ro" else "rw"]
     mounts.append({"destination": parts[1], "type": "bind", "source": src, "options": opts})
 
+# The build and source trees stay visible at their own paths even when they
+# live under /tmp or /run, which the tmpfs mounts above hide (a CI clone may
+# be there): tests name binaries by their host paths.
+if rootfs == "/":
+    bound = {m["destination"] for m in mounts}
+    for var in ("OSS_BUILD_DIR", "OSS_SOURCE_DIR"):
+        t = os.path.abspath(os.environ.get(var) or "")
+        if t != "/" and os.path.isdir(t) and t not in bound and \
+                any(t == h or t.startswith(h + "/") for h in ("/tmp", "/run", "/dev")):
+            mounts.append({"destination": t, "type": "bind", "source": t,
+                           "options": ["rbind", "ro"]})
+            bound.add(t)
+
 namespaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
 net = {"type": "network"}
 if netns:
