@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 static char *xstrdup(const char *s)
@@ -274,6 +275,50 @@ static void mount_bind_ro(oss_json *j, const char *dst, const char *src)
     oss_json_obj_end(j);
 }
 
+/* True when path lies under one of the tmpfs mounts of the spec. */
+static bool under_tmpfs(const char *path)
+{
+    static const char *const dirs[] = {"/tmp/", "/run/", "/dev/"};
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(dirs); i++)
+        if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+            return true;
+    return false;
+}
+
+/* With the host's / as the root filesystem (image local/host) the
+ * executables the argv names are host paths.  Those under /tmp or /run would
+ * be hidden by the spec's tmpfs mounts, so their directories are bound back
+ * read-only at the same place.  The executables are argv[0] (the shim) and
+ * the first word after each "--" (the supervisor, the workload). */
+static void mount_hidden_executables(oss_json *j, const struct drv_runsc_bundle_in *in)
+{
+    if (strcmp(in->rootfs, "/") != 0 || in->argv == NULL)
+        return;
+    char done[8][PATH_MAX];
+    size_t ndone = 0;
+    bool next_is_exe = true;
+    for (size_t i = 0; in->argv[i] != NULL; i++) {
+        const char *a = in->argv[i];
+        bool exe = next_is_exe;
+        next_is_exe = strcmp(a, "--") == 0;
+        if (!exe || a[0] != '/' || !under_tmpfs(a) || strlen(a) >= PATH_MAX)
+            continue;
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", a);
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL || slash == dir)
+            continue;
+        *slash = '\0';
+        bool seen = false;
+        for (size_t k = 0; k < ndone; k++)
+            seen = seen || strcmp(done[k], dir) == 0;
+        if (seen || ndone == OSS_ARRAY_SIZE(done))
+            continue;
+        snprintf(done[ndone++], PATH_MAX, "%s", dir);
+        mount_bind_ro(j, dir, dir);
+    }
+}
+
 void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
 {
     /* Substrate's container (FACTS.md §3): uid 0, exactly three
@@ -337,6 +382,7 @@ void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
     mount_bind_ro(&j, DRV_RUNSC_IDENTITY_DIR, in->identity_dir);
     if (in->token_dir != NULL)
         mount_bind_ro(&j, DRV_RUNSC_TOKEN_DIR, in->token_dir);
+    mount_hidden_executables(&j, in);
     oss_json_arr_end(&j);
 
     oss_json_key(&j, "linux");

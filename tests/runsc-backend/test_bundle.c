@@ -270,6 +270,30 @@ static void test_bundle(void **state)
     in.token_dir = NULL;
     drv_runsc_bundle_json(&in, &out);
     assert_null(strstr(out.data, DRV_RUNSC_TOKEN_DIR));
+    /* control for the rule below: a rootfs of its own binds no host path */
+    assert_null(strstr(out.data, "\"source\":\"/s\""));
+    oss_buf_free(&out);
+
+    /* local/host: executables under /tmp or /run (hidden by the tmpfs
+     * mounts) get their directories bound back read-only; other argv words
+     * and executables elsewhere do not */
+    char *hargv[] = {(char *)"/tmp/ci/build/shim/openshell-shim",
+                     (char *)"--file",
+                     (char *)"/tmp/not-an-exe/x",
+                     (char *)"--",
+                     (char *)"/tmp/ci/build/tests/standin/sup",
+                     (char *)"--",
+                     (char *)"/usr/bin/sleep",
+                     (char *)"1",
+                     NULL};
+    in.rootfs = "/";
+    in.argv = hargv;
+    drv_runsc_bundle_json(&in, &out);
+    assert_non_null(strstr(out.data, "{\"destination\":\"/tmp/ci/build/shim\",\"type\":\"bind\""));
+    assert_non_null(
+        strstr(out.data, "{\"destination\":\"/tmp/ci/build/tests/standin\",\"type\":\"bind\""));
+    assert_null(strstr(out.data, "\"/tmp/not-an-exe\""));
+    assert_null(strstr(out.data, "\"destination\":\"/usr/bin\""));
     oss_buf_free(&out);
 }
 
