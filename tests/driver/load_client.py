@@ -101,7 +101,13 @@ def main():
         gc.log(f"burst 2: {N_CALLS} calls in {dt2*1000:.0f} ms; fds {fds2}, rss {rss2} KiB")
         gc.check(set(codes2) <= allowed, f"second burst: OK or RESOURCE_EXHAUSTED ({codes2})")
         gc.check(fds2 <= fds1 + 8, f"no fd growth between bursts ({fds1} -> {fds2})")
-        gc.check(rss2 <= rss1 + 8 * 1024, f"no memory growth between bursts ({rss1} -> {rss2} KiB)")
+        if os.environ.get("OSS_SANITIZE") == "1":
+            # ASan's quarantine keeps freed memory resident on purpose; LSan
+            # checks for leaks at the driver's exit instead
+            gc.log(f"sanitizer build: RSS {rss1} -> {rss2} KiB not compared")
+        else:
+            gc.check(rss2 <= rss1 + 8 * 1024,
+                     f"no memory growth between bursts ({rss1} -> {rss2} KiB)")
 
         t0 = time.monotonic()
         drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id="ld0"), timeout=5)
