@@ -13,7 +13,6 @@
 static const char *log_component = "oss";
 static enum oss_log_level log_level = OSS_LOG_WARN;
 static enum oss_log_format log_format = OSS_LOG_TEXT;
-static int log_fd = STDERR_FILENO;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
@@ -23,11 +22,6 @@ void oss_log_setup(const char *component, enum oss_log_level level, enum oss_log
         log_component = component;
     log_level = level;
     log_format = fmt;
-}
-
-void oss_log_set_fd(int fd)
-{
-    log_fd = fd;
 }
 
 enum oss_log_level oss_log_get_level(void)
@@ -91,7 +85,7 @@ void oss_log(enum oss_log_level level, const char *fmt, ...)
     if (b.data) {
         size_t off = 0;
         while (off < b.len) {
-            ssize_t n = write(log_fd, b.data + off, b.len - off);
+            ssize_t n = write(STDERR_FILENO, b.data + off, b.len - off);
             if (n < 0 && errno == EINTR)
                 continue;
             if (n <= 0)

@@ -18,7 +18,6 @@ enum oss_log_format {
 };
 
 void oss_log_setup(const char *component, enum oss_log_level level, enum oss_log_format fmt);
-void oss_log_set_fd(int fd);
 enum oss_log_level oss_log_get_level(void);
 
 /* Parses "error|warn|info|debug|trace" or "0".."4"; returns -1 when unknown. */

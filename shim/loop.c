@@ -262,8 +262,3 @@ uint64_t shim_timer_consume(struct shim_timer *t)
         t->armed = false;
     return n;
 }
-
-int shim_timer_fd(const struct shim_timer *t)
-{
-    return t->fd;
-}

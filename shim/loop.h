@@ -42,6 +42,5 @@ void shim_timer_disarm(struct shim_timer *t);
 bool shim_timer_armed(const struct shim_timer *t);
 /* Reads the expiration count (call from the callback); 0 if spurious. */
 uint64_t shim_timer_consume(struct shim_timer *t);
-int shim_timer_fd(const struct shim_timer *t);
 
 #endif
