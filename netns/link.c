@@ -56,6 +56,12 @@ int netns__link_find(struct nl_sock *sk, const char *ifname, struct rtnl_link **
 int netns_veth_ensure(struct nl_sock *sk, const char *host_if, const char *peer_if,
                       bool *ret_created, oss_error *err)
 {
+    return netns_veth_ensure_in(sk, host_if, peer_if, -1, ret_created, err);
+}
+
+int netns_veth_ensure_in(struct nl_sock *sk, const char *host_if, const char *peer_if,
+                         int peer_nsfd, bool *ret_created, oss_error *err)
+{
     if (check_ifname(host_if, err) < 0 || check_ifname(peer_if, err) < 0)
         return -1;
     if (inject(NETNS_STEP_VETH, "creating veth", host_if, err) < 0)
@@ -82,6 +88,8 @@ int netns_veth_ensure(struct nl_sock *sk, const char *host_if, const char *peer_
     rtnl_link_set_name(veth, host_if);
     struct rtnl_link *peer = rtnl_link_veth_get_peer(veth);
     rtnl_link_set_name(peer, peer_if);
+    if (peer_nsfd >= 0)
+        rtnl_link_set_ns_fd(peer, peer_nsfd); /* the peer's own IFLA_NET_NS_FD */
     rtnl_link_put(peer);
 
     netns__nl_reset();

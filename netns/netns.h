@@ -53,6 +53,10 @@ void netns_nl_close(struct nl_sock *sk);
 /* Single steps, each idempotent. */
 int netns_veth_ensure(struct nl_sock *sk, const char *host_if, const char *peer_if,
                       bool *ret_created, oss_error *err);
+/* The same, with the peer end created directly inside namespace peer_nsfd
+ * (-1: here), as `ip link add ... peer name P netns N` does. */
+int netns_veth_ensure_in(struct nl_sock *sk, const char *host_if, const char *peer_if,
+                         int peer_nsfd, bool *ret_created, oss_error *err);
 int netns_link_move(struct nl_sock *sk, const char *ifname, int nsfd, oss_error *err);
 int netns_addr_ensure(struct nl_sock *sk, const char *ifname, const char *cidr, oss_error *err);
 int netns_link_up(struct nl_sock *sk, const char *ifname, oss_error *err);
@@ -63,7 +67,18 @@ int netns_link_delete(struct nl_sock *sk, const char *ifname, oss_error *err); /
  * host_if (stays here) / peer_if (moved in), host_cidr on host_if, peer_cidr
  * on peer_if, lo and both ends up, default route in the namespace via
  * gateway.  On failure everything this call created is removed and
- * *ret_failed_step names the step. */
+ * *ret_failed_step names the step.
+ *
+ * peer_at_create creates peer_if inside the namespace instead of moving it
+ * there (no NETNS_STEP_MOVE), as `ip link add ... peer name P netns N`.
+ * The supervisor moves.  On a Linux kernel the move asks nothing more of a
+ * namespace this call created: it needs CAP_NET_ADMIN over the namespace
+ * (rtnl_link_get_net_capable()), which belongs to the caller's user
+ * namespace, over which creating the veth here already needed it.  But the
+ * move waits for an RCU grace period in dev_change_net_namespace() (15-30
+ * ms measured here) and the create does not.  gVisor differs: its releases
+ * of June 2024 create a peer inside a namespace yet refuse the move, so a
+ * prediction for gVisor must move. */
 struct netns_pair_spec {
     const char *ns_name;
     const char *host_if;
@@ -71,6 +86,7 @@ struct netns_pair_spec {
     const char *host_cidr;
     const char *peer_cidr;
     const char *gateway;
+    bool peer_at_create;
 };
 int netns_pair_ensure(const struct netns_pair_spec *spec, enum netns_step *ret_failed_step,
                       oss_error *err);

@@ -18,6 +18,7 @@ struct shim_bootstrap {
     char *proxy_url;
     char *report_path;
     int64_t timeout_ms;
+    enum shim_netns_probe netns_probe;
     unsigned netns_tag;
 
     /* what it found */

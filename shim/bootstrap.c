@@ -19,32 +19,11 @@
 
 extern char **environ;
 
-struct probe_args {
-    struct shim_netns_probe_arg netns;
-    struct shim_privdrop_probe_arg privdrop;
-};
-
-static shim_probe_fn probe_fn(const struct shim_bootstrap *b, enum shim_subsys s,
-                              struct probe_args *a, const void **ret_arg)
+static struct shim_netns_probe_arg netns_arg(const struct shim_bootstrap *b)
 {
-    a->netns = (struct shim_netns_probe_arg){.tag = b->netns_tag};
-    a->privdrop = (struct shim_privdrop_probe_arg){.uid = b->run_uid, .gid = b->run_gid};
-    *ret_arg = NULL;
-    switch (s) {
-    case SHIM_SUB_NETNS:
-        *ret_arg = &a->netns;
-        return shim_probe_netns;
-    case SHIM_SUB_SECCOMP:
-        return shim_probe_seccomp;
-    case SHIM_SUB_LANDLOCK:
-        return shim_probe_landlock;
-    case SHIM_SUB_PRIVDROP:
-        *ret_arg = &a->privdrop;
-        return shim_probe_privdrop;
-    case SHIM_SUB_COUNT:
-        break;
-    }
-    return NULL;
+    bool create = b->netns_probe == SHIM_NETNS_PROBE_CREATE ||
+                  (b->netns_probe == SHIM_NETNS_PROBE_AUTO && !b->facts.gvisor);
+    return (struct shim_netns_probe_arg){.tag = b->netns_tag, .peer_at_create = create};
 }
 
 /* A netns child killed mid-way (timeout, crash) may have left its namespace
@@ -52,71 +31,96 @@ static shim_probe_fn probe_fn(const struct shim_bootstrap *b, enum shim_subsys s
 static void netns_cleanup_after(const struct shim_bootstrap *b, const struct shim_probe_result *res)
 {
     if (res->status == SHIM_PROBE_ERROR &&
-        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child")))
-        shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child"))) {
+        struct shim_netns_probe_arg a = netns_arg(b);
+        shim_probe_netns_cleanup(&a);
+    }
+}
+
+/* The probes other than netns, each in a light child, one after another
+ * (the shim waits for each). */
+static int run_light(const struct shim_bootstrap *b, enum shim_subsys s,
+                     struct shim_probe_result *res, oss_error *err)
+{
+    int64_t start = oss_mono_ns();
+    int r = 0;
+    switch (s) {
+    case SHIM_SUB_SECCOMP:
+        r = shim_probe_seccomp(b->timeout_ms, res, err);
+        break;
+    case SHIM_SUB_LANDLOCK:
+        r = shim_probe_landlock(b->timeout_ms, res, err);
+        break;
+    case SHIM_SUB_PRIVDROP: {
+        struct shim_privdrop_probe_arg a = {.uid = b->run_uid, .gid = b->run_gid};
+        r = shim_probe_privdrop(&a, b->timeout_ms, res, err);
+        break;
+    }
+    default:
+        break;
+    }
+    if (r < 0) {
+        oss_err_prefix(err, "%s probe", shim_subsys_name(s));
+        return -1;
+    }
+    res->usec = (oss_mono_ns() - start) / 1000; /* what the shim read itself, too */
+    if (res->usec <= 0)
+        res->usec = 1;
+    return 0;
 }
 
 /* Runs one probe to the end (the reprobe after a restore). */
 static int run_probe(const struct shim_bootstrap *b, enum shim_subsys s,
                      struct shim_probe_result *res, oss_error *err)
 {
-    struct probe_args a;
-    const void *arg;
-    shim_probe_fn fn = probe_fn(b, s, &a, &arg);
-    if (fn == NULL)
-        return 0;
-    if (shim_probe_isolated(fn, arg, b->timeout_ms, res, err) < 0) {
+    if (s != SHIM_SUB_NETNS)
+        return run_light(b, s, res, err);
+    struct shim_netns_probe_arg a = netns_arg(b);
+    if (shim_probe_isolated(shim_probe_netns, &a, b->timeout_ms, res, err) < 0) {
         oss_err_prefix(err, "%s probe", shim_subsys_name(s));
         return -1;
     }
-    if (s == SHIM_SUB_NETNS) {
-        netns_cleanup_after(b, res);
-        if (res->lingering) /* answered, then the teardown failed */
-            shim_probe_netns_cleanup(&a.netns);
-    }
+    netns_cleanup_after(b, res);
+    if (res->lingering) /* answered, then the teardown failed */
+        shim_probe_netns_cleanup(&a);
     return 0;
 }
 
-/* Runs every probe of the mask side by side: each is its own process and
- * none depends on another, so the set costs about as much as the slowest
- * (netns, started first), not the sum.  A setup failure (no fork) kills the
- * ones already started and fails. */
+/* Runs every probe of the mask.  The netns probe, the slow one (libnl, a
+ * grandchild for the namespace, the kernel's RCU waits), is forked first
+ * and runs meanwhile; the others take turns in light children.  A setup
+ * failure (no fork, no clone) kills the netns child and fails. */
 static int run_all(struct shim_bootstrap *b, oss_error *err)
 {
-    static const enum shim_subsys order[] = {SHIM_SUB_NETNS, SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
-                                             SHIM_SUB_PRIVDROP};
-    struct shim_probe_child kids[SHIM_SUB_COUNT];
-    bool started[SHIM_SUB_COUNT] = {false};
-    struct probe_args a;
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(order); i++) {
-        enum shim_subsys s = order[i];
-        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
-            continue;
-        const void *arg;
-        shim_probe_fn fn = probe_fn(b, s, &a, &arg);
-        if (shim_probe_start(fn, arg, b->timeout_ms, &kids[s], err) < 0) {
-            oss_err_prefix(err, "%s probe", shim_subsys_name(s));
-            for (int t = 0; t < SHIM_SUB_COUNT; t++)
-                if (started[t])
-                    shim_probe_abandon(&kids[t]);
-            if (started[SHIM_SUB_NETNS])
-                shim_probe_netns_cleanup(&a.netns);
+    struct shim_probe_child netns_kid;
+    bool netns_started = false;
+    struct shim_netns_probe_arg na = netns_arg(b);
+    if (b->probe_mask & SHIM_SUB_BIT(SHIM_SUB_NETNS)) {
+        if (shim_probe_start(shim_probe_netns, &na, b->timeout_ms, &netns_kid, err) < 0) {
+            oss_err_prefix(err, "netns probe");
             return -1;
         }
-        started[s] = true;
+        netns_started = true;
     }
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(order); i++) {
-        enum shim_subsys s = order[i];
-        if (!started[s])
+    static const enum shim_subsys light[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
+                                             SHIM_SUB_PRIVDROP};
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(light); i++) {
+        enum shim_subsys s = light[i];
+        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
             continue;
-        pid_t lingering;
-        shim_probe_collect(&kids[s], &b->probes[s], &lingering);
-        if (s == SHIM_SUB_NETNS) {
-            netns_cleanup_after(b, &b->probes[s]);
-            b->teardown_pid = lingering;
-        } else if (lingering > 0) {
-            (void)shim_probe_reap(lingering, b->timeout_ms); /* no other probe answers early */
+        if (run_light(b, s, &b->probes[s], err) < 0) {
+            if (netns_started) {
+                shim_probe_abandon(&netns_kid);
+                shim_probe_netns_cleanup(&na);
+            }
+            return -1;
         }
+    }
+    if (netns_started) {
+        pid_t lingering;
+        shim_probe_collect(&netns_kid, &b->probes[SHIM_SUB_NETNS], &lingering);
+        netns_cleanup_after(b, &b->probes[SHIM_SUB_NETNS]);
+        b->teardown_pid = lingering;
     }
     return 0;
 }
@@ -134,6 +138,7 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->run_uid = cfg->run_as_set ? cfg->run_as_uid : DEFAULT_RUN_AS;
     b->run_gid = cfg->run_as_set ? cfg->run_as_gid : DEFAULT_RUN_AS;
     b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
+    b->netns_probe = cfg->netns_probe;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
     b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
     if (!b->proxy_url || !b->report_path) {
@@ -155,11 +160,8 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
 
     shim_fallback_plan(cfg->fallback_seccomp, b->probe_mask & SHIM_SUB_BIT(SHIM_SUB_SECCOMP),
                        &b->probes[SHIM_SUB_SECCOMP], &b->plan);
-    if (b->plan.active && shim_fallback_compile(b->plan.workload, &b->prog, err) < 0) {
-        oss_err_prefix(err, "compiling the fallback seccomp filter");
-        shim_bootstrap_free(b);
-        return -1;
-    }
+    if (b->plan.active)
+        b->prog = *shim_fallback_program(b->plan.workload);
 
     shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, environ, &b->env);
     b->total_usec = (oss_mono_ns() - start) / 1000;
@@ -318,7 +320,6 @@ void shim_bootstrap_free(struct shim_bootstrap *b)
         if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
             shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
     }
-    shim_fallback_prog_free(&b->prog);
     shim_env_contract_free(&b->env);
     free(b->proxy_url);
     free(b->report_path);

@@ -157,6 +157,20 @@ static int p_fallback(const char *what, const char *v, enum shim_fallback_seccom
     return 0;
 }
 
+static int p_netns_probe(const char *what, const char *v, enum shim_netns_probe *out,
+                         oss_error *err)
+{
+    if (!strcmp(v, "auto"))
+        *out = SHIM_NETNS_PROBE_AUTO;
+    else if (!strcmp(v, "move"))
+        *out = SHIM_NETNS_PROBE_MOVE;
+    else if (!strcmp(v, "create"))
+        *out = SHIM_NETNS_PROBE_CREATE;
+    else
+        return bad(err, what, v, "auto, move or create");
+    return 0;
+}
+
 static int p_nonempty(const char *what, const char *v, char **out, oss_error *err)
 {
     if (*v == '\0')
@@ -184,6 +198,7 @@ enum opt_id {
     O_FALLBACK,
     O_REPORT,
     O_PROBE_TIMEOUT,
+    O_NETNS_PROBE,
     O_READYZ_PORT,
     O_READY_TCP,
     O_READY_FILE,
@@ -230,6 +245,7 @@ static const struct opt opts[] = {
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
+    {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
     {"readyz-port", 0, true, "OPENSHELL_SHIM_READYZ_PORT", O_READYZ_PORT},
     {"ready-tcp", 0, true, "OPENSHELL_SHIM_READY_TCP", O_READY_TCP},
     {"ready-file", 0, true, "OPENSHELL_SHIM_READY_FILE", O_READY_FILE},
@@ -333,6 +349,8 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         if (c->probe_timeout_ms == 0)
             return bad(err, what, v, "a duration above 0");
         return 0;
+    case O_NETNS_PROBE:
+        return p_netns_probe(what, v, &c->netns_probe, err);
     case O_READYZ_PORT:
         return p_port(what, v, &c->readyz_port, err);
     case O_READY_TCP:

@@ -46,6 +46,16 @@ enum shim_fallback_seccomp {
     SHIM_FALLBACK_OFF,
 };
 
+/* How the netns probe puts the veth peer into its namespace (netns.h,
+ * peer_at_create): auto moves it under gVisor and creates it inside on a
+ * Linux kernel, where the two are the same question and the move alone
+ * waits for RCU. */
+enum shim_netns_probe {
+    SHIM_NETNS_PROBE_AUTO = 0,
+    SHIM_NETNS_PROBE_MOVE,
+    SHIM_NETNS_PROBE_CREATE,
+};
+
 struct shim_config {
     enum shim_command command;
 
@@ -78,6 +88,7 @@ struct shim_config {
     enum shim_fallback_seccomp fallback_seccomp;
     char *report_path;
     int64_t probe_timeout_ms;
+    enum shim_netns_probe netns_probe;
 
     /* readiness and restore */
     int readyz_port; /* 0 = off */

@@ -1,7 +1,7 @@
 /* The deny lists, as data.  Sources: the supervisor's prelude and workload
  * filters (FACTS.md §5).  Kept here, apart from code, so the report and the
  * docs can quote them and a reviewer can diff them against upstream. */
-#include "fallback.h"
+#include "seccomp_lists.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,10 +1,14 @@
 /* netns probe: the supervisor's real sequence (new namespace, veth pair,
  * move, addresses, links up, default route) through the netns library,
- * under names nothing else uses, then torn down.  It runs in the
- * throw-away child: if the child is killed mid-way, the names are unique
- * and the namespace's bind mount is the only thing a crash can leave; the
- * teardown at the next probe of the same pid removes it (ensure/teardown
- * are idempotent). */
+ * under names nothing else uses, then torn down.  On a Linux kernel the
+ * peer is created inside the namespace instead of moved there: the kernel
+ * asks the same of both and only the move waits for RCU (netns.h,
+ * peer_at_create); under gVisor the probe moves, as the supervisor does.
+ *
+ * It runs in a forked child (libnl allocates): if the child is killed
+ * mid-way, the names are unique and the namespace's bind mount is the only
+ * thing a crash can leave; the teardown at the next probe of the same pid
+ * removes it (ensure/teardown are idempotent). */
 #include "probe.h"
 
 #include "netns.h"
@@ -18,9 +22,10 @@ struct names {
     char ns[32], hif[16], pif[16], hcidr[32], pcidr[32], gw[32];
 };
 
-static void spec_for(unsigned tag, struct names *n, struct netns_pair_spec *spec)
+static void spec_for(const struct shim_netns_probe_arg *a, struct names *n,
+                     struct netns_pair_spec *spec)
 {
-    tag &= 0xffffffu;
+    unsigned tag = a->tag & 0xffffffu;
     /* 10.201.0.0/16 stays clear of the supervisor's 10.200.0.0/24; the
      * third octet varies with the tag so two shims probing at once on one
      * host do not collide (1..254). */
@@ -38,6 +43,7 @@ static void spec_for(unsigned tag, struct names *n, struct netns_pair_spec *spec
         .host_cidr = n->hcidr,
         .peer_cidr = n->pcidr,
         .gateway = n->gw,
+        .peer_at_create = a->peer_at_create,
     };
 }
 
@@ -46,7 +52,7 @@ void shim_probe_netns_cleanup(const void *arg)
     const struct shim_netns_probe_arg *a = arg;
     struct names n;
     struct netns_pair_spec spec;
-    spec_for(a->tag, &n, &spec);
+    spec_for(a, &n, &spec);
     (void)netns_pair_teardown(&spec, NULL); /* idempotent: missing is fine */
 }
 
@@ -55,7 +61,7 @@ void shim_probe_netns(const void *arg, struct shim_probe_result *res)
     const struct shim_netns_probe_arg *a = arg;
     struct names n;
     struct netns_pair_spec spec;
-    spec_for(a->tag, &n, &spec);
+    spec_for(a, &n, &spec);
 
     enum netns_step failed = NETNS_STEP_NONE;
     oss_error e = {0};
@@ -68,8 +74,12 @@ void shim_probe_netns(const void *arg, struct shim_probe_result *res)
                        "%s", e.msg);
         return;
     }
+    res->u.netns.peer_at_create = a->peer_at_create;
     shim_probe_set(res, SHIM_PROBE_SUPPORTED, NULL, 0,
-                   "namespace, veth, move, addresses, links up and default route all worked");
+                   a->peer_at_create ? "namespace, veth with its peer created inside, addresses, "
+                                       "links up and default route all worked"
+                                     : "namespace, veth, move, addresses, links up and default "
+                                       "route all worked");
     /* The verdict is known: answer now and tear down afterwards.  Deleting
      * the veth waits for an RCU grace period in the kernel (~16-50 ms here,
      * docs/probes-e2e.md), which the shim need not spend before starting

@@ -36,10 +36,29 @@ enum shim_seccomp_flag_probe {
 const char *shim_secflag_name(enum shim_seccomp_flag_probe f);
 unsigned long shim_secflag_value(enum shim_seccomp_flag_probe f);
 
+/* What libseccomp's API level is made of (seccomp_api_get(3)), asked the
+ * way libseccomp asks: seccomp(2) calls that install nothing. */
+enum shim_seccomp_feature {
+    SHIM_SECFEAT_SYSCALL = 0, /* seccomp(2) exists */
+    SHIM_SECFEAT_FLAG_TSYNC,  /* flags: SET_MODE_FILTER with a NULL program */
+    SHIM_SECFEAT_FLAG_LOG,    /*   answers EFAULT when the flag is known */
+    SHIM_SECFEAT_FLAG_SPEC_ALLOW,
+    SHIM_SECFEAT_FLAG_NEW_LISTENER,
+    SHIM_SECFEAT_FLAG_TSYNC_ESRCH,
+    SHIM_SECFEAT_ACT_LOG, /* SECCOMP_GET_ACTION_AVAIL */
+    SHIM_SECFEAT_ACT_KILL_PROCESS,
+    SHIM_SECFEAT_ACT_NOTIFY, /* SECCOMP_GET_NOTIF_SIZES */
+    SHIM_SECFEAT_COUNT,
+};
+/* libseccomp 2.5's API level (1..6) by its own rule (_seccomp_api_update()):
+ * each level needs the one below, and only its own questions are asked, in
+ * libseccomp's order.  Pure but for has(), which answers one question. */
+int shim_seccomp_api_level(bool (*has)(enum shim_seccomp_feature f, void *ctx), void *ctx);
+
 struct shim_probe_seccomp {
     unsigned flags_ok;                  /* bit per enum shim_seccomp_flag_probe */
     int flag_errno[SHIM_SECFLAG_COUNT]; /* 0 when accepted */
-    int api_level;                      /* seccomp_api_get() in the child */
+    int api_level;                      /* libseccomp's, shim_seccomp_api_level() */
 };
 
 struct shim_probe_landlock {
@@ -53,14 +72,19 @@ struct shim_probe_privdrop {
     bool already; /* the process already runs as uid:gid: nothing to switch */
 };
 
+struct shim_probe_netns {
+    bool peer_at_create; /* the peer was created inside, not moved (probe/netns.c) */
+};
+
 struct shim_probe_result {
     enum shim_probe_status status;
     char step[32]; /* failing step when UNSUPPORTED/ERROR ("veth", "load_tsync", ...) */
     int err;       /* errno of that step, 0 otherwise */
     char detail[192];
-    int64_t usec;   /* wall time of the probe, fork to answer */
+    int64_t usec;   /* wall time of the probe */
     bool lingering; /* answered early (shim_probe_answer_early): the child is still at work */
     union {
+        struct shim_probe_netns netns;
         struct shim_probe_seccomp seccomp;
         struct shim_probe_landlock landlock;
         struct shim_probe_privdrop privdrop;
@@ -137,26 +161,46 @@ int shim_probe_reap(pid_t pid, int64_t timeout_ms);
  * when it did not.  Returns -1 outside a runner child (answer at the end). */
 int shim_probe_answer_early(struct shim_probe_result *res);
 
-/* The probes, run inside the child (they may change the process freely). */
+/* Runs fn(arg, result) in a child that shares the shim's memory
+ * (clone(CLONE_VM|CLONE_VFORK), runner_light.c): far cheaper than fork()
+ * under gVisor.  fn may only make system calls and fill the result with
+ * shim_probe_mark(): no allocation, no stdio.  The shim waits until the
+ * child is gone; the child kills itself (SIGALRM) after timeout_ms, a
+ * timeout ERROR.  A child that dies gives an ERROR result.  Fails (< 0)
+ * only when the stack or the child cannot be made. */
+int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                     struct shim_probe_result *ret, oss_error *err);
+/* shim_probe_set() for light children: no formatting, detail left empty
+ * (the parent writes it once the child is gone). */
+void shim_probe_mark(struct shim_probe_result *res, enum shim_probe_status st, const char *step,
+                     int e);
+
+/* The netns probe runs in a forked child (shim_probe_start): libnl
+ * allocates, the namespace is made by a grandchild, and the child answers
+ * before it tears down. */
 struct shim_netns_probe_arg {
-    unsigned tag; /* makes the names unique: pid of the shim, usually */
+    unsigned tag;        /* makes the names unique: pid of the shim, usually */
+    bool peer_at_create; /* create the peer inside rather than move it (netns.h) */
 };
 void shim_probe_netns(const void *arg, struct shim_probe_result *res);
 /* Removes whatever a netns probe child killed mid-way left behind (run in
  * the parent after a timeout or crash; idempotent). */
 void shim_probe_netns_cleanup(const void *arg);
-void shim_probe_seccomp(const void *arg, struct shim_probe_result *res);
-void shim_probe_landlock(const void *arg, struct shim_probe_result *res);
+
+/* The other probes read what they can in the shim (side-effect free) and
+ * try what changes the process in a light child.  They return < 0 only
+ * when the child could not be made (then *res is unset). */
+int shim_probe_seccomp(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err);
+int shim_probe_landlock(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err);
 struct shim_privdrop_probe_arg {
     uid_t uid;
     gid_t gid;
 };
-void shim_probe_privdrop(const void *arg, struct shim_probe_result *res);
+int shim_probe_privdrop(const struct shim_privdrop_probe_arg *a, int64_t timeout_ms,
+                        struct shim_probe_result *res, oss_error *err);
 
 /* Convenience for probe bodies. */
 void shim_probe_set(struct shim_probe_result *res, enum shim_probe_status st, const char *step,
                     int e, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Is the netns library linked in (false while netns/ has no sources). */
 
 #endif

@@ -1,11 +1,16 @@
-/* seccomp probe (runs in the throw-away child).
+/* seccomp probe.
  *
  * First which filter flags the runtime accepts, each with a trivial
  * allow-all program through raw seccomp(2) so the answer is the kernel's
  * (libseccomp would translate or pre-check flags).  gVisor accepts 0 and
- * TSYNC but answers EINVAL to LOG and NEW_LISTENER (FACTS.md §2).  Then the
- * verdict: the supervisor's prelude itself, NO_NEW_PRIVS + TSYNC, through
- * libseccomp as the supervisor's own library would build it. */
+ * TSYNC but answers EINVAL to LOG and NEW_LISTENER (FACTS.md §2).  Then
+ * what makes up libseccomp's API level, asked as libseccomp asks it: the
+ * shim does not link libseccomp, whose first call alone cost 1-2 ms under
+ * gVisor.  Then the verdict: the supervisor's prelude list as libseccomp
+ * builds it (the very program `--fallback-seccomp=prelude` installs,
+ * compiled with the shim), loaded with NO_NEW_PRIVS + TSYNC as the
+ * supervisor loads its own.  The loads change the process, so all of it
+ * happens in a light child. */
 #include "probe.h"
 
 #include "policy/fallback.h"
@@ -13,7 +18,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <seccomp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -62,14 +67,72 @@ static int load_allow_all(unsigned long flags)
     return 0;
 }
 
-void shim_probe_seccomp(const void *arg, struct shim_probe_result *res)
+int shim_seccomp_api_level(bool (*has)(enum shim_seccomp_feature f, void *ctx), void *ctx)
 {
-    struct shim_probe_seccomp *s = &res->u.seccomp;
-    const char *step = "no_new_privs";
+#define HAS(x) has(SHIM_SECFEAT_##x, ctx)
+    if (!(HAS(SYSCALL) && HAS(FLAG_TSYNC)))
+        return 1;
+    if (!(HAS(FLAG_LOG) && HAS(ACT_LOG) && HAS(ACT_KILL_PROCESS)))
+        return 2;
+    if (!HAS(FLAG_SPEC_ALLOW))
+        return 3;
+    if (!(HAS(FLAG_NEW_LISTENER) && HAS(ACT_NOTIFY)))
+        return 4;
+    if (!HAS(FLAG_TSYNC_ESRCH))
+        return 5;
+    return 6;
+#undef HAS
+}
 
-    s->api_level = (int)seccomp_api_get();
+/* One of libseccomp's questions, as it asks it (src/system.c). */
+static bool seccomp_feature(enum shim_seccomp_feature f, void *ctx)
+{
+    (void)ctx;
+    unsigned long flag = 0;
+    uint32_t act;
+    struct seccomp_notif_sizes sizes;
+    switch (f) {
+    case SHIM_SECFEAT_SYSCALL: /* invalid on purpose: EINVAL says it exists, ENOSYS not */
+        return syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 1, NULL) < 0 && errno == EINVAL;
+    case SHIM_SECFEAT_FLAG_TSYNC:
+        flag = SECCOMP_FILTER_FLAG_TSYNC;
+        break;
+    case SHIM_SECFEAT_FLAG_LOG:
+        flag = SECCOMP_FILTER_FLAG_LOG;
+        break;
+    case SHIM_SECFEAT_FLAG_SPEC_ALLOW:
+        flag = SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        break;
+    case SHIM_SECFEAT_FLAG_NEW_LISTENER:
+        flag = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        break;
+    case SHIM_SECFEAT_FLAG_TSYNC_ESRCH:
+        flag = SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+        break;
+    case SHIM_SECFEAT_ACT_LOG:
+        act = SECCOMP_RET_LOG;
+        return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0;
+    case SHIM_SECFEAT_ACT_KILL_PROCESS:
+        act = SECCOMP_RET_KILL_PROCESS;
+        return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &act) == 0;
+    case SHIM_SECFEAT_ACT_NOTIFY:
+        return syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0;
+    case SHIM_SECFEAT_COUNT:
+        return false;
+    }
+    /* A NULL program: EFAULT says the flag is known, EINVAL not. */
+    return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
+}
+
+static void seccomp_child(const void *arg, struct shim_probe_result *res)
+{
+    const struct shim_fallback_prog *prelude = arg;
+    struct shim_probe_seccomp *s = &res->u.seccomp;
+
+    s->api_level = shim_seccomp_api_level(seccomp_feature, NULL); /* loads nothing */
+
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        shim_probe_set(res, SHIM_PROBE_UNSUPPORTED, step, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+        shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "no_new_privs", errno);
         return;
     }
     for (int f = 0; f < SHIM_SECFLAG_COUNT; f++) {
@@ -78,37 +141,24 @@ void shim_probe_seccomp(const void *arg, struct shim_probe_result *res)
             s->flags_ok |= 1u << f;
         s->flag_errno[f] = -r;
     }
+    struct sock_fprog prog = shim_fallback_fprog(prelude);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) < 0) {
+        shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "load_tsync", errno);
+        return;
+    }
+    shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
+}
 
-    step = "prelude_build";
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx) {
-        shim_probe_set(res, SHIM_PROBE_ERROR, step, ENOMEM, "seccomp_init");
-        return;
-    }
-    oss_error e = {0};
-    if (shim_deny_rules_add(ctx, shim_prelude_rules, shim_prelude_rules_len, NULL, &e) < 0) {
-        shim_probe_set(res, SHIM_PROBE_ERROR, step, e.code, "%s", e.msg);
-        seccomp_release(ctx);
-        return;
-    }
-    /* The kernel's errno, not libseccomp's catch-all ECANCELED. */
-    seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    if (r < 0) {
-        /* libseccomp refuses TSYNC when its own check says the kernel
-         * lacks it: that is the runtime's answer too. */
-        shim_probe_set(res, SHIM_PROBE_UNSUPPORTED, "tsync", -r,
-                       "libseccomp refused the TSYNC attribute");
-        seccomp_release(ctx);
-        return;
-    }
-    r = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (r < 0) {
-        shim_probe_set(res, SHIM_PROBE_UNSUPPORTED, "load_tsync", -r,
-                       "the supervisor's prelude filter (NO_NEW_PRIVS + TSYNC) did not load");
-        return;
-    }
-    shim_probe_set(res, SHIM_PROBE_SUPPORTED, NULL, 0,
-                   "prelude filter loads with NO_NEW_PRIVS + TSYNC");
+int shim_probe_seccomp(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err)
+{
+    if (shim_probe_light(seccomp_child, shim_fallback_program(false), timeout_ms, res, err) < 0)
+        return -1;
+    if (res->status == SHIM_PROBE_SUPPORTED)
+        snprintf(res->detail, sizeof res->detail, "prelude filter loads with NO_NEW_PRIVS + TSYNC");
+    else if (res->status == SHIM_PROBE_UNSUPPORTED && strcmp(res->step, "no_new_privs") == 0)
+        snprintf(res->detail, sizeof res->detail, "prctl(PR_SET_NO_NEW_PRIVS)");
+    else if (res->status == SHIM_PROBE_UNSUPPORTED)
+        snprintf(res->detail, sizeof res->detail,
+                 "the supervisor's prelude filter (NO_NEW_PRIVS + TSYNC) did not load");
+    return 0;
 }

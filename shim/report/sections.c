@@ -56,6 +56,10 @@ void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *
         return;
     }
     switch (s) {
+    case SHIM_SUB_NETNS:
+        if (p->status == SHIM_PROBE_SUPPORTED)
+            oss_json_kv_str(j, "peer", p->u.netns.peer_at_create ? "created_inside" : "moved");
+        break;
     case SHIM_SUB_SECCOMP:
         oss_json_kv_int(j, "api_level", p->u.seccomp.api_level);
         oss_json_key(j, "flags");
@@ -110,6 +114,8 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     oss_json_kv_str(j, "run_as", ra);
     oss_json_kv_bool(j, "run_as_default", !b->run_as_set);
     oss_json_kv_int(j, "probe_timeout_ms", b->timeout_ms);
+    static const char *const netns_probe[] = {"auto", "move", "create"};
+    oss_json_kv_str(j, "netns_probe", netns_probe[b->netns_probe]);
     oss_json_obj_end(j);
 
     oss_json_key(j, "runtime");

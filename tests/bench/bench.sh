@@ -217,7 +217,7 @@ echo
 if [[ -x "$SRC/tests/bench/driver.sh" ]]; then
     echo "### Driver"
     echo
-    OSS_BUILD_DIR=$BUILD "$SRC/tests/bench/driver.sh" "$@"
+    OSS_BUILD_DIR=$BUILD OSS_SOURCE_DIR=$SRC "$SRC/tests/bench/driver.sh" "$@"
 else
     echo "### Driver"
     echo

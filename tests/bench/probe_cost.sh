@@ -9,12 +9,16 @@
 #   boot   the shim's own bootstrap.timings_us.total from its report (facts,
 #          probes, decisions, filter compile, env), in-process.
 # Probe cost = median(all) - median(none).  Places:
-#   host       the host kernel, as root: the netns probe really succeeds
+#   host       the host kernel, as root: the netns probe really succeeds,
+#              with the veth peer created inside (auto) and, for comparison,
+#              moved as the supervisor does (--netns-probe=move), which waits
+#              for an RCU grace period in the kernel
 #   injected   the host under oss-faultinject's gvisor-substrate preset
 #   runsc      a Substrate-shaped runsc container per run, the shim as PID 1
 #              (Debian's runsc refuses PR_SET_CHILD_SUBREAPER, so the shim
 #              cannot run as a plain child in there); boot only, since a
-#              container start (~150 ms) would bury the exec figure
+#              container start (~150 ms) would bury the exec figure; the
+#              dynamic shim and the static one (what images carry)
 # Usage (root): OSS_BUILD_DIR=build tests/bench/probe_cost.sh [N]
 set -euo pipefail
 OSS_SOURCE_DIR=${OSS_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -34,17 +38,18 @@ med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2
 mn() { printf '%s\n' "$@" | sort -n | head -n 1; }
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
 
-# interleave PREFIX... : runs PREFIX SHIM --probes={none,all} N times each,
-# alternating; sets EXEC_NONE EXEC_ALL BOOT_NONE BOOT_ALL (arrays, us).
+# interleave PREFIX... : runs PREFIX SHIM --probes={none,all} $OPTS N times
+# each, alternating; sets EXEC_NONE EXEC_ALL BOOT_NONE BOOT_ALL (arrays, us).
+OPTS=()
 interleave() {
     local -a pre=("$@")
     EXEC_NONE=() EXEC_ALL=() BOOT_NONE=() BOOT_ALL=()
     local i p s e
-    "${pre[@]}" "$SHIM" --probes=all --degrade=all --report="$OUT/w.json" -- /bin/true 2>/dev/null || true # warm-up
+    "${pre[@]}" "$SHIM" --probes=all --degrade=all "${OPTS[@]}" --report="$OUT/w.json" -- /bin/true 2>/dev/null || true # warm-up
     for ((i = 0; i < N; i++)); do
         for p in none all; do
             s=${EPOCHREALTIME/./}
-            e=$("${pre[@]}" "$SHIM" --probes=$p --degrade=all --report="$OUT/$p.json" -- /bin/date +%s%N 2>/dev/null)
+            e=$("${pre[@]}" "$SHIM" --probes=$p --degrade=all "${OPTS[@]}" --report="$OUT/$p.json" -- /bin/date +%s%N 2>/dev/null)
             e=${e:0:16}
             if [[ $p == none ]]; then
                 EXEC_NONE+=($((e - s)))
@@ -78,6 +83,11 @@ hdr
 interleave
 row "host kernel (root)" exec "${EXEC_NONE[*]}" "${EXEC_ALL[*]}"
 row "host kernel (root)" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
+OPTS=(--netns-probe=move)
+interleave
+row "host, --netns-probe=move" exec "${EXEC_NONE[*]}" "${EXEC_ALL[*]}"
+row "host, --netns-probe=move" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
+OPTS=()
 interleave "$FI" gvisor-substrate --
 row "host, gvisor-substrate injected" exec "${EXEC_NONE[*]}" "${EXEC_ALL[*]}"
 row "host, gvisor-substrate injected" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
@@ -85,17 +95,25 @@ row "host, gvisor-substrate injected" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
 if [[ "${OSS_SANITIZE:-0}" != 1 ]] && command -v runsc >/dev/null; then
     source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
     oss_on_exit oss_runsc_cleanup
-    BOOT_NONE=() BOOT_ALL=()
-    for ((i = 0; i < N; i++)); do
-        for p in none all; do
-            oss_bundle_make "$OSS_TMP/b-$p" --bind "$OUT:/out" --bind "$OSS_BUILD_DIR:$OSS_BUILD_DIR:ro" -- \
-                "$SHIM" --probes=$p --degrade=all --report=/out/runsc-$p.json -- /bin/true
-            id=$(oss_unique_name "bench-$p")
-            rm -f "$OUT/runsc-$p.json"
-            oss_runsc_run_fg "$id" "$OSS_TMP/b-$p" 60 || { echo "runsc run failed: $(tail -n 2 "$(oss_runsc_err "$id")")"; exit 1; }
-            if [[ $p == none ]]; then BOOT_NONE+=("$(boot_us "$OUT/runsc-$p.json")"); else BOOT_ALL+=("$(boot_us "$OUT/runsc-$p.json")"); fi
+    runsc_boot() { # runsc_boot SHIM -> BOOT_NONE BOOT_ALL
+        local shim=$1 i p id
+        BOOT_NONE=() BOOT_ALL=()
+        for ((i = 0; i < N; i++)); do
+            for p in none all; do
+                oss_bundle_make "$OSS_TMP/b-$p" --bind "$OUT:/out" --bind "$OSS_BUILD_DIR:$OSS_BUILD_DIR:ro" -- \
+                    "$shim" --probes=$p --degrade=all --report=/out/runsc-$p.json -- /bin/true
+                id=$(oss_unique_name "bench-$p")
+                rm -f "$OUT/runsc-$p.json"
+                oss_runsc_run_fg "$id" "$OSS_TMP/b-$p" 60 || { echo "runsc run failed: $(tail -n 2 "$(oss_runsc_err "$id")")"; exit 1; }
+                if [[ $p == none ]]; then BOOT_NONE+=("$(boot_us "$OUT/runsc-$p.json")"); else BOOT_ALL+=("$(boot_us "$OUT/runsc-$p.json")"); fi
+            done
         done
-    done
+    }
+    runsc_boot "$SHIM"
     row "runsc, Substrate shape, PID 1" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
+    if [[ -x "$SHIM-static" ]]; then
+        runsc_boot "$SHIM-static"
+        row "runsc, as above, static shim" boot "${BOOT_NONE[*]}" "${BOOT_ALL[*]}"
+    fi
 fi
 echo "(ms; added = median with every probe - median with --probes=none; exec = shim start to the child's exec, boot = the report's bootstrap total)"

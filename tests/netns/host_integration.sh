@@ -163,5 +163,34 @@ out=$("$TOOL" ensure "$NS" "$HOST" "$PEER" "$net.1/24" "$net.2/24" "10.99.99.99"
     && ok "kernel errno kept: $(sed 's/.*"msg"://' <<<"$out")" || fail "off-link gateway: rc=$rc $out"
 [ -z "$(leftovers)" ] || fail "kernel failure at route left: $(leftovers)"
 
+# --- peer_at_create (what the shim's netns probe uses on a Linux kernel):
+#     the same end state, idempotent, a failure at every step it runs
+#     leaves nothing; the move step is not run at all (an injected move
+#     failure changes nothing: the control that the mode is in effect).
+export NETNS_TOOL_PEER_AT_CREATE=1
+out=$("$TOOL" ensure "${ARGS[@]}"); rc=$?
+[ $rc = 0 ] && ok "peer_at_create ensure: $out" || fail "peer_at_create ensure rc=$rc: $out"
+check_ip "peer_at_create ensure"
+out=$("$TOOL" ensure "${ARGS[@]}"); rc=$?
+[ $rc = 0 ] || fail "peer_at_create second ensure rc=$rc: $out"
+check_ip "peer_at_create second ensure"
+"$TOOL" teardown "${ARGS[@]}" >/dev/null || fail "peer_at_create teardown"
+[ -z "$(leftovers)" ] && ok "peer_at_create teardown leaves nothing" || fail "peer_at_create teardown left: $(leftovers)"
+out=$(NETNS_TOOL_INJECT="move:EPERM" "$TOOL" ensure "${ARGS[@]}"); rc=$?
+[ $rc = 0 ] && ok "peer_at_create runs no move step" || fail "peer_at_create ran the move: rc=$rc $out"
+"$TOOL" teardown "${ARGS[@]}" >/dev/null
+for step in ns_create nl_socket veth addr link_up route; do
+    out=$(NETNS_TOOL_INJECT="$step:EPERM" "$TOOL" ensure "${ARGS[@]}"); rc=$?
+    if [ $rc = 1 ] && grep -q "\"step\":\"$step\"" <<<"$out" \
+        && grep -q '"left_ns":false,"left_host_if":false,"left_peer_if":false' <<<"$out"; then
+        ok "peer_at_create inject $step:EPERM"
+    else
+        fail "peer_at_create inject $step:EPERM rc=$rc: $out"
+    fi
+    l=$(leftovers)
+    [ -z "$l" ] || { fail "peer_at_create inject $step left: $l"; cleanup; }
+done
+unset NETNS_TOOL_PEER_AT_CREATE
+
 [ $fails = 0 ] && { echo "PASS"; exit 0; }
 echo "$fails failure(s)"; exit 1

@@ -216,7 +216,15 @@ int main(int argc, char **argv)
                 argv[0], argv[0]);
         return 2;
     }
-    const struct netns_pair_spec spec = {argv[2], argv[3], argv[4], argv[5], argv[6], argv[7]};
+    /* NETNS_TOOL_PEER_AT_CREATE=1: the peer is created inside, not moved. */
+    const char *at_create = getenv("NETNS_TOOL_PEER_AT_CREATE");
+    const struct netns_pair_spec spec = {argv[2],
+                                         argv[3],
+                                         argv[4],
+                                         argv[5],
+                                         argv[6],
+                                         argv[7],
+                                         at_create != NULL && strcmp(at_create, "1") == 0};
     if (inject_from_env() < 0) {
         fprintf(stderr, "bad NETNS_TOOL_INJECT\n");
         return 2;

@@ -1,9 +1,13 @@
 # On the host kernel as root every probe answers "supported"; the report and
 # doctor output are well-formed; a control (an identity switch that cannot
 # work) shows the probes can say no.
+# In a network and mount namespace of its own (tests/lib/private_netns.sh),
+# so its leftover check cannot see another test's probe.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
+. "$(dirname "$0")/../lib/private_netns.sh"
+oss_in_private_netns "$0" "$@"
 
 probes=all
 subs="netns seccomp landlock privdrop"

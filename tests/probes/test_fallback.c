@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "policy/fallback.h"
+#include "policy/seccomp_compile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,16 +92,31 @@ static void test_lists(void **state)
 
 static void test_compile(void **state)
 {
-    struct shim_fallback_prog p = {0}, w = {0};
+    struct shim_seccomp_bpf p = {0}, w = {0};
     oss_error e = {0};
-    assert_int_equal(shim_fallback_compile(false, &p, &e), 0);
+    assert_int_equal(shim_seccomp_compile(false, &p, &e), 0);
     assert_int_equal(p.rules, shim_prelude_rules_len);
     assert_true(p.len > p.rules);
-    assert_int_equal(shim_fallback_compile(true, &w, &e), 0);
+    assert_int_equal(shim_seccomp_compile(true, &w, &e), 0);
     assert_int_equal(w.rules, shim_prelude_rules_len + shim_workload_rules_len);
     assert_true(w.len > p.len);
-    shim_fallback_prog_free(&p);
-    shim_fallback_prog_free(&w);
+
+    /* What the shim carries is exactly what libseccomp compiles now: the
+     * build regenerated it after every change to the lists. */
+    const struct shim_fallback_prog *cp = shim_fallback_program(false);
+    const struct shim_fallback_prog *cw = shim_fallback_program(true);
+    assert_int_equal(cp->len, p.len);
+    assert_int_equal(cp->rules, p.rules);
+    assert_memory_equal(cp->insns, p.insns, p.len * sizeof *p.insns);
+    assert_int_equal(cw->len, w.len);
+    assert_int_equal(cw->rules, w.rules);
+    assert_memory_equal(cw->insns, w.insns, w.len * sizeof *w.insns);
+    /* Control: the two programs differ, so the comparison can tell. */
+    assert_true(cp->len != cw->len ||
+                memcmp(cp->insns, cw->insns, cp->len * sizeof *cp->insns) != 0);
+
+    shim_seccomp_bpf_free(&p);
+    shim_seccomp_bpf_free(&w);
     assert_null(p.insns);
 }
 
@@ -141,10 +157,8 @@ static struct outcome run(const struct shim_fallback_prog *p)
 
 static void test_install(void **state)
 {
-    struct shim_fallback_prog p = {0}, w = {0};
-    oss_error e = {0};
-    assert_int_equal(shim_fallback_compile(false, &p, &e), 0);
-    assert_int_equal(shim_fallback_compile(true, &w, &e), 0);
+    const struct shim_fallback_prog p = *shim_fallback_program(false);
+    const struct shim_fallback_prog w = *shim_fallback_program(true);
 
     struct outcome none = run(NULL); /* control: the kernel's own answers */
     assert_int_equal(none.umount2, ENOENT);
@@ -168,17 +182,64 @@ static void test_install(void **state)
 
     struct shim_fallback_prog empty = {0};
     assert_int_equal(shim_fallback_install(&empty, 0), -EINVAL);
-    shim_fallback_prog_free(&p);
-    shim_fallback_prog_free(&w);
+}
+
+/* A fake runtime: the features it has, and the questions it was asked. */
+struct fake_seccomp {
+    unsigned has, asked;
+};
+
+static bool fake_has(enum shim_seccomp_feature f, void *ctx)
+{
+    struct fake_seccomp *k = ctx;
+    k->asked |= 1u << f;
+    return (k->has & (1u << f)) != 0;
+}
+
+static int level_of(unsigned has, unsigned *asked)
+{
+    struct fake_seccomp k = {.has = has};
+    int l = shim_seccomp_api_level(fake_has, &k);
+    if (asked)
+        *asked = k.asked;
+    return l;
+}
+
+static void test_api_level(void **state)
+{
+    /* libseccomp's rule, level by level; each level needs all below it. */
+    unsigned all = (1u << SHIM_SECFEAT_COUNT) - 1, asked;
+#define BIT(x) (1u << SHIM_SECFEAT_##x)
+    assert_int_equal(level_of(0, &asked), 1);
+    assert_int_equal(asked, BIT(SYSCALL)); /* nothing more is asked */
+    assert_int_equal(level_of(all & ~BIT(SYSCALL), NULL), 1);
+    assert_int_equal(level_of(BIT(SYSCALL) | BIT(FLAG_TSYNC), NULL), 2);
+    /* gVisor's shape: TSYNC only; LOG is the last question asked. */
+    assert_int_equal(level_of(all & ~BIT(FLAG_LOG) & ~BIT(ACT_LOG), &asked), 2);
+    assert_int_equal(asked, BIT(SYSCALL) | BIT(FLAG_TSYNC) | BIT(FLAG_LOG));
+    assert_int_equal(level_of(all & ~BIT(ACT_LOG), NULL), 2);
+    assert_int_equal(level_of(all & ~BIT(FLAG_SPEC_ALLOW), NULL), 3);
+    assert_int_equal(level_of(all & ~BIT(ACT_NOTIFY), NULL), 4);
+    assert_int_equal(level_of(all & ~BIT(FLAG_TSYNC_ESRCH), NULL), 5);
+    assert_int_equal(level_of(all, &asked), 6);
+    assert_int_equal(asked, all);
+    assert_int_equal(level_of(all & ~BIT(FLAG_TSYNC), NULL), 1);
+#undef BIT
+
+    /* The probe's answer is libseccomp's on this machine. */
+    struct shim_probe_result r;
+    oss_error e = {0};
+    assert_int_equal(shim_probe_seccomp(2000, &r, &e), 0);
+    assert_int_not_equal(r.status, SHIM_PROBE_ERROR);
+    assert_int_equal(r.u.seccomp.api_level, (int)seccomp_api_get());
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plan_table),
-        cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_compile),
-        cmocka_unit_test(test_install),
+        cmocka_unit_test(test_plan_table), cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_compile),    cmocka_unit_test(test_install),
+        cmocka_unit_test(test_api_level),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

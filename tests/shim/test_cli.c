@@ -45,6 +45,7 @@ static void test_defaults_are_strict(void **state)
     assert_string_equal(c.report_path, "/run/openshell/bootstrap.json");
     assert_string_equal(c.ready_tcp, "127.0.0.1:3128");
     assert_string_equal(c.identity_file, "/run/ate/actor-id");
+    assert_int_equal(c.netns_probe, SHIM_NETNS_PROBE_AUTO);
     assert_int_equal(c.child_argc, 1);
     assert_string_equal(c.child_argv[0], "sup");
     shim_config_free(&c);
@@ -84,14 +85,12 @@ static void test_env_and_precedence(void **state)
 {
     struct shim_config c;
     oss_error err = {0};
-    char *env[] = {"OPENSHELL_SHIM_RESTART=always",
-                   "OPENSHELL_SHIM_STAY_ALIVE=1",
-                   "OPENSHELL_SHIM_LOG_LEVEL=debug",
-                   "OPENSHELL_SHIM_DEGRADE=netns,landlock",
-                   "OPENSHELL_SHIM_READYZ_PORT=8080",
-                   "OPENSHELL_SHIM_REPORT=/tmp/r.json",
-                   NULL};
+    char *env[] = {"OPENSHELL_SHIM_RESTART=always",   "OPENSHELL_SHIM_STAY_ALIVE=1",
+                   "OPENSHELL_SHIM_LOG_LEVEL=debug",  "OPENSHELL_SHIM_DEGRADE=netns,landlock",
+                   "OPENSHELL_SHIM_READYZ_PORT=8080", "OPENSHELL_SHIM_REPORT=/tmp/r.json",
+                   "OPENSHELL_SHIM_NETNS_PROBE=move", NULL};
     assert_int_equal(parse(&c, &err, env, 2, "--", "x"), 0);
+    assert_int_equal(c.netns_probe, SHIM_NETNS_PROBE_MOVE);
     assert_int_equal(c.restart, SHIM_RESTART_ALWAYS);
     assert_true(c.stay_alive);
     assert_int_equal(c.log_level, OSS_LOG_DEBUG);
@@ -101,9 +100,10 @@ static void test_env_and_precedence(void **state)
     assert_string_equal(c.report_path, "/tmp/r.json");
     shim_config_free(&c);
     /* flags win over env */
-    assert_int_equal(
-        parse(&c, &err, env, 6, "--restart=never", "--degrade", "all", "--stay-alive=0", "--", "x"),
-        0);
+    assert_int_equal(parse(&c, &err, env, 7, "--restart=never", "--degrade", "all",
+                           "--stay-alive=0", "--netns-probe=create", "--", "x"),
+                     0);
+    assert_int_equal(c.netns_probe, SHIM_NETNS_PROBE_CREATE);
     assert_int_equal(c.restart, SHIM_RESTART_NEVER);
     assert_int_equal(c.degrade_mask, SHIM_SUB_ALL);
     assert_false(c.stay_alive);
@@ -173,6 +173,7 @@ static void test_bad_input(void **state)
         {{"--readyz-port=70000", "--", "x"}, "--readyz-port"},
         {{"--run-as=nobody", "--", "x"}, "UID:GID"},
         {{"--fallback-seccomp=maybe", "--", "x"}, "--fallback-seccomp"},
+        {{"--netns-probe=copy", "--", "x"}, "auto, move or create"},
         {{"--ready-tcp=localhost", "--", "x"}, "HOST:PORT"},
         {{"--json=1", "--", "x"}, "takes no value"},
         {{"--restart"}, "needs a value"},

@@ -130,8 +130,9 @@ static int step_netns(const struct standin_config *c, int *ret_nsfd)
     snprintf(rep.ns_name, sizeof rep.ns_name, "sandbox-%08x", rnd);
     snprintf(rep.host_if, sizeof rep.host_if, "veth-h-%08x", rnd);
     snprintf(rep.peer_if, sizeof rep.peer_if, "veth-s-%08x", rnd);
-    pair = (struct netns_pair_spec){rep.ns_name,     rep.host_if,     rep.peer_if,
-                                    "10.200.0.1/24", "10.200.0.2/24", "10.200.0.1"};
+    pair = (struct netns_pair_spec){
+        rep.ns_name,     rep.host_if,  rep.peer_if, "10.200.0.1/24",
+        "10.200.0.2/24", "10.200.0.1", false /* the supervisor moves the peer */};
     oss_error err = {0};
     enum netns_step failed = NETNS_STEP_NONE;
     int nsfd = -1;

@@ -10,6 +10,11 @@ INJ="$OSS_BUILD_DIR/tests/standin/oss_inject"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 capeff=$(awk '/^CapEff/ {print $2}' /proc/self/status)
 (( (0x$capeff >> 12) & 1 && (0x$capeff >> 21) & 1 )) || { echo "SKIP: needs CAP_NET_ADMIN and CAP_SYS_ADMIN"; exit 77; }
+# In a network and mount namespace of its own (tests/lib/private_netns.sh):
+# its before/after counts of sandbox-* namespaces must not see the stand-ins
+# other tests start meanwhile.
+. "$(dirname "$0")/../lib/private_netns.sh"
+oss_in_private_netns "$0" "$@"
 [ -x "$SB" ] && [ -x "$INJ" ] || { echo "FAIL: binaries not built"; exit 1; }
 
 work=$(mktemp -d /tmp/oss-standin.XXXXXX)
