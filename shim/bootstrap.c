@@ -37,23 +37,23 @@ static void netns_cleanup_after(const struct shim_bootstrap *b, const struct shi
     }
 }
 
-/* The probes other than netns, each in a light child, one after another
- * (the shim waits for each). */
-static int run_light(const struct shim_bootstrap *b, enum shim_subsys s,
-                     struct shim_probe_result *res, oss_error *err)
+/* One of the probes other than netns, in a light child (the shim waits for
+ * it): at bootstrap, and again after a restore. */
+static int run_light(const struct shim_bootstrap *b, struct shim_probe_light_session *ls,
+                     enum shim_subsys s, struct shim_probe_result *res, oss_error *err)
 {
     int64_t start = oss_mono_ns();
     int r = 0;
     switch (s) {
     case SHIM_SUB_SECCOMP:
-        r = shim_probe_seccomp(b->timeout_ms, res, err);
+        r = shim_probe_seccomp(ls, b->timeout_ms, res, err);
         break;
     case SHIM_SUB_LANDLOCK:
-        r = shim_probe_landlock(b->timeout_ms, res, err);
+        r = shim_probe_landlock(ls, b->timeout_ms, res, err);
         break;
     case SHIM_SUB_PRIVDROP: {
         struct shim_privdrop_probe_arg a = {.uid = b->run_uid, .gid = b->run_gid};
-        r = shim_probe_privdrop(&a, b->timeout_ms, res, err);
+        r = shim_probe_privdrop(ls, &a, b->timeout_ms, res, err);
         break;
     }
     default:
@@ -69,20 +69,32 @@ static int run_light(const struct shim_bootstrap *b, enum shim_subsys s,
     return 0;
 }
 
-/* Runs one probe to the end (the reprobe after a restore). */
-static int run_probe(const struct shim_bootstrap *b, enum shim_subsys s,
-                     struct shim_probe_result *res, oss_error *err)
+static void light_endp(struct shim_probe_light_session *ls)
 {
-    if (s != SHIM_SUB_NETNS)
-        return run_light(b, s, res, err);
-    struct shim_netns_probe_arg a = netns_arg(b);
-    if (shim_probe_isolated(shim_probe_netns, &a, b->timeout_ms, res, err) < 0) {
-        oss_err_prefix(err, "%s probe", shim_subsys_name(s));
-        return -1;
+    shim_probe_light_end(ls);
+}
+
+/* The probes other than netns that the mask asks for, into res[], in one
+ * light session; *ret_ran says which ran. */
+static int run_lights(const struct shim_bootstrap *b, struct shim_probe_result res[],
+                      unsigned *ret_ran, oss_error *err)
+{
+    static const enum shim_subsys light[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
+                                             SHIM_SUB_PRIVDROP};
+    __attribute__((cleanup(light_endp))) struct shim_probe_light_session ls = {0};
+    *ret_ran = 0;
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(light); i++) {
+        enum shim_subsys s = light[i];
+        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+            continue;
+        if (ls.map == NULL && shim_probe_light_begin(&ls, err) < 0) {
+            oss_err_prefix(err, "%s probe", shim_subsys_name(s));
+            return -1;
+        }
+        if (run_light(b, &ls, s, &res[s], err) < 0)
+            return -1;
+        *ret_ran |= SHIM_SUB_BIT(s);
     }
-    netns_cleanup_after(b, res);
-    if (res->lingering) /* answered, then the teardown failed */
-        shim_probe_netns_cleanup(&a);
     return 0;
 }
 
@@ -102,19 +114,13 @@ static int run_all(struct shim_bootstrap *b, oss_error *err)
         }
         netns_started = true;
     }
-    static const enum shim_subsys light[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
-                                             SHIM_SUB_PRIVDROP};
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(light); i++) {
-        enum shim_subsys s = light[i];
-        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
-            continue;
-        if (run_light(b, s, &b->probes[s], err) < 0) {
-            if (netns_started) {
-                shim_probe_abandon(&netns_kid);
-                shim_probe_netns_cleanup(&na);
-            }
-            return -1;
+    unsigned ran;
+    if (run_lights(b, b->probes, &ran, err) < 0) {
+        if (netns_started) {
+            shim_probe_abandon(&netns_kid);
+            shim_probe_netns_cleanup(&na);
         }
+        return -1;
     }
     if (netns_started) {
         pid_t lingering;
@@ -236,24 +242,16 @@ static bool probe_changed(enum shim_subsys s, const struct shim_probe_result *a,
 
 int shim_bootstrap_reprobe(struct shim_bootstrap *b, oss_buf *json_out, oss_error *err)
 {
-    /* netns is left out: it is the expensive one, and it creates
-     * interfaces in a namespace the supervisor is using. */
-    static const enum shim_subsys cheap[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
-                                             SHIM_SUB_PRIVDROP};
     int64_t start = oss_mono_ns();
     struct shim_runtime_facts f;
     struct shim_probe_result now[SHIM_SUB_COUNT];
     memcpy(now, b->last, sizeof now);
     shim_runtime_facts_collect(&f);
-    unsigned ran = 0;
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(cheap); i++) {
-        enum shim_subsys s = cheap[i];
-        if (!(b->probe_mask & SHIM_SUB_BIT(s)))
-            continue;
-        if (run_probe(b, s, &now[s], err) < 0)
-            return -1;
-        ran |= SHIM_SUB_BIT(s);
-    }
+    /* netns is left out: it is the expensive one, and it creates
+     * interfaces in a namespace the supervisor is using. */
+    unsigned ran;
+    if (run_lights(b, now, &ran, err) < 0)
+        return -1;
 
     oss_json j;
     oss_json_init(&j, json_out);

@@ -28,9 +28,10 @@ static void landlock_child(const void *arg, struct shim_probe_result *res)
     shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
 }
 
-int shim_probe_landlock(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err)
+int shim_probe_landlock(struct shim_probe_light_session *ls, int64_t timeout_ms,
+                        struct shim_probe_result *res, oss_error *err)
 {
-    if (shim_probe_light(landlock_child, NULL, timeout_ms, res, err) < 0)
+    if (shim_probe_light_in(ls, landlock_child, NULL, timeout_ms, res, err) < 0)
         return -1;
     if (res->status == SHIM_PROBE_SUPPORTED)
         snprintf(res->detail, sizeof res->detail, "Landlock ABI %d", res->u.landlock.abi);

@@ -45,7 +45,8 @@ static void privdrop_child(const void *arg, struct shim_probe_result *res)
     shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
 }
 
-int shim_probe_privdrop(const struct shim_privdrop_probe_arg *a, int64_t timeout_ms,
+int shim_probe_privdrop(struct shim_probe_light_session *ls,
+                        const struct shim_privdrop_probe_arg *a, int64_t timeout_ms,
                         struct shim_probe_result *res, oss_error *err)
 {
     struct shim_probe_privdrop p = {.uid = a->uid, .gid = a->gid};
@@ -69,7 +70,7 @@ int shim_probe_privdrop(const struct shim_privdrop_probe_arg *a, int64_t timeout
         return 0;
     }
 
-    if (shim_probe_light(privdrop_child, a, timeout_ms, res, err) < 0)
+    if (shim_probe_light_in(ls, privdrop_child, a, timeout_ms, res, err) < 0)
         return -1;
     res->u.privdrop = p;
     if (res->status == SHIM_PROBE_SUPPORTED)

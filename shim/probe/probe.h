@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 enum shim_probe_status {
@@ -170,6 +171,18 @@ int shim_probe_answer_early(struct shim_probe_result *res);
  * only when the stack or the child cannot be made. */
 int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
                      struct shim_probe_result *ret, oss_error *err);
+/* The same for several probes in a row: one stack mapping, and one look at
+ * the signal dispositions, for all of them.  Nothing may change a
+ * disposition between begin and the last shim_probe_light_in(). */
+struct shim_probe_light_session {
+    char *map; /* guard page, stack, result page */
+    size_t len, guard;
+    sigset_t reset; /* fault signals (and SIGALRM) not at SIG_DFL in the shim */
+};
+int shim_probe_light_begin(struct shim_probe_light_session *ls, oss_error *err);
+int shim_probe_light_in(struct shim_probe_light_session *ls, shim_probe_fn fn, const void *arg,
+                        int64_t timeout_ms, struct shim_probe_result *ret, oss_error *err);
+void shim_probe_light_end(struct shim_probe_light_session *ls);
 /* shim_probe_set() for light children: no formatting, detail left empty
  * (the parent writes it once the child is gone). */
 void shim_probe_mark(struct shim_probe_result *res, enum shim_probe_status st, const char *step,
@@ -188,15 +201,18 @@ void shim_probe_netns(const void *arg, struct shim_probe_result *res);
 void shim_probe_netns_cleanup(const void *arg);
 
 /* The other probes read what they can in the shim (side-effect free) and
- * try what changes the process in a light child.  They return < 0 only
- * when the child could not be made (then *res is unset). */
-int shim_probe_seccomp(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err);
-int shim_probe_landlock(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err);
+ * try what changes the process in a light child, in session ls.  They
+ * return < 0 only when the child could not be made (then *res is unset). */
+int shim_probe_seccomp(struct shim_probe_light_session *ls, int64_t timeout_ms,
+                       struct shim_probe_result *res, oss_error *err);
+int shim_probe_landlock(struct shim_probe_light_session *ls, int64_t timeout_ms,
+                        struct shim_probe_result *res, oss_error *err);
 struct shim_privdrop_probe_arg {
     uid_t uid;
     gid_t gid;
 };
-int shim_probe_privdrop(const struct shim_privdrop_probe_arg *a, int64_t timeout_ms,
+int shim_probe_privdrop(struct shim_probe_light_session *ls,
+                        const struct shim_privdrop_probe_arg *a, int64_t timeout_ms,
                         struct shim_probe_result *res, oss_error *err);
 
 /* Convenience for probe bodies. */

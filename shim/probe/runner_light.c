@@ -23,9 +23,14 @@
  * The shim cannot watch a deadline while it is suspended, so the child
  * bounds itself: an ITIMER_REAL of the probe timeout, SIGALRM at its
  * default action.  Itimers belong to the thread group, and the child is a
- * thread group of its own. */
+ * thread group of its own.
+ *
+ * Under gVisor every system call and every first touch of a page costs
+ * tens of microseconds, so a session (the bootstrap's three probes in a
+ * row) maps the stack once and looks at the signal dispositions once. */
 #include "probe.h"
 
+#include "cleanup.h"
 #include "util.h"
 
 #include <errno.h>
@@ -62,7 +67,15 @@ struct light_call {
     const void *arg;
     int64_t timeout_ms;
     struct light_shared *sh;
+    const sigset_t *reset; /* dispositions the child sets back to SIG_DFL */
 };
+
+/* SIGALRM (the deadline) and the fault signals: a probe that faults (or
+ * hits a seccomp kill: SIGSYS) must die of it, not run a handler of the
+ * caller's (a test framework's, a sanitizer's) on memory it shares with
+ * the caller. */
+static const int light_sigs[] = {SIGALRM, SIGSEGV, SIGBUS, SIGILL,
+                                 SIGFPE,  SIGABRT, SIGSYS, SIGTRAP};
 
 void shim_probe_mark(struct shim_probe_result *res, enum shim_probe_status st, const char *step,
                      int e)
@@ -79,15 +92,12 @@ void shim_probe_mark(struct shim_probe_result *res, enum shim_probe_status st, c
 static int light_child(void *p)
 {
     const struct light_call *c = p;
-    /* A probe that faults (or hits a seccomp kill: SIGSYS) must die of it,
-     * not run a handler of the caller's (a test framework's, a
-     * sanitizer's) on memory it shares with the caller. */
-    static const int sigs[] = {SIGALRM, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP};
     sigset_t set;
     sigemptyset(&set);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        signal(sigs[i], SIG_DFL); /* SIGALRM too: an inherited SIG_IGN would void the deadline */
-        sigaddset(&set, sigs[i]);
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(light_sigs); i++) {
+        if (sigismember(c->reset, light_sigs[i]) == 1)
+            signal(light_sigs[i], SIG_DFL);
+        sigaddset(&set, light_sigs[i]);
     }
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     struct itimerval it = {.it_value = {.tv_sec = (time_t)(c->timeout_ms / 1000),
@@ -120,8 +130,7 @@ static void light_verdict(int st, bool done, int64_t timeout_ms, struct shim_pro
                        WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
-int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
-                     struct shim_probe_result *ret, oss_error *err)
+int shim_probe_light_begin(struct shim_probe_light_session *ls, oss_error *err)
 {
     long page = sysconf(_SC_PAGESIZE);
     size_t top = ((sizeof(struct light_shared) + (size_t)page - 1) / (size_t)page) * (size_t)page;
@@ -134,18 +143,49 @@ int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
         munmap(map, len);
         return oss_err(err, OSS_ERR_ERRNO, e, "probe stack guard: %s", strerror(e));
     }
-    char *stack_top = map + (size_t)page + LIGHT_STACK;
+    *ls = (struct shim_probe_light_session){.map = map, .len = len, .guard = (size_t)page};
+    /* Only what is not at its default needs a system call in each child:
+     * usually nothing. */
+    sigemptyset(&ls->reset);
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(light_sigs); i++) {
+        struct sigaction sa;
+        if (sigaction(light_sigs[i], NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+            sigaddset(&ls->reset, light_sigs[i]);
+    }
+    return 0;
+}
+
+void shim_probe_light_end(struct shim_probe_light_session *ls)
+{
+    if (ls->map == NULL)
+        return;
+#ifdef OSS_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(ls->map + ls->guard, LIGHT_STACK);
+#endif
+    munmap(ls->map, ls->len);
+    ls->map = NULL;
+}
+
+int shim_probe_light_in(struct shim_probe_light_session *ls, shim_probe_fn fn, const void *arg,
+                        int64_t timeout_ms, struct shim_probe_result *ret, oss_error *err)
+{
+    char *stack_top = ls->map + ls->guard + LIGHT_STACK;
     struct light_shared *sh = (struct light_shared *)stack_top;
-    struct light_call call = {
-        .fn = fn, .arg = arg, .timeout_ms = timeout_ms > 0 ? timeout_ms : 1, .sh = sh};
+    memset(sh, 0, sizeof *sh);
+#ifdef OSS_ASAN
+    /* A child killed mid-call leaves its frames' redzones poisoned. */
+    ASAN_UNPOISON_MEMORY_REGION(ls->map + ls->guard, LIGHT_STACK);
+#endif
+    struct light_call call = {.fn = fn,
+                              .arg = arg,
+                              .timeout_ms = timeout_ms > 0 ? timeout_ms : 1,
+                              .sh = sh,
+                              .reset = &ls->reset};
 
     int64_t start = oss_mono_ns();
     pid_t pid = clone(light_child, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &call);
-    if (pid < 0) {
-        int e = errno;
-        munmap(map, len);
-        return oss_err(err, OSS_ERR_ERRNO, e, "probe clone: %s", strerror(e));
-    }
+    if (pid < 0)
+        return oss_err_errno(err, "probe clone");
     int st = 0;
     while (waitpid(pid, &st, 0) < 0) {
         if (errno != EINTR) {
@@ -159,11 +199,17 @@ int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
     light_verdict(st, sh->done != 0, call.timeout_ms, &res);
     res.usec = usec > 0 ? usec : 1;
     res.lingering = false;
-#ifdef OSS_ASAN
-    /* A child killed mid-call leaves its frames' redzones poisoned. */
-    ASAN_UNPOISON_MEMORY_REGION(map + page, LIGHT_STACK);
-#endif
-    munmap(map, len);
     *ret = res;
     return 0;
+}
+
+int shim_probe_light(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                     struct shim_probe_result *ret, oss_error *err)
+{
+    struct shim_probe_light_session ls;
+    if (shim_probe_light_begin(&ls, err) < 0)
+        return -1;
+    int r = shim_probe_light_in(&ls, fn, arg, timeout_ms, ret, err);
+    shim_probe_light_end(&ls);
+    return r;
 }

@@ -149,9 +149,11 @@ static void seccomp_child(const void *arg, struct shim_probe_result *res)
     shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
 }
 
-int shim_probe_seccomp(int64_t timeout_ms, struct shim_probe_result *res, oss_error *err)
+int shim_probe_seccomp(struct shim_probe_light_session *ls, int64_t timeout_ms,
+                       struct shim_probe_result *res, oss_error *err)
 {
-    if (shim_probe_light(seccomp_child, shim_fallback_program(false), timeout_ms, res, err) < 0)
+    if (shim_probe_light_in(ls, seccomp_child, shim_fallback_program(false), timeout_ms, res, err) <
+        0)
         return -1;
     if (res->status == SHIM_PROBE_SUPPORTED)
         snprintf(res->detail, sizeof res->detail, "prelude filter loads with NO_NEW_PRIVS + TSYNC");

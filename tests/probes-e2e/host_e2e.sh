@@ -13,6 +13,10 @@
 # Controls: without the injector the strict shim starts the stand-in with
 # every protection; --fallback-seccomp=off leaves the kernel's answers.
 # runsc_e2e.sh runs the same cases under real gVisor and compares.
+# In a network and mount namespace of its own (tests/lib/private_netns.sh):
+# its readyz port and the stand-in's namespaces cannot meet other tests'.
+source "$OSS_SOURCE_DIR/tests/lib/private_netns.sh"
+oss_in_private_netns "$0" "$@"
 source "$OSS_SOURCE_DIR/tests/probes-e2e/lib.sh"
 oss_require_root
 

@@ -229,7 +229,10 @@ static void test_api_level(void **state)
     /* The probe's answer is libseccomp's on this machine. */
     struct shim_probe_result r;
     oss_error e = {0};
-    assert_int_equal(shim_probe_seccomp(2000, &r, &e), 0);
+    struct shim_probe_light_session ls;
+    assert_int_equal(shim_probe_light_begin(&ls, &e), 0);
+    assert_int_equal(shim_probe_seccomp(&ls, 2000, &r, &e), 0);
+    shim_probe_light_end(&ls);
     assert_int_not_equal(r.status, SHIM_PROBE_ERROR);
     assert_int_equal(r.u.seccomp.api_level, (int)seccomp_api_get());
 }

@@ -73,12 +73,16 @@ static void test_result_passes(void **state)
     assert_no_children();
 }
 
-static void test_timeout_kills_and_reaps(void **state)
+/* Both runners take the same arguments: the shared cases run with each. */
+typedef int (*runner_fn)(shim_probe_fn fn, const void *arg, int64_t timeout_ms,
+                         struct shim_probe_result *ret, oss_error *err);
+
+static void check_timeout(runner_fn run)
 {
     struct shim_probe_result r;
     oss_error e = {0};
     int64_t t0 = oss_mono_ms();
-    assert_int_equal(shim_probe_isolated(fn_hang, NULL, 150, &r, &e), 0);
+    assert_int_equal(run(fn_hang, NULL, 150, &r, &e), 0);
     int64_t dt = oss_mono_ms() - t0;
     assert_true(dt >= 150 && dt < 2000);
     assert_int_equal(r.status, SHIM_PROBE_ERROR);
@@ -87,17 +91,27 @@ static void test_timeout_kills_and_reaps(void **state)
     assert_no_children();
 }
 
-static void test_crash(void **state)
+static void check_crash_and_exit(runner_fn run)
 {
     struct shim_probe_result r;
     oss_error e = {0};
-    assert_int_equal(shim_probe_isolated(fn_crash, NULL, 2000, &r, &e), 0);
+    assert_int_equal(run(fn_crash, NULL, 2000, &r, &e), 0);
     assert_int_equal(r.status, SHIM_PROBE_ERROR);
     assert_non_null(strstr(r.detail, "signal 11"));
-    assert_int_equal(shim_probe_isolated(fn_silent, NULL, 2000, &r, &e), 0);
+    assert_int_equal(run(fn_silent, NULL, 2000, &r, &e), 0);
     assert_int_equal(r.status, SHIM_PROBE_ERROR);
     assert_non_null(strstr(r.detail, "status 3"));
     assert_no_children();
+}
+
+static void test_timeout_kills_and_reaps(void **state)
+{
+    check_timeout(shim_probe_isolated);
+}
+
+static void test_crash(void **state)
+{
+    check_crash_and_exit(shim_probe_isolated);
 }
 
 static void test_isolation(void **state)
@@ -123,13 +137,16 @@ static void test_real_probes_are_isolated(void **state)
     shim_runtime_facts_collect(&before);
     struct shim_probe_result r;
     oss_error e = {0};
-    assert_int_equal(shim_probe_seccomp(2000, &r, &e), 0);
+    struct shim_probe_light_session ls;
+    assert_int_equal(shim_probe_light_begin(&ls, &e), 0);
+    assert_int_equal(shim_probe_seccomp(&ls, 2000, &r, &e), 0);
     assert_int_not_equal(r.status, SHIM_PROBE_NOT_RUN);
     assert_int_not_equal(r.status, SHIM_PROBE_ERROR);
     assert_true(r.detail[0] != '\0'); /* written by the parent afterwards */
     uid_t uid = getuid();
     struct shim_privdrop_probe_arg pa = {.uid = uid == 0 ? 65534 : uid + 1, .gid = 65534};
-    assert_int_equal(shim_probe_privdrop(&pa, 2000, &r, &e), 0);
+    assert_int_equal(shim_probe_privdrop(&ls, &pa, 2000, &r, &e), 0);
+    shim_probe_light_end(&ls);
     if (uid == 0) /* root really switched, in the child only */
         assert_int_equal(r.status, SHIM_PROBE_SUPPORTED);
     else
@@ -224,33 +241,19 @@ static void test_light_result_passes(void **state)
 
 static void test_light_timeout(void **state)
 {
-    struct shim_probe_result r;
-    oss_error e = {0};
-    int64_t t0 = oss_mono_ms();
-    assert_int_equal(shim_probe_light(fn_hang, NULL, 150, &r, &e), 0);
-    int64_t dt = oss_mono_ms() - t0;
-    assert_true(dt >= 150 && dt < 2000);
-    assert_int_equal(r.status, SHIM_PROBE_ERROR);
-    assert_string_equal(r.step, "timeout");
-    assert_int_equal(r.err, ETIMEDOUT);
+    check_timeout(shim_probe_light);
     /* The timer was the child's own (a thread group of its own). */
     struct itimerval it;
     assert_int_equal(getitimer(ITIMER_REAL, &it), 0);
     assert_int_equal(it.it_value.tv_sec, 0);
     assert_int_equal(it.it_value.tv_usec, 0);
-    assert_no_children();
 }
 
 static void test_light_crash_and_exit(void **state)
 {
+    check_crash_and_exit(shim_probe_light);
     struct shim_probe_result r;
     oss_error e = {0};
-    assert_int_equal(shim_probe_light(fn_crash, NULL, 2000, &r, &e), 0);
-    assert_int_equal(r.status, SHIM_PROBE_ERROR);
-    assert_non_null(strstr(r.detail, "signal 11"));
-    assert_int_equal(shim_probe_light(fn_silent, NULL, 2000, &r, &e), 0);
-    assert_int_equal(r.status, SHIM_PROBE_ERROR);
-    assert_non_null(strstr(r.detail, "status 3"));
     assert_int_equal(shim_probe_light(lfn_overflow, NULL, 2000, &r, &e), 0);
     assert_int_equal(r.status, SHIM_PROBE_ERROR);
     assert_non_null(strstr(r.detail, "signal 11"));
@@ -275,6 +278,37 @@ static void test_light_isolation(void **state)
     assert_int_equal(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), 0);
     assert_int_equal(prctl(PR_GET_SECCOMP, 0, 0, 0, 0), 0);
     assert_true(syscall(SYS_getppid) > 0);
+    assert_no_children();
+}
+
+static void test_light_session(void **state)
+{
+    /* One stack for several probes: each answer is its own, a crash in
+     * between leaves no stale answer behind (nor does an answer hide a
+     * later crash), and cmocka's own SIGSEGV handler is set back to the
+     * default in the child (the session saw it was not). */
+    struct shim_probe_light_session ls;
+    oss_error e = {0};
+    assert_int_equal(shim_probe_light_begin(&ls, &e), 0);
+    assert_int_equal(sigismember(&ls.reset, SIGSEGV), 1); /* cmocka's handler */
+    struct shim_probe_result r;
+    int v = EPERM;
+    assert_int_equal(shim_probe_light_in(&ls, lfn_ok, &v, 2000, &r, &e), 0);
+    assert_int_equal(r.status, SHIM_PROBE_UNSUPPORTED);
+    assert_int_equal(r.err, EPERM);
+    assert_int_equal(shim_probe_light_in(&ls, fn_crash, NULL, 2000, &r, &e), 0);
+    assert_int_equal(r.status, SHIM_PROBE_ERROR);
+    assert_non_null(strstr(r.detail, "signal 11"));
+    v = EACCES;
+    assert_int_equal(shim_probe_light_in(&ls, lfn_ok, &v, 2000, &r, &e), 0);
+    assert_int_equal(r.status, SHIM_PROBE_UNSUPPORTED);
+    assert_int_equal(r.err, EACCES);
+    assert_int_equal(shim_probe_light_in(&ls, fn_silent, NULL, 2000, &r, &e), 0);
+    assert_int_equal(r.status, SHIM_PROBE_ERROR);
+    assert_non_null(strstr(r.detail, "status 3"));
+    shim_probe_light_end(&ls);
+    assert_null(ls.map);
+    shim_probe_light_end(&ls); /* idempotent */
     assert_no_children();
 }
 
@@ -304,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_light_timeout),
         cmocka_unit_test(test_light_crash_and_exit),
         cmocka_unit_test(test_light_isolation),
+        cmocka_unit_test(test_light_session),
         cmocka_unit_test(test_light_leaves_no_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,14 +9,18 @@
 #  - the hook is killed (with its process group) at its time limit;
 #  - the restore signal triggers a restore;
 #  - with the netns library: an address added during the freeze is in the delta.
+# In a network and mount namespace of its own (tests/lib/private_netns.sh):
+# the network deltas must not see links other tests add meanwhile.
+. "$(dirname "$0")/../lib/private_netns.sh"
+oss_in_private_netns "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
 SUP='trap "echo usr1 >> '"$T"'/sup.signals" USR1; while :; do sleep 0.1; done'
 HOOK='env | grep ^OPENSHELL_RESTORE_ | sort > '"$T"'/hook.env.$OPENSHELL_RESTORE_GENERATION; sleep 0.3'
 
 echo "== freeze by SIGSTOP, threshold 2 s"
-# The harness shares the host's network namespace, where other tests (probes)
-# may add and remove interfaces: remember it as the harness's baseline sees it.
+# Remember the network as the harness's baseline sees it (run as non-root
+# this is the host's, where other tests may add and remove interfaces).
 { ip -o link; ip -o addr; ip route; } > "$T/net.before" 2>/dev/null
 echo "actor-a" > "$T/id"
 touch "$T/ready"
