@@ -16,9 +16,10 @@
  *
  * The result and the stack live in one MAP_SHARED mapping rather than in
  * the shim's own memory: valgrind runs CLONE_VM|CLONE_VFORK as a plain
- * fork, and a shared mapping reaches the parent either way.  Below the
- * stack is a PROT_NONE guard page, so an overflow kills the child (an
- * ERROR) instead of writing over the result.
+ * fork, and a shared mapping reaches the parent either way.  The result
+ * sits above the stack; below it is a PROT_NONE guard page, so an overflow
+ * kills the child (an ERROR) instead of writing into whatever the shim has
+ * mapped there.
  *
  * The shim cannot watch a deadline while it is suspended, so the child
  * bounds itself: an ITIMER_REAL of the probe timeout, SIGALRM at its
