@@ -21,9 +21,9 @@ extern char **environ;
 
 static struct shim_netns_probe_arg netns_arg(const struct shim_bootstrap *b)
 {
-    bool create = b->netns_probe == SHIM_NETNS_PROBE_CREATE ||
-                  (b->netns_probe == SHIM_NETNS_PROBE_AUTO && !b->facts.gvisor);
-    return (struct shim_netns_probe_arg){.tag = b->netns_tag, .peer_at_create = create};
+    return (struct shim_netns_probe_arg){
+        .tag = b->netns_tag,
+        .peer_at_create = shim_netns_probe_creates(b->netns_probe, b->facts.gvisor)};
 }
 
 /* A netns child killed mid-way (timeout, crash) may have left its namespace

@@ -47,6 +47,19 @@ static void spec_for(const struct shim_netns_probe_arg *a, struct names *n,
     };
 }
 
+bool shim_netns_probe_creates(enum shim_netns_probe mode, bool gvisor)
+{
+    switch (mode) {
+    case SHIM_NETNS_PROBE_MOVE:
+        return false;
+    case SHIM_NETNS_PROBE_CREATE:
+        return true;
+    case SHIM_NETNS_PROBE_AUTO:
+        break;
+    }
+    return !gvisor;
+}
+
 void shim_probe_netns_cleanup(const void *arg)
 {
     const struct shim_netns_probe_arg *a = arg;

@@ -196,6 +196,9 @@ struct shim_netns_probe_arg {
     bool peer_at_create; /* create the peer inside rather than move it (netns.h) */
 };
 void shim_probe_netns(const void *arg, struct shim_probe_result *res);
+/* Pure: whether the netns probe creates the peer inside (--netns-probe):
+ * auto creates on a Linux kernel and moves under gVisor (netns.h says why). */
+bool shim_netns_probe_creates(enum shim_netns_probe mode, bool gvisor);
 /* Removes whatever a netns probe child killed mid-way left behind (run in
  * the parent after a timeout or crash; idempotent). */
 void shim_probe_netns_cleanup(const void *arg);

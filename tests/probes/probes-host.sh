@@ -51,6 +51,10 @@ for s in subs:
     assert isinstance(b["timings_us"][s], int) and b["timings_us"][s] > 0
 assert b["probes"]["seccomp"]["flags"] == {"none": "accepted", "tsync": "accepted", "log": "accepted", "new_listener": "accepted"}
 assert b["probes"]["landlock"]["abi"] >= 1
+# --netns-probe=auto on a Linux kernel: the peer is created inside
+assert b["policy"]["netns_probe"] == "auto"
+if "netns" in subs:
+    assert b["probes"]["netns"]["peer"] == "created_inside", b["probes"]["netns"]
 assert b["runtime"]["gvisor"] is False and b["runtime"]["uid"] == 0
 assert set(b["runtime"]["nofile"]) == {"soft", "hard"}
 fb = b["fallback_seccomp"]

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "probe/probe.h"
 
 #include <string.h>
 
@@ -65,12 +66,25 @@ static void test_parse_bad(void **state)
     assert_true(shim_subsys_list_parse(NULL, &m, &e) < 0);
 }
 
+static void test_netns_probe_mode(void **state)
+{
+    /* auto: created inside on a Linux kernel, moved under gVisor. */
+    assert_true(shim_netns_probe_creates(SHIM_NETNS_PROBE_AUTO, false));
+    assert_false(shim_netns_probe_creates(SHIM_NETNS_PROBE_AUTO, true));
+    /* explicit modes win over the runtime */
+    assert_false(shim_netns_probe_creates(SHIM_NETNS_PROBE_MOVE, false));
+    assert_false(shim_netns_probe_creates(SHIM_NETNS_PROBE_MOVE, true));
+    assert_true(shim_netns_probe_creates(SHIM_NETNS_PROBE_CREATE, false));
+    assert_true(shim_netns_probe_creates(SHIM_NETNS_PROBE_CREATE, true));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_parse_ok),
         cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_netns_probe_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
