@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "server/accept.h"
+#include "server/grpc_log.h"
 #include "server/listen.h"
 #include "server/server.h"
 #include "watch.h"
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
     enum oss_log_level lvl = OSS_LOG_INFO;
     oss_log_level_parse(cfg.log_level, &lvl);
     oss_log_setup("openshell-driver-substrate", lvl, OSS_LOG_TEXT);
+    drv_grpc_log_setup(); /* before any gRPC call: its lines may carry credentials */
 
     /* Signals are read from a signalfd by the accept loop; block them
      * before any thread exists so no thread takes them instead. */

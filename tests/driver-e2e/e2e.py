@@ -504,6 +504,26 @@ def t_crash(c, pb):
     check(rc == 0, f"the restarted driver exits 0 on SIGTERM ({rc})")
 
 
+def t_grpc_trace(c, pb):
+    """gRPC core's own trace (GRPC_TRACE=http) prints request headers, the
+    ate-api bearer token's among them: the driver must redact it.  The
+    log is scanned by t_no_token_leak, which runs after this."""
+    drv = c.driver(env={"GRPC_TRACE": "http", "GRPC_VERBOSITY": "DEBUG"})
+    sid = "e2e-trace"
+    try:
+        create(drv, pb, sid, c.token)
+        delete_clean(drv, pb, sid)
+    finally:
+        rc = drv.stop()
+    check(rc == 0, f"the traced driver exits 0 on SIGTERM ({rc})")
+    with open(drv.log_path, errors="replace") as f:
+        text = f.read()
+    check("authorization" in text,
+          "control: the trace printed the authorization header (so its value would be there)")
+    check("ate-token-1" not in text and "authorization: Bearer ***" in text,
+          "the bearer token is redacted in gRPC's own trace")
+
+
 def t_no_token_leak(c, fake_logs):
     token = c.token
     b64 = base64.b64encode(token.encode()).decode()
@@ -567,6 +587,7 @@ def run_tests(c, fake_logs):
     for name, fn in (("template never Ready", lambda: t_never_ready(c, pb)),
                      ("ate-api down", lambda: t_ate_down(c, pb)),
                      ("SIGKILL mid-create, restart", lambda: t_crash(c, pb)),
+                     ("gRPC trace on", lambda: t_grpc_trace(c, pb)),
                      ("no token leak", lambda: t_no_token_leak(c, fake_logs))):
         log(f"=== {name}")
         fn()
