@@ -4,6 +4,7 @@
 
 #include <grpc/status.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Set by the driver from its own knowledge; a caller cannot redirect the
@@ -15,13 +16,33 @@ const char *const drv_identity_env[DRV_ENV_RESERVED] = {
     "OPENSHELL_SANDBOX_TOKEN_FILE",
 };
 
-static bool is_identity(const char *k)
+bool drv_env_reserved(const char *k)
 {
     for (size_t i = 0; i < DRV_ENV_RESERVED; i++)
         if (strcmp(k, drv_identity_env[i]) == 0)
             return true;
     /* the token itself never travels as a plain env value */
     return strcmp(k, "OPENSHELL_SANDBOX_TOKEN") == 0;
+}
+
+size_t drv_env_drop_reserved(struct drv_sandbox_spec *s, void (*note)(const char *name, void *ctx),
+                             void *ctx)
+{
+    size_t kept = 0, dropped = 0;
+    for (size_t i = 0; i < s->nenv; i++) {
+        struct drv_kv kv = s->env[i];
+        if (kv.key != NULL && drv_env_reserved(kv.key)) {
+            if (note)
+                note(kv.key, ctx);
+            free(kv.key);
+            free(kv.value);
+            dropped++;
+            continue;
+        }
+        s->env[kept++] = kv;
+    }
+    s->nenv = kept;
+    return dropped;
 }
 
 /* POSIX portable name: what Kubernetes and a shell both accept. */
@@ -103,7 +124,7 @@ int drv_validate_spec(const struct drv_sandbox_spec *s, oss_error *err)
                            "environment variable name \"%.64s\" is invalid (letters, digits "
                            "and '_', not starting with a digit)",
                            s->env[i].key != NULL ? s->env[i].key : "");
-        if (!is_identity(s->env[i].key))
+        if (!drv_env_reserved(s->env[i].key))
             counted++;
     }
     if (counted > DRV_ENV_MAX - DRV_ENV_RESERVED)

@@ -11,15 +11,32 @@
 #include "convert.h"
 #include "error.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 /* Substrate takes at most 32 env entries per container (FACTS.md §3); the
  * driver itself adds the identity variables below, so the caller gets the
- * rest.  Caller entries with these names are replaced, not counted. */
+ * rest.  Caller entries with these names are dropped (the driver's own
+ * values win) and not counted. */
 #define DRV_ENV_MAX      32
 #define DRV_ENV_RESERVED 4
 #define DRV_COMMAND_MAX  64
 #define DRV_NAME_MAX     253
 
 extern const char *const drv_identity_env[DRV_ENV_RESERVED];
+
+/* The names only the driver sets: the identity variables above, and
+ * OPENSHELL_SANDBOX_TOKEN (the token never travels as a plain value). */
+bool drv_env_reserved(const char *name);
+
+/* Drops the caller's entries with reserved names from s->env, as upstream
+ * OpenShell drivers do ("driver-controlled entries overwrite template
+ * environment variables to prevent spoofing"): a sandbox cannot pose as
+ * another or point its supervisor at another gateway.  Calls note(name)
+ * for each before freeing it, so the server can say so.  Returns how many
+ * were dropped.  Every backend then sees only the caller's own names. */
+size_t drv_env_drop_reserved(struct drv_sandbox_spec *s, void (*note)(const char *name, void *ctx),
+                             void *ctx);
 
 /* The request shape: sandbox, spec and template present, no GPU asked for. */
 int drv_validate_request(const drv_pb_sandbox_t *sb, oss_error *err);

@@ -201,12 +201,11 @@ int drv_runsc_argv(const struct drv_config *c, const struct drv_sandbox_spec *s,
     return 0;
 }
 
+/* The driver's names (drv_env_reserved), and PATH, which the runsc
+ * backend sets for the sandbox's tools. */
 static bool reserved(const char *k)
 {
-    for (size_t i = 0; i < DRV_ENV_RESERVED; i++)
-        if (strcmp(k, drv_identity_env[i]) == 0)
-            return true;
-    return strcmp(k, "OPENSHELL_SANDBOX_TOKEN") == 0 || strcmp(k, "PATH") == 0;
+    return drv_env_reserved(k) || strcmp(k, "PATH") == 0;
 }
 
 int drv_runsc_env(const struct drv_config *c, const struct drv_sandbox_spec *s, char ***ret,

@@ -82,6 +82,13 @@ static void wipe_token(Openshell__Compute__V1__DriverSandbox *sb)
         explicit_bzero(sb->spec->sandbox_token, strlen(sb->spec->sandbox_token));
 }
 
+static void note_dropped(const char *name, void *ctx)
+{
+    log_warn("sandbox %s: environment variable %s is set by the driver; the caller's value is "
+             "ignored",
+             (const char *)ctx, name);
+}
+
 /* Shared by Validate and Create: request shape, conversion, pure checks,
  * then the backend's own rules. */
 static int check_create(struct drv_ctx *ctx, const Openshell__Compute__V1__DriverSandbox *sb,
@@ -92,6 +99,7 @@ static int check_create(struct drv_ctx *ctx, const Openshell__Compute__V1__Drive
         return -1;
     if (drv_spec_from_proto(sb, ctx->cfg->default_namespace, &s, err) < 0)
         return -1;
+    drv_env_drop_reserved(&s, note_dropped, s.id);
     if (drv_validate_spec(&s, err) < 0 ||
         (ctx->backend->ops->validate != NULL &&
          ctx->backend->ops->validate(ctx->backend, &s, err) < 0)) {

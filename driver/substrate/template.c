@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "util.h"
+#include "validate.h"
 
 #include <json-c/json.h>
 #include <stdint.h>
@@ -27,11 +28,6 @@
 #define DEFAULT_READYZ_PORT     8080
 #define CONTAINER_NAME          "supervisor"
 #define NAME_PREFIX             "osb-"
-
-static const char *const reserved_env[] = {
-    "OPENSHELL_SANDBOX_ID",    "OPENSHELL_ENDPOINT",           "OPENSHELL_SSH_SOCKET_PATH",
-    "OPENSHELL_SANDBOX_TOKEN", "OPENSHELL_SANDBOX_TOKEN_FILE",
-};
 
 static inline void json_putp(json_object **o)
 {
@@ -93,14 +89,6 @@ int drv_secret_name(const char *sandbox_id, char *ret, size_t size, oss_error *e
     return 0;
 }
 
-bool drv_env_name_reserved(const char *name)
-{
-    for (size_t i = 0; i < OSS_ARRAY_SIZE(reserved_env); i++)
-        if (strcmp(name, reserved_env[i]) == 0)
-            return true;
-    return false;
-}
-
 /* The CRD's pattern for env names: ^[ -<>-~]+$ (printable ASCII but '='). */
 static bool env_name_valid(const char *s)
 {
@@ -120,6 +108,7 @@ static size_t own_env_count(const struct drv_sandbox_spec *spec)
 
 int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err)
 {
+    size_t reserved = 0;
     for (size_t i = 0; i < spec->nenv; i++) {
         const char *k = spec->env[i].key;
         if (!env_name_valid(k))
@@ -127,24 +116,25 @@ int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err)
                            "environment variable name '%s' is invalid (printable ASCII without "
                            "'=', not empty)",
                            k ? k : "");
-        /* Rejected rather than dropped: a caller who sets these expects them
-         * to take effect, and silently ignoring that hides a real mistake. */
-        if (drv_env_name_reserved(k))
-            return oss_err(err, OSS_ERR_INVALID, 0,
-                           "environment variable %s is set by the driver and cannot be overridden",
-                           k);
+        /* The server drops these before a backend sees them
+         * (drv_env_drop_reserved); should one arrive anyway, the driver's
+         * value wins here too. */
+        if (drv_env_reserved(k)) {
+            reserved++;
+            continue;
+        }
         if (spec->env[i].value == NULL)
             return oss_err(err, OSS_ERR_INVALID, 0, "environment variable %s has no value", k);
         for (size_t j = 0; j < i; j++)
             if (strcmp(spec->env[j].key, k) == 0)
                 return oss_err(err, OSS_ERR_INVALID, 0, "environment variable %s is set twice", k);
     }
-    size_t total = own_env_count(spec) + spec->nenv;
+    size_t total = own_env_count(spec) + spec->nenv - reserved;
     if (total > DRV_TEMPLATE_MAX_ENV)
         return oss_err(err, OSS_ERR_INVALID, 0,
                        "too many environment variables: %zu given, at most %zu allowed (the "
                        "template holds %d, of which the driver uses %zu)",
-                       spec->nenv, (size_t)DRV_TEMPLATE_MAX_ENV - own_env_count(spec),
+                       spec->nenv - reserved, (size_t)DRV_TEMPLATE_MAX_ENV - own_env_count(spec),
                        DRV_TEMPLATE_MAX_ENV, own_env_count(spec));
     return 0;
 }
@@ -421,7 +411,8 @@ int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_con
         oss_json_obj_end(&j);
     }
     for (size_t i = 0; i < spec->nenv; i++)
-        env_value(&j, spec->env[i].key, spec->env[i].value);
+        if (!drv_env_reserved(spec->env[i].key))
+            env_value(&j, spec->env[i].key, spec->env[i].value);
     oss_json_arr_end(&j);
 
     oss_json_key(&j, "readyz");

@@ -38,9 +38,6 @@ int drv_template_name(const char *sandbox_id, char *ret, size_t size, oss_error 
 /* Secret holding the sandbox token: "<template name>-token". */
 int drv_secret_name(const char *sandbox_id, char *ret, size_t size, oss_error *err);
 
-/* Environment variables the driver sets itself; a caller may not set them. */
-bool drv_env_name_reserved(const char *name);
-
 /* Checks the caller's env: names valid for the CRD, no reserved name, no
  * duplicate, and the total (with the driver's own entries) within 32. */
 int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err);

@@ -22,6 +22,7 @@
 
 static int next_status; /* what the fake backend's next call fails with; 0 = ok */
 static char created_token[64];
+static char created_env[256]; /* the env names the backend got, ' '-separated */
 
 static int scripted(oss_error *err)
 {
@@ -38,6 +39,10 @@ static int f_create(struct drv_backend *b, const struct drv_sandbox_spec *s, str
     if (scripted(err) < 0)
         return -1;
     snprintf(created_token, sizeof created_token, "%s", s->sandbox_token ? s->sandbox_token : "");
+    created_env[0] = '\0';
+    for (size_t i = 0; i < s->nenv; i++)
+        snprintf(created_env + strlen(created_env), sizeof created_env - strlen(created_env), "%s ",
+                 s->env[i].key);
     struct drv_actor a = {
         .id = s->id, .name = s->name, .namespace_ = s->namespace_, .raw_status = DRV_ACTOR_RUNNING};
     drv_actor_copy(ret, &a);
@@ -209,7 +214,27 @@ static void test_create(void **state)
     struct drv_reply r = call(SVC "CreateSandbox", &req.base);
     assert_int_equal(r.status, GRPC_STATUS_OK);
     assert_string_equal(created_token, "tok"); /* the backend got the token */
+    assert_string_equal(created_env, "");
     drv_reply_free(&r);
+
+    /* The caller's identity variables never reach a backend (the driver's
+     * own values win); its other variables do. */
+    Openshell__Compute__V1__DriverSandboxSpec__EnvironmentEntry e1, e2;
+    PB(driver_sandbox_spec__environment_entry__init)(&e1);
+    PB(driver_sandbox_spec__environment_entry__init)(&e2);
+    e1.key = "OPENSHELL_ENDPOINT";
+    e1.value = "https://evil.example";
+    e2.key = "MY_VAR";
+    e2.value = "1";
+    Openshell__Compute__V1__DriverSandboxSpec__EnvironmentEntry *envs[] = {&e1, &e2};
+    spec.environment = envs;
+    spec.n_environment = 2;
+    r = call(SVC "CreateSandbox", &req.base);
+    assert_int_equal(r.status, GRPC_STATUS_OK);
+    assert_string_equal(created_env, "MY_VAR ");
+    drv_reply_free(&r);
+    spec.environment = NULL;
+    spec.n_environment = 0;
 
     int passthrough[] = {GRPC_STATUS_ALREADY_EXISTS, GRPC_STATUS_FAILED_PRECONDITION};
     for (int i = 0; i < 2; i++) {

@@ -9,6 +9,7 @@
 #include <grpc/status.h>
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct drv_kv env[64];
@@ -87,6 +88,52 @@ static void test_env_limit(void **state)
     assert_int_equal(drv_validate_spec(&s, &err), 0);
 }
 
+struct dropped {
+    char names[4][64];
+    size_t n;
+};
+
+static void note(const char *name, void *ctx)
+{
+    struct dropped *d = ctx;
+    if (d->n < 4)
+        snprintf(d->names[d->n++], sizeof d->names[0], "%s", name);
+}
+
+static struct drv_kv kv_dup(const char *k, const char *v)
+{
+    return (struct drv_kv){strdup(k), strdup(v)};
+}
+
+static void test_env_drop_reserved(void **state)
+{
+    /* The caller's identity entries go, in order, the rest stays in order. */
+    struct drv_sandbox_spec s = {0};
+    s.env = calloc(5, sizeof *s.env);
+    assert_non_null(s.env);
+    s.env[0] = kv_dup("FOO", "1");
+    s.env[1] = kv_dup("OPENSHELL_SANDBOX_ID", "someone-else");
+    s.env[2] = kv_dup("BAR", "2");
+    s.env[3] = kv_dup("OPENSHELL_SANDBOX_TOKEN", "leak");
+    s.env[4] = kv_dup("OPENSHELL_SANDBOX", "near miss"); /* control: not reserved */
+    s.nenv = 5;
+    struct dropped d = {0};
+    assert_int_equal(drv_env_drop_reserved(&s, note, &d), 2);
+    assert_int_equal(s.nenv, 3);
+    assert_string_equal(s.env[0].key, "FOO");
+    assert_string_equal(s.env[1].key, "BAR");
+    assert_string_equal(s.env[2].key, "OPENSHELL_SANDBOX");
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.names[0], "OPENSHELL_SANDBOX_ID");
+    assert_string_equal(d.names[1], "OPENSHELL_SANDBOX_TOKEN");
+    /* Nothing reserved: nothing changes, no note. */
+    d.n = 0;
+    assert_int_equal(drv_env_drop_reserved(&s, note, &d), 0);
+    assert_int_equal(s.nenv, 3);
+    assert_int_equal(d.n, 0);
+    drv_sandbox_spec_clear(&s); /* LSan: the dropped ones were freed, the rest is here */
+}
+
 static void test_env_names(void **state)
 {
     const char *bad[] = {"", "1ABC", "A-B", "A B", "A=B"};
@@ -159,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_env_limit),
         cmocka_unit_test(test_env_names),
+        cmocka_unit_test(test_env_drop_reserved),
         cmocka_unit_test(test_command_and_image),
         cmocka_unit_test(test_request_shape),
     };

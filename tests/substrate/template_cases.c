@@ -101,6 +101,8 @@ static void max_env(struct drv_sandbox_spec *s, struct drv_config *c)
     s->nenv = 28; /* exactly 32 in the template */
 }
 
+/* A caller's identity variable: the template keeps the driver's value
+ * (the golden file has no "someone-else"). */
 static struct drv_kv env_reserved[] = {
     {(char *)"OPENSHELL_SANDBOX_ID", (char *)"someone-else"},
 };
