@@ -73,13 +73,12 @@ int netns_pair_ensure(const struct netns_pair_spec *s, enum netns_step *ret_fail
     if (netns_nl_open(-1, &host_sk, err) < 0)
         goto fail;
 
+    step = NETNS_STEP_VETH;
     if (s->peer_at_create) {
-        step = NETNS_STEP_VETH;
         if (netns_open(s->ns_name, &nsfd, err) < 0 ||
             netns_veth_ensure_in(host_sk, s->host_if, s->peer_if, nsfd, &m.veth, err) < 0)
             goto fail;
     } else {
-        step = NETNS_STEP_VETH;
         if (netns_veth_ensure(host_sk, s->host_if, s->peer_if, &m.veth, err) < 0)
             goto fail;
 

@@ -26,15 +26,20 @@ static struct shim_netns_probe_arg netns_arg(const struct shim_bootstrap *b)
         .peer_at_create = shim_netns_probe_creates(b->netns_probe, b->facts.gvisor)};
 }
 
+/* Removes what a netns probe child left behind (idempotent). */
+static void netns_cleanup(const struct shim_bootstrap *b)
+{
+    struct shim_netns_probe_arg a = netns_arg(b);
+    shim_probe_netns_cleanup(&a);
+}
+
 /* A netns child killed mid-way (timeout, crash) may have left its namespace
  * mount or veth behind: those outlive the child. */
 static void netns_cleanup_after(const struct shim_bootstrap *b, const struct shim_probe_result *res)
 {
     if (res->status == SHIM_PROBE_ERROR &&
-        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child"))) {
-        struct shim_netns_probe_arg a = netns_arg(b);
-        shim_probe_netns_cleanup(&a);
-    }
+        (!strcmp(res->step, "timeout") || !strcmp(res->step, "child")))
+        netns_cleanup(b);
 }
 
 /* One of the probes other than netns, in a light child (the shim waits for
@@ -75,14 +80,14 @@ static void light_endp(struct shim_probe_light_session *ls)
 }
 
 /* The probes other than netns that the mask asks for, into res[], in one
- * light session; *ret_ran says which ran. */
+ * light session; *ret_ran (may be NULL) says which ran. */
 static int run_lights(const struct shim_bootstrap *b, struct shim_probe_result res[],
                       unsigned *ret_ran, oss_error *err)
 {
     static const enum shim_subsys light[] = {SHIM_SUB_SECCOMP, SHIM_SUB_LANDLOCK,
                                              SHIM_SUB_PRIVDROP};
     __attribute__((cleanup(light_endp))) struct shim_probe_light_session ls = {0};
-    *ret_ran = 0;
+    unsigned ran = 0;
     for (size_t i = 0; i < OSS_ARRAY_SIZE(light); i++) {
         enum shim_subsys s = light[i];
         if (!(b->probe_mask & SHIM_SUB_BIT(s)))
@@ -93,8 +98,10 @@ static int run_lights(const struct shim_bootstrap *b, struct shim_probe_result r
         }
         if (run_light(b, &ls, s, &res[s], err) < 0)
             return -1;
-        *ret_ran |= SHIM_SUB_BIT(s);
+        ran |= SHIM_SUB_BIT(s);
     }
+    if (ret_ran)
+        *ret_ran = ran;
     return 0;
 }
 
@@ -114,11 +121,10 @@ static int run_all(struct shim_bootstrap *b, oss_error *err)
         }
         netns_started = true;
     }
-    unsigned ran;
-    if (run_lights(b, b->probes, &ran, err) < 0) {
+    if (run_lights(b, b->probes, NULL, err) < 0) {
         if (netns_started) {
             shim_probe_abandon(&netns_kid);
-            shim_probe_netns_cleanup(&na);
+            netns_cleanup(b);
         }
         return -1;
     }
@@ -305,7 +311,7 @@ void shim_bootstrap_teardown_reaped(struct shim_bootstrap *b, int wstatus)
     b->teardown_pid = 0;
     /* exit 3: the teardown failed; a signal: it was interrupted */
     if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
-        shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+        netns_cleanup(b);
 }
 
 void shim_bootstrap_free(struct shim_bootstrap *b)
@@ -316,7 +322,7 @@ void shim_bootstrap_free(struct shim_bootstrap *b)
         int st = shim_probe_reap(b->teardown_pid, b->timeout_ms);
         b->teardown_pid = 0;
         if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            shim_probe_netns_cleanup(&(struct shim_netns_probe_arg){.tag = b->netns_tag});
+            netns_cleanup(b);
     }
     shim_env_contract_free(&b->env);
     free(b->proxy_url);
