@@ -24,12 +24,10 @@ oss_runsc_require
 B="$OSS_BUILD_DIR"
 DRV="$B/driver/openshell-driver-substrate"
 [[ -x $DRV ]] || oss_fail "missing $DRV: build first (cmake -S . -B build && make -C build)"
-# The client's stubs come from the upstream reference protos when they sit
-# beside the checkout (as in CI), else from the project's own copy (same
-# package, names and field numbers; proven wire-compatible by
-# tests/driver-wire).
-REF="${OSS_REFERENCE_DIR:-$OSS_SOURCE_DIR/../shared/reference/openshell}"
-[[ -f $REF/compute_driver.proto ]] || REF="$OSS_SOURCE_DIR/proto"
+# The client's stubs come from upstream's protos when OSS_REFERENCE_DIR
+# names them, else from the project's own copy (same package, names and
+# field numbers; tests/driver-wire checks that): tests/lib/protos.py decides.
+REF=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 "$OSS_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null ||
     oss_fail "$OSS_PYTHON lacks grpcio/grpc_tools: run scripts/install-deps.sh"
 

@@ -9,10 +9,8 @@ set -uo pipefail
 source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
 drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
 [[ -x $drv ]] || skip "$drv not built"
-[[ -f $OSS_SOURCE_DIR/../shared/reference/openshell/compute_driver.proto ]] ||
-  skip "reference compute_driver.proto not found"
 ivs=()
 for i in ${DRIVER_BENCH_INTERVALS:-1000 250}; do ivs+=(--interval-ms "$i"); done
 $py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --bench --driver-bin "$drv" \
-  --reference "$OSS_SOURCE_DIR/../shared/reference/openshell" --fake-logs "$tmp" \
+  --reference "$($py "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)" --fake-logs "$tmp" \
   --actors "${DRIVER_BENCH_ACTORS:-10000}" --flips "${DRIVER_BENCH_FLIPS:-20}" "${ivs[@]}"

@@ -16,8 +16,7 @@ OSS_TEST_NAME=bench-runsc-backend
 source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
-REF="${OSS_REFERENCE_DIR:-$OSS_SOURCE_DIR/../shared/reference/openshell}"
-[[ -f $REF/compute_driver.proto ]] || REF="$OSS_SOURCE_DIR/proto" # the project's copy
+REF=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 N=${OSS_BENCH_RUNS:-5}
 STATE="$OSS_TMP/state"
 SOCK="$OSS_TMP/run/driver.sock"

@@ -4,15 +4,13 @@
 # tests/substrate (test CA made now, TLS, bearer token files) on loopback, the
 # gateway-like client's lifecycle suite, then fault cases through the driver
 # (e2e.py says which).  Skips (77) without the reference protos or Debian's
-# python3-grpcio/grpc-tools/protobuf/yaml.
+# python3-grpcio/grpc-tools/protobuf/yaml.  Protos and CRD: tests/lib/protos.py.
 set -uo pipefail
 source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
 drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
 [[ -x $drv ]] || { echo "FAIL: $drv not built"; exit 1; }
-[[ -f $OSS_SOURCE_DIR/../shared/reference/openshell/compute_driver.proto ]] ||
-  skip "reference compute_driver.proto not found"
 $py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --driver-bin "$drv" \
-  --reference "$OSS_SOURCE_DIR/../shared/reference/openshell" --fake-logs "$tmp"
+  --reference "$($py "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)" --fake-logs "$tmp"
 rc=$?
 if [[ $rc != 0 ]]; then
   echo "---- fake_ateapi"; tail -n 20 "$tmp/fake_ateapi.log"

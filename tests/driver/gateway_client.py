@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A gateway-like client for an OpenShell compute driver.
 
-It talks to the driver exactly as the OpenShell gateway does (FACTS.md §4):
-plaintext HTTP/2 gRPC on a Unix socket, stubs generated at run time from the
-REFERENCE compute_driver.proto (not the project's copy), and the gateway's
-phase rules applied to every observation.  The driver command and socket are
+It talks to the driver exactly as the OpenShell gateway does (see
+docs/platform/gateway.md): plaintext HTTP/2 gRPC on a Unix socket, stubs
+generated at run time from the protos directory given (upstream's copy when
+OSS_REFERENCE_DIR names it, else the project's proto/; tests/lib/protos.py),
+and the gateway's phase rules applied to every observation.  The driver command and socket are
 parameters, so the same lifecycle suite can run against any backend:
 
   gateway_client.py --reference DIR --socket PATH [--driver CMD ...] [--suite S]
@@ -45,28 +46,15 @@ def check(cond, what):
 
 
 # --------------------------------------------------------------------------
-# stubs from the reference protos (FACTS.md §7: messages with the system
-# protoc, which knows proto3 `optional`; service stubs with grpc_tools from
-# a scratch copy without `optional`, since its bundled protoc 3.5 cannot
-# parse it and the stubs only name the messages)
+# stubs from the protos directory given (tests/lib/protos.py says which one
+# and how the stubs are made)
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import protos  # noqa: E402
 
 
 def generate_stubs(reference, outdir):
-    scratch = os.path.join(outdir, "scratch")
-    os.makedirs(scratch)
-    for f in ("compute_driver.proto", "options.proto"):
-        shutil.copy(os.path.join(reference, f), scratch)
-    subprocess.run(["/usr/bin/protoc", f"-I{reference}", "-I/usr/include",
-                    f"--python_out={outdir}", "compute_driver.proto", "options.proto"],
-                   check=True)
-    path = os.path.join(scratch, "compute_driver.proto")
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text.replace("optional ", ""))
-    subprocess.run(["/usr/bin/python3", "-m", "grpc_tools.protoc", f"-I{scratch}",
-                    "-I/usr/include", f"--grpc_python_out={outdir}", path], check=True)
-    sys.path.insert(0, outdir)
+    protos.generate_openshell(reference, outdir)
 
 
 # --------------------------------------------------------------------------

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # The gateway-like client (tests/driver/gateway_client.py) against the driver
-# built with the in-memory test double.  Stubs come from the REFERENCE protos
-# at $OSS_SOURCE_DIR/../shared/reference; without them there is nothing
-# independent to test against, so skip.
+# built with the in-memory test double.  Stubs come from upstream's protos
+# when OSS_REFERENCE_DIR names them, else from the project's proto/
+# (tests/lib/protos.py decides).
 set -euo pipefail
-ref="$OSS_SOURCE_DIR/../shared/reference/openshell"
+ref=$(/usr/bin/python3 "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 drv="$OSS_BUILD_DIR/tests/driver/openshell-driver-substrate-testmem"
-if [[ ! -f $ref/compute_driver.proto ]]; then
-  echo "SKIP: reference protos not found at $ref" >&2
-  exit 77
-fi
 if ! /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
   echo "SKIP: /usr/bin/python3 lacks grpcio/grpc_tools (python3-grpcio python3-grpc-tools)" >&2
   exit 77

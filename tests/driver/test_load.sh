@@ -2,9 +2,8 @@
 # 1,000 concurrent gRPC calls against the driver (built with the in-memory
 # test double), bounded, on a private Unix socket.
 set -euo pipefail
-ref="$OSS_SOURCE_DIR/../shared/reference/openshell"
+ref=$(/usr/bin/python3 "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell) # the protos the peer uses
 drv="$OSS_BUILD_DIR/tests/driver/openshell-driver-substrate-testmem"
-[[ -f $ref/compute_driver.proto ]] || { echo "SKIP: reference protos not found at $ref"; exit 77; }
 /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null ||
     { echo "SKIP: /usr/bin/python3 lacks grpcio/grpc_tools"; exit 77; }
 [[ -x $drv ]] || { echo "missing $drv" >&2; exit 1; }

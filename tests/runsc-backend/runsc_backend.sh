@@ -10,8 +10,7 @@ source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 suite=${1:?suite}
 oss_runsc_require
 oss_require_cmd ip
-ref="$OSS_SOURCE_DIR/../shared/reference/openshell"
-[[ -f $ref/compute_driver.proto ]] || oss_skip "reference protos not found at $ref"
+ref=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 "$OSS_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null ||
     oss_skip "$OSS_PYTHON lacks grpcio/grpc_tools (python3-grpcio python3-grpc-tools)"
 

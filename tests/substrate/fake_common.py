@@ -1,39 +1,24 @@
 """FAKE test peers' shared helpers (not production code).
 
-Generates Python message and service code from the REFERENCE protos in
-$OSS_SOURCE_DIR/../shared/reference at test time (FACTS.md section 7: the
-system protoc for messages, grpc_tools.protoc only for service stubs, from a
-scratch copy without proto3 `optional`), and runs the tiny loopback control
-server the fakes are steered through.
+Generates Python message and service code at test time from the proto the
+fake is given (tests/lib/protos.py picks upstream's or the project's copy and
+generates the code), and runs the tiny loopback control server the fakes are
+steered through.
 """
 import http.server
 import json
 import os
-import re
-import subprocess
 import sys
 import threading
 
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import protos  # noqa: E402
+
+
 def generate(proto_path, out_dir):
-    """Compile one reference proto into out_dir and put it on sys.path."""
-    os.makedirs(out_dir, exist_ok=True)
-    src_dir, name = os.path.split(os.path.abspath(proto_path))
-    subprocess.run(["/usr/bin/protoc", "-I", src_dir, "--python_out=" + out_dir, name],
-                   check=True)
-    scratch = os.path.join(out_dir, "scratch")
-    os.makedirs(scratch, exist_ok=True)
-    with open(proto_path) as f:
-        text = f.read()
-    # grpc_tools bundles protoc 3.5, which cannot parse proto3 `optional`;
-    # the service stubs only name the messages, so dropping it is harmless.
-    text = re.sub(r"^(\s*)optional\s+", r"\1", text, flags=re.M)
-    with open(os.path.join(scratch, name), "w") as f:
-        f.write(text)
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", "-I", scratch,
-                    "--grpc_python_out=" + out_dir, name], check=True)
-    if out_dir not in sys.path:
-        sys.path.insert(0, out_dir)
+    """Compile one proto into out_dir and put it on sys.path."""
+    protos.generate([proto_path], out_dir)
 
 
 class ControlServer:

@@ -2,13 +2,15 @@
 # ate-api-server and FAKE Kubernetes API on loopback, exports OSS_IT_* for
 # substrate_backend_it, and stops everything on exit.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ref=${OSS_SOURCE_DIR:?}/../shared/reference/substrate
+# protos and CRD: upstream's with OSS_REFERENCE_DIR, else the project's (tests/lib/protos.py)
+ate_proto=$(/usr/bin/python3 "${OSS_SOURCE_DIR:?}/tests/lib/protos.py" peer ateapi)
+crd=$(/usr/bin/python3 "$OSS_SOURCE_DIR/tests/lib/protos.py" peer crd)
+ref=$(dirname "$ate_proto")
 bin=${OSS_BUILD_DIR:?}/tests/substrate/substrate_backend_it
 py=/usr/bin/python3
 
 skip() { echo "SKIP: $*"; exit 77; }
-[[ -f $ref/ateapi.proto && -f $ref/ate.dev_actortemplates.yaml ]] ||
-  skip "reference protos not found at $ref (shared/ must sit beside the clone)"
+[[ -f $ate_proto && -f $crd ]] || { echo "FAIL: $ate_proto or $crd missing"; exit 1; }
 [[ -x $bin ]] || skip "$bin not built"
 command -v openssl >/dev/null || skip "openssl missing"
 $py -c 'import grpc, grpc_tools, google.protobuf, yaml' 2>/dev/null ||
@@ -33,7 +35,7 @@ $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/ate-expected" \
   --ready-file "$tmp/ate.json" 2>"$tmp/fake_ateapi.log" &
 pids+=($!)
-$py "$here/fake_kube.py" --crd "$ref/ate.dev_actortemplates.yaml" \
+$py "$here/fake_kube.py" --crd "$crd" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/kube-token" \
   --ready-file "$tmp/kube.json" 2>"$tmp/fake_kube.log" &
 pids+=($!)
