@@ -5,7 +5,8 @@
 #   podman build --build-arg SUPERVISOR_BASE=<your supervisor image> .
 #
 # Substrate ignores the image's ENTRYPOINT and CMD (the ActorTemplate's
-# `command` is the exact argv, FACTS.md §3): the driver's template says
+# `command` is the exact argv, see
+# docs/platform/substrate.md, "The container's command"): the driver's template says
 # `/usr/local/bin/openshell-shim ... -- openshell-sandbox ...` itself.  The
 # ENTRYPOINT is for every other runtime (docker/podman run, Kubernetes).
 #
@@ -50,6 +51,6 @@ FROM shim-${SHIM_SOURCE} AS shim
 
 # ---- final: the supervisor base plus the shim ---------------------------
 FROM ${SUPERVISOR_BASE}
-# A static binary: it runs on any base, whatever its libc (FACTS.md §7).
+# A static binary: it runs on any base, whatever its libc (docs/platform/debian.md, "A static shim").
 COPY --from=shim --chmod=0755 /out/openshell-shim /usr/local/bin/openshell-shim
 ENTRYPOINT ["/usr/local/bin/openshell-shim"]

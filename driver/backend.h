@@ -1,5 +1,6 @@
 /* The driver's backend interface: what the gRPC server needs from a place
- * that runs sandboxes as actors (FACTS.md §3's actor model).  The Substrate
+ * that runs sandboxes as actors (the actor model of
+ * docs/platform/substrate.md).  The Substrate
  * backend (ateapi + Kubernetes) and the local runsc backend implement it;
  * the server (server/) never knows which one it talks to.
  *

@@ -2,7 +2,8 @@
 
 #include <strings.h>
 
-/* Mirrors the gateway's allow-list (FACTS.md §4), compared case-insensitively
+/* Mirrors the gateway's allow-list (docs/platform/gateway.md,
+ * "Phase derivation"), compared case-insensitively
  * as the gateway does.  Every Ready=False this file emits for a healthy actor
  * must use one of these. */
 static const char *const transient_reasons[] = {

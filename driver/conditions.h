@@ -1,11 +1,10 @@
 /* Actor status -> the conditions the gateway derives its phase from.
  *
- * The gateway (FACTS.md §4) reads `Suspended=True` as Stopped and the first
- * `Ready` condition as: True = Ready, Unknown = still provisioning, False =
- * terminal Error unless the reason is on its short non-terminal list.  So a
- * merely suspended or resuming actor must never carry Ready=False with a
- * reason outside that list (an older driver's "Resuming" reason turned every
- * resume into a dead sandbox).  Only a real failure uses a terminal reason. */
+ * The gateway (docs/platform/gateway.md, "Phase derivation") reads `Suspended=True` as Stopped and
+ * the first `Ready` condition as: True = Ready, Unknown = still provisioning, False = terminal
+ * Error unless the reason is on its short non-terminal list.  So a merely suspended or resuming
+ * actor must never carry Ready=False with a reason outside that list (an older driver's "Resuming"
+ * reason turned every resume into a dead sandbox).  Only a real failure uses a terminal reason. */
 #ifndef DRV_CONDITIONS_H
 #define DRV_CONDITIONS_H
 

@@ -14,7 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Substrate takes at most 32 env entries per container (FACTS.md §3); the
+/* Substrate takes at most 32 env entries per container (docs/platform/substrate.md,
+ * "Environment"); the
  * driver itself adds the identity variables below, so the caller gets the
  * rest.  Caller entries with these names are dropped (the driver's own
  * values win) and not counted. */

@@ -1,13 +1,11 @@
 /* The watch hub: ONE poller shared by every WatchSandboxes stream.
  *
- * ateapi has no watch (FACTS.md §3), so the poller lists actors every
- * watch_interval_ms, diffs the listing against what it saw last, and hands
- * each subscriber packed WatchSandboxesEvent messages: a Sandbox event for a
- * new or changed actor, a Deleted event for a vanished one.  A new
- * subscriber first gets the whole current state.  Handlers report their own
- * changes at once (drv_watch_upsert/forget) so Create or Delete is visible
- * without waiting for the next poll; a listing that started before such a
- * change is not allowed to undo it.
+ * ateapi has no watch (docs/platform/substrate.md, "ateapi.Control"), so the poller lists actors
+ * every watch_interval_ms, diffs the listing against what it saw last, and hands each subscriber
+ * packed WatchSandboxesEvent messages: a Sandbox event for a new or changed actor, a Deleted event
+ * for a vanished one.  A new subscriber first gets the whole current state.  Handlers report their
+ * own changes at once (drv_watch_upsert/forget) so Create or Delete is visible without waiting for
+ * the next poll; a listing that started before such a change is not allowed to undo it.
  *
  * No gRPC here: subscribers are callbacks, so the diff can be unit-tested
  * and the stream code (server/stream.c) owns flow control. */

@@ -63,7 +63,8 @@ int netns_link_up(struct nl_sock *sk, const char *ifname, oss_error *err);
 int netns_route_default_ensure(struct nl_sock *sk, const char *gateway, oss_error *err);
 int netns_link_delete(struct nl_sock *sk, const char *ifname, oss_error *err); /* missing is fine */
 
-/* The supervisor's whole sequence (FACTS.md §5): namespace ns_name, veth
+/* The supervisor's whole sequence (docs/platform/supervisor.md,
+ * "Network namespace"): namespace ns_name, veth
  * host_if (stays here) / peer_if (moved in), host_cidr on host_if, peer_cidr
  * on peer_if, lo and both ends up, default route in the namespace via
  * gateway.  On failure everything this call created is removed and

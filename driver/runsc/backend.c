@@ -408,7 +408,8 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
         if (drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, &out, err) == 0)
             break;
         /* A TCP endpoint still closing (a probe that just ended) blocks a
-         * checkpoint in this runsc (FACTS.md §7); it clears within moments. */
+         * checkpoint in this runsc (docs/platform/gvisor.md,
+         * "Checkpoint and restore"); it clears within moments. */
         if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
             log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
             sleep_ms(250);

@@ -320,7 +320,8 @@ static void mount_hidden_executables(oss_json *j, const struct drv_runsc_bundle_
 
 void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
 {
-    /* Substrate's container (FACTS.md §3): uid 0, exactly three
+    /* Substrate's container (docs/platform/substrate.md,
+     * "The container process"): uid 0, exactly three
      * capabilities in bounding = effective = permitted, none ambient or
      * inheritable, no NO_NEW_PRIVS, no seccomp, NOFILE 1024, cwd /, no
      * terminal, hostname runsc, its own PID namespace. */

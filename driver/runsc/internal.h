@@ -152,7 +152,8 @@ struct drv_runsc_cmd {
  * prefixed with "ossr<tag>-". */
 #define DRV_RUNSC_CID_MAX 96
 void drv_runsc_cid(const struct drv_runsc_cmd *c, const char *id, char out[DRV_RUNSC_CID_MAX]);
-/* Builds the /proc/sys copy without net/core/rmem_default (FACTS.md §7). */
+/* Builds the /proc/sys copy without net/core/rmem_default (docs/platform/gvisor.md,
+ * "Networking under Debian's runsc"). */
 int drv_runsc_procsys_copy(const char *dst, oss_error *err);
 /* Runs `runsc --root R --network=sandbox ARGS...` in a private mount
  * namespace whose /proc/sys is the copy.  out_fd >= 0: the child's stdout

@@ -1,6 +1,7 @@
 /* Per-sandbox networking: a network namespace with one veth pair, an
  * address on each end, loopback up and a default route with a gateway
- * (runsc refuses a gateway-less default route, FACTS.md §7), all through
+ * (runsc refuses a gateway-less default route, docs/platform/gvisor.md,
+ * "Networking under Debian's runsc"), all through
  * the project's netns/ library; and the readyz probe from the host. */
 #include "internal.h"
 

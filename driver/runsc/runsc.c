@@ -3,7 +3,8 @@
  * whose /proc/sys is a copy without net/core/rmem_default: Debian's runsc
  * decides "root network namespace" by that file's presence and refuses
  * --network=sandbox there, and kernel 6.18 shows it in every namespace
- * (FACTS.md §7).  The copy is only ever seen by runsc. */
+ * (docs/platform/gvisor.md,
+ * "Networking under Debian's runsc").  The copy is only ever seen by runsc. */
 #include "internal.h"
 
 #include "cleanup.h"

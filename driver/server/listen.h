@@ -1,5 +1,6 @@
 /* The driver's Unix socket: the only trust boundary between the gateway
- * and the driver (FACTS.md §4: no TLS, no token).  The driver owns the
+ * and the driver (no TLS, no token: docs/platform/gateway.md,
+ * "Connecting to a driver").  The driver owns the
  * listening socket itself instead of letting gRPC bind it, because gRPC
  * core cannot show a handler the peer's credentials: each connection is
  * accepted here, its SO_PEERCRED checked, and only then handed to gRPC. */

@@ -1,4 +1,5 @@
-/* A small ateapi.Control client over gRPC's C core (FACTS.md §3):
+/* A small ateapi.Control client over gRPC's C core (docs/platform/substrate.md,
+ * "ateapi.Control", "Transport and authentication"):
  * TLS by default (CA file, server-name override, optional client
  * certificate; grpc offers ALPN h2 itself, which grpc-go servers require),
  * `authorization: Bearer` read from a file on every RPC (projected tokens

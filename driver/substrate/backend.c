@@ -1,4 +1,5 @@
-/* The Substrate backend's lifecycle (drv_backend_ops), FACTS.md §3-4:
+/* The Substrate backend's lifecycle (drv_backend_ops), see
+ * docs/platform/substrate.md and docs/platform/gateway.md:
  *
  *   create   validate -> Secret (when there is a token) -> template -> wait
  *            Ready -> atespace -> CreateActor -> ResumeActor, undoing what it
@@ -136,7 +137,8 @@ static int64_t ready_timeout_ms(const struct drv_config *c)
            1000;
 }
 
-/* The CRD never reports Failed (FACTS.md §3), so the only way to notice a
+/* The CRD never reports Failed (docs/platform/substrate.md,
+ * "Golden actors"), so the only way to notice a
  * template that cannot boot its golden actor is our own deadline. */
 static int wait_template_ready(struct substrate *s, const char *ns, const char *name,
                                oss_error *err)

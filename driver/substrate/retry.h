@@ -16,7 +16,8 @@ struct drv_retry_policy {
         .base_ms = 50, .max_ms = 2000                                                              \
     }
 
-/* ABORTED (a concurrent operation on the actor, FACTS.md §3) and
+/* ABORTED (a concurrent operation on the actor, docs/platform/substrate.md,
+ * "ateapi.Control") and
  * UNAVAILABLE (server restarting, connection lost) are transient. */
 bool drv_retry_code_retryable(int grpc_code);
 

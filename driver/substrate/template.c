@@ -1,7 +1,8 @@
 /* ActorTemplate / Secret synthesis (see template.h).
  *
  * The container's command is the exact argv Substrate runs (the image's
- * ENTRYPOINT and CMD are ignored, FACTS.md §3), so the whole chain is spelled
+ * ENTRYPOINT and CMD are ignored, docs/platform/substrate.md,
+ * "The container's command"), so the whole chain is spelled
  * out here:
  *
  *   <shim> <shim flags> -- <supervisor> --sandbox-id ID --openshell-endpoint URL
@@ -286,7 +287,8 @@ static int check_spec(const struct drv_sandbox_spec *spec, oss_error *err)
         return oss_err(err, OSS_ERR_INVALID, 0, "sandbox image is missing");
     /* FAILED_PRECONDITION, not INVALID_ARGUMENT: the gateway passes only
      * FAILED_PRECONDITION and ALREADY_EXISTS through to the user and turns
-     * every other code into "create sandbox failed" (FACTS.md section 4), so
+     * every other code into "create sandbox failed" (docs/platform/gateway.md,
+     * "Creating and deleting"), so
      * this actionable message would never reach the person who can fix it. */
     if (strchr(spec->image, '@') == NULL)
         return oss_err(err, OSS_ERR_GRPC, 9,

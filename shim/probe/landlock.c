@@ -1,5 +1,6 @@
 /* Landlock probe: the ABI version, as the supervisor asks it first.  gVisor
- * answers ENOSYS (FACTS.md §2).  The call has no side effect, but it runs
+ * answers ENOSYS (docs/platform/gvisor.md,
+ * "Refusals during the supervisor's bootstrap").  The call has no side effect, but it runs
  * in a light child all the same: a runtime's seccomp profile may kill an
  * unknown system call, and that must not be the shim's death. */
 #include "probe.h"

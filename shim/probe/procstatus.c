@@ -98,7 +98,8 @@ void shim_proc_status_parse(const char *text, size_t len, struct shim_proc_statu
 
 bool shim_is_gvisor_version(const char *text)
 {
-    /* gVisor reports a fixed fake kernel (FACTS.md §2); newer releases may
+    /* gVisor reports a fixed fake kernel (docs/platform/gvisor.md,
+     * "What /proc shows"); newer releases may
      * change the date, so the "4.4.0 #1 SMP" head plus either marker counts. */
     if (!text)
         return false;

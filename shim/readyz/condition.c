@@ -51,7 +51,8 @@ void shim_ready_cond_free(struct shim_ready_cond *c)
 }
 
 /* Closes with RST: a socket the shim closed first would sit in TIME_WAIT,
- * and runsc refuses to checkpoint while one exists (FACTS.md §7). */
+ * and runsc refuses to checkpoint while one exists (docs/platform/gvisor.md,
+ * "Checkpoint and restore"). */
 static void close_abortive(int fd)
 {
     struct linger lg = {.l_onoff = 1, .l_linger = 0};

@@ -11,7 +11,8 @@
  * Every response carries `Connection: close`.  The server then waits for the
  * client to close first and only then closes: a socket the sandbox closed
  * first stays in TIME_WAIT for 60 s, and runsc refuses to checkpoint while
- * one exists (FACTS.md §7), which would break the golden snapshot Substrate
+ * one exists (docs/platform/gvisor.md,
+ * "Checkpoint and restore"), which would break the golden snapshot Substrate
  * cuts right after readyz passes.  A client that does not close in time is
  * reset (SO_LINGER {1,0}), which leaves no TIME_WAIT either. */
 #ifndef SHIM_READYZ_SERVER_H

@@ -1,5 +1,5 @@
 /* OCSF 1.8 Detection Findings (class 2004) in the supervisor's shape
- * (FACTS.md §6), one per degraded subsystem. */
+ * (docs/platform/supervisor.md, "OCSF findings"), one per degraded subsystem. */
 #ifndef SHIM_FINDING_H
 #define SHIM_FINDING_H
 

@@ -1,7 +1,8 @@
 /* Pure decisions of restore detection (no clocks read, no files opened).
  *
  * gVisor gives a restored sandbox no signal, but CLOCK_MONOTONIC jumps
- * forward by the time it was frozen (FACTS.md §2): a periodic timer that
+ * forward by the time it was frozen (docs/platform/gvisor.md,
+ * "Clocks and freezes"): a periodic timer that
  * fires far later than it was due is the sign.  The identity file
  * (/run/ate/actor-id) is rewritten on every resume: different content means
  * "restored as another actor". */

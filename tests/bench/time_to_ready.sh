@@ -4,7 +4,8 @@
 # Substrate-shaped bundle, --degrade=all, the stand-in supervisor and its
 # default ready condition (its proxy accepting on 127.0.0.1:3128).  Substrate
 # cuts the golden snapshot when readyz passes, or after a fixed 20 s when a
-# container declares no readyz (FACTS.md §3): this prints both.
+# container declares no readyz (docs/platform/substrate.md,
+# "Golden actors"): this prints both.
 #
 # Networked mode (--network=sandbox in a namespace made per run), because
 # Substrate probes readyz from outside the sandbox.  Each run: a fresh

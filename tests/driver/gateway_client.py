@@ -58,7 +58,7 @@ def generate_stubs(reference, outdir):
 
 
 # --------------------------------------------------------------------------
-# the gateway's phase derivation (FACTS.md §4), applied client-side
+# the gateway's phase derivation (docs/platform/gateway.md, "Phase derivation"), applied client-side
 
 TRANSIENT_READY_FALSE = {r.lower() for r in (
     "Starting", "ContainerStarting", "ContainerCreated", "DependenciesNotReady",

@@ -1,5 +1,5 @@
 /* driver/conditions.c: every actor status maps to conditions the gateway
- * turns into the right phase (FACTS.md §4). */
+ * turns into the right phase (docs/platform/gateway.md, "Phase derivation"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# (c) Networked mode (FACTS.md §7): a container with --network=sandbox
+# (c) Networked mode (docs/platform/gvisor.md, "Networking under
+# Debian's runsc"): a container with --network=sandbox
 # (netstack, as Substrate runs it) in network namespace A serves oss-counter's
 # TCP port; it is checkpointed and restored into namespace B with a different
 # address, and answers there at once with the same memory (token, count
 # continued).  Controls: after the restore, A's address no longer answers;
 # before the checkpoint, B's address does not answer.
 # Also: the workload's server lets the client close first, so a checkpoint
-# right after a client connection succeeds (FACTS.md §7, TIME_WAIT).
+# right after a client connection succeeds (TIME_WAIT: docs/platform/gvisor.md,
+# "Checkpoint and restore").
 source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
 oss_runsc_require
@@ -74,8 +76,8 @@ oss_assert_file_contains "$OSS_TMP/addr.txt" "inet $addr_b/30" "eth0 address ins
 # Control for the client-closes-first rule: the same workload in a third
 # namespace C (runsc takes eth0's addresses and routes away from the namespace
 # it uses, so A is spent), but closing each connection itself, cannot be checkpointed right after one
-# client (its side of the connection sits in TIME_WAIT), exactly as FACTS.md
-# §7 says for Debian's runsc.
+# client (its side of the connection sits in TIME_WAIT), exactly as
+# docs/platform/gvisor.md, "Checkpoint and restore", says for Debian's runsc.
 oss_bundle_make "$OSS_TMP/bc" "${common[@]}" --netns "$(oss_testnet_path "$nc")" -- \
     /helpers/oss-counter --file /out/counter2 --period-ms 20 --port "$port" --bind 0.0.0.0 \
     --server-close-first 1
@@ -101,7 +103,7 @@ for try in 1 2 3; do
     fi
     oss_log "control try $try: checkpoint with a server-closed connection succeeded; trying again"
 done
-((refused)) || oss_fail "control: three checkpoints with a server-closed connection all succeeded (runsc now saves TIME_WAIT endpoints? then FACTS.md §7 is outdated)"
+((refused)) || oss_fail "control: three checkpoints with a server-closed connection all succeeded (runsc now saves TIME_WAIT endpoints? then docs/platform/gvisor.md \"Checkpoint and restore\" is outdated)"
 
 echo "bench.net_checkpoint_ms=$((t1 - t0))"
 echo "bench.net_restore_ms=$((t2 - t1))"

@@ -13,7 +13,8 @@
  * writes the line, waits up to 2 s for the client's FIN, then closes with
  * SO_LINGER {1, 0}.  So the sandbox side never holds a connection in
  * TIME_WAIT, which would make Debian's runsc refuse to checkpoint
- * ("endpoint cannot be saved in connected state", FACTS.md §7).  A client
+ * ("endpoint cannot be saved in connected state", docs/platform/gvisor.md,
+ * "Checkpoint and restore").  A client
  * that waits for EOF instead gets a reset after 2 s.
  * --server-close-first 1 is the deliberate mistake, for controls: the server
  * closes each connection right after writing (an orderly FIN first), so the

@@ -1,6 +1,7 @@
 /* oss-faultinject: run a command under a seccomp filter that makes chosen
  * syscalls fail with chosen errnos, to emulate on the host kernel, in
- * milliseconds, what gVisor refuses (../../docs/harness.md, FACTS.md §2).
+ * milliseconds, what gVisor refuses (docs/harness.md;
+ * docs/platform/gvisor.md, "Emulating the refusals on the host").
  *
  *   oss-faultinject [--no-nnp] SPEC[,SPEC...] -- cmd args...
  *
@@ -15,8 +16,9 @@
  *   seccomp-tsync:ERRNO seccomp(SECCOMP_SET_MODE_FILTER) with TSYNC fails; flags 0
  *                       pass (a runtime where only a plain filter loads)
  *   gvisor-substrate    what Debian's runsc refuses with Substrate's three
- *                       capabilities (FACTS.md §2 column 3, plus UTS/IPC/PID
- *                       namespaces, measured the same way)
+ *                       capabilities (docs/platform/gvisor.md, "Refusals during
+ *                       the supervisor's bootstrap", last column, and
+ *                       "Namespaces under Substrate's capabilities")
  *   gvisor              what it refuses with all capabilities (column 2)
  *
  * What cannot be emulated here: gVisor's netlink answers (EOPNOTSUPP for veth

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes DIR/config.json: an OCI runtime spec shaped like the container Agent
-Substrate runs (FACTS.md §3).  One generator for every test and demo that
+Substrate runs (docs/platform/substrate.md,
+"The container process").  One generator for every test and demo that
 boots something under runsc (tests/lib/runsc.sh's oss_bundle_make, the netns
 and stand-in runsc checks); its options are documented there.
 

@@ -75,7 +75,8 @@ oss_runsc_require() {
 }
 
 # oss_bundle_make DIR [options] -- ARGV...: writes DIR/config.json, an OCI
-# spec shaped like the container Agent Substrate runs (FACTS.md §3): uid 0,
+# spec shaped like the container Agent Substrate runs (docs/platform/substrate.md,
+# "The container process"): uid 0,
 # caps AUDIT_WRITE+KILL+NET_BIND_SERVICE (bounding=effective=permitted), no
 # ambient, noNewPrivileges false, RLIMIT_NOFILE 1024/1024, cwd /, no terminal,
 # hostname runsc, env PATH, own pid/ipc/uts/mount/network namespaces, the
@@ -289,7 +290,8 @@ _oss_pids_naming() {
 }
 
 # ---------------------------------------------------------------------------
-# Networked mode (FACTS.md §7).  Debian's runsc 20221219 refuses
+# Networked mode (docs/platform/gvisor.md,
+# "Networking under Debian's runsc").  Debian's runsc 20221219 refuses
 # --network=sandbox ("cannot run with network enabled in root network
 # namespace") in every namespace on kernels that show
 # /proc/sys/net/core/rmem_default in all of them.  It runs when runsc sees a

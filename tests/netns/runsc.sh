@@ -1,7 +1,8 @@
 #!/bin/bash
 # netns/ under gVisor: the supervisor's sequence run as the container
 # process of `runsc --network=none`.  With all capabilities it must fail
-# cleanly at the veth step with EOPNOTSUPP (FACTS.md §2); with Substrate's
+# cleanly at the veth step with EOPNOTSUPP (docs/platform/gvisor.md,
+# "Refusals during the supervisor's bootstrap"); with Substrate's
 # three capabilities at ns_create with EPERM.  Either way the error names
 # the step.
 set -u

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real openshell-shim on the host kernel, as root, with the stand-in
 # supervisor as its child, around oss-faultinject's gvisor-substrate preset
-# (FACTS.md §2 column 3 emulated with a seccomp errno filter):
+# (docs/platform/gvisor.md, "Refusals during the
+# supervisor's bootstrap", last column, emulated with a seccomp errno filter):
 #   - doctor / doctor --json: native host all supported, exit 0; injected:
 #     exit 124 strict, 0 with --degrade=all;
 #   - strict: exit 124, one error line naming subsystem, step, errno, flag;

@@ -52,10 +52,11 @@ e2e_check "runsc runtime caps (Substrate's three)" 0000000020000420 "$(jget "$RS
 # said -1 (unknown) although runsc always sets the bit
 e2e_check "runsc runtime.no_new_privs (runsc always sets it)" 1 "$(jget "$RS_DIR/report.json" bootstrap.runtime.no_new_privs)"
 e2e_check "runsc runtime nofile" 1024 "$(jget "$RS_DIR/report.json" bootstrap.runtime.nofile.soft)"
-# What this runsc refuses, next to FACTS.md §2 column 3.  The test asserts
+# What this runsc refuses, next to the last column of
+# docs/platform/gvisor.md, "Refusals during the supervisor's bootstrap".  The test asserts
 # the measured answers below; a runsc that differs fails here and the table
 # shows how.
-echo "measured under this runsc vs FACTS.md §2 column 3:"
+echo "measured under this runsc vs docs/platform/gvisor.md (Substrate's 3 caps):"
 declare -A facts=(
     [netns]="unsupported ns_create EPERM"   # unshare(CLONE_NEWNET) EPERM; the probe meets EPERM first when it makes /run/netns a shared mount
     [seccomp]="supported - -"                # NO_NEW_PRIVS + TSYNC filter loads
@@ -64,7 +65,7 @@ declare -A facts=(
 )
 for s in "${SUBS[@]}"; do
     m=$(probe_sig "$RS_DIR/report.json" "$s")
-    printf '    %-9s measured: %-32s FACTS: %s%s\n' "$s" "$m" "${facts[$s]}" \
+    printf '    %-9s measured: %-32s documented: %s%s\n' "$s" "$m" "${facts[$s]}" \
         "$([[ $m == "${facts[$s]}" ]] || echo '   <-- DIFFERS')"
     e2e_check "runsc probe $s" "${facts[$s]}" "$m"
 done

@@ -1,6 +1,7 @@
 /* Test fault injector: a libseccomp filter, installed on the calling
  * process, that makes chosen syscalls fail with chosen errnos, emulating
- * gVisor's refusals on the host kernel (FACTS.md §7).
+ * gVisor's refusals on the host kernel (docs/platform/gvisor.md,
+ * "Emulating the refusals on the host").
  * SPEC: comma list of NAME[@aN&MASK]:ERRNO, e.g.
  *   "unshare:EPERM,landlock_create_ruleset:ENOSYS,seccomp@a1&0x1:EINVAL"
  * (@a1&0x1: only when argument 1 has those bits set: TSYNC here). */

@@ -1,4 +1,5 @@
-# Fault injection on the host (FACTS.md §7): probe-run installs a seccomp
+# Fault injection on the host (docs/platform/gvisor.md,
+# "Emulating the refusals on the host"): probe-run installs a seccomp
 # errno filter on itself that emulates gVisor with Substrate's three caps,
 # then every strict/degrade combination must give the right verdicts,
 # refusal line and environment.  Controls: no injection gives all ok, and

@@ -76,7 +76,8 @@ static void test_plan_table(void **state)
 
 static void test_lists(void **state)
 {
-    /* The prelude list is exactly the supervisor's (FACTS.md §5). */
+    /* The prelude list is exactly the supervisor's (docs/platform/supervisor.md,
+     * "Seccomp prelude"). */
     static const char *const want[] = {
         "mount",           "fsopen",         "fsconfig",    "fsmount",      "fspick",
         "move_mount",      "open_tree",      "pivot_root",  "umount2",      "bpf",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Networked restore (--network=sandbox, runsc's netstack as Substrate uses it,
-# through the harness's /proc/sys workaround, FACTS.md §7) with readyz served
+# through the harness's /proc/sys workaround, docs/platform/gvisor.md,
+# "Networking under Debian's runsc") with readyz served
 # to the host:
 #  1. the sandbox runs in namespace A (address a), readyz answers 200 from the
 #     host; it is checkpointed (after the probe's client closed first) and

@@ -49,7 +49,8 @@ def host_of(sb):
 
 
 def counter(host, timeout=5.0):
-    """oss-counter's line; the client closes first (FACTS.md §7)."""
+    """oss-counter's line; the client closes first (docs/platform/gvisor.md,
+    "Checkpoint and restore")."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

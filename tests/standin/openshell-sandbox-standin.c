@@ -1,6 +1,7 @@
 /* openshell-sandbox-standin: a TEST DOUBLE of NVIDIA OpenShell's sandbox
  * supervisor.  It is not a sandbox.  It performs the upstream bootstrap
- * sequence of FACTS.md §5 in order, with the same failure handling (hard
+ * sequence of docs/platform/supervisor.md
+ * ("Bootstrap order") in order, with the same failure handling (hard
  * error, exit 1; or warnings under OPENSHELL_BEST_EFFORT_FAILURES=1 as the
  * patched supervisor does), so tests can prove the shim's decisions end to
  * end without the Rust supervisor:
@@ -66,7 +67,8 @@ static bool step_failed(const struct standin_config *c, const char *name, bool m
 
 static void janitor_finish(void);
 
-/* Bootstrap errors exit 1 (FACTS.md §5), after the namespace is gone. */
+/* Bootstrap errors exit 1 (docs/platform/supervisor.md,
+ * "Bootstrap order"), after the namespace is gone. */
 static _Noreturn void die_fatal(void)
 {
     janitor_finish();
@@ -274,7 +276,8 @@ static void env_add(const char *k, const char *v)
     rep.nenv++;
 }
 
-/* FACTS.md §5: the proxy variables are set only with a network namespace. */
+/* The proxy variables are set only with a network namespace
+ * (docs/platform/supervisor.md, "Proxy environment"). */
 static void plan_env(void)
 {
     if (!rep.has_netns)

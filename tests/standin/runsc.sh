@@ -1,7 +1,8 @@
 #!/bin/bash
 # The stand-in supervisor under gVisor (runsc --network=none), as the
 # container process, with all capabilities and with Substrate's three:
-# the bootstrap meets gVisor's real refusals (FACTS.md §2), fails hard
+# the bootstrap meets gVisor's real refusals (docs/platform/gvisor.md,
+# "Refusals during the supervisor's bootstrap"), fails hard
 # without OPENSHELL_BEST_EFFORT_FAILURES and degrades with it.
 set -u
 SB="$OSS_BUILD_DIR/tests/standin/openshell-sandbox-standin"

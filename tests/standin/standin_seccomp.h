@@ -1,5 +1,6 @@
 /* The stand-in supervisor's two seccomp filters (a TEST DOUBLE of the
- * upstream supervisor's, FACTS.md §5), built with libseccomp. */
+ * upstream supervisor's, docs/platform/supervisor.md,
+ * "Seccomp prelude", "Workload seccomp"), built with libseccomp. */
 #ifndef STANDIN_SECCOMP_H
 #define STANDIN_SECCOMP_H
 

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """FAKE ate-api-server for tests: NOT Agent Substrate, NOT production code.
 
-Implements the state machine of ateapi.Control as FACTS.md section 3 and the
-reference ateapi.proto describe it, with stubs generated at test time from
-the REFERENCE proto (never the project's own subset):
+Implements the state machine of ateapi.Control as docs/platform/substrate.md
+("ateapi.Control", "Deleting actors, templates and snapshots") and
+ateapi.proto describe it, with stubs generated at test time from the proto
+tests/lib/protos.py picks (upstream's with OSS_REFERENCE_DIR, else proto/):
 
 - atespaces must exist before CreateActor; `ate-golden` is reserved;
 - CreateActor stores the actor SUSPENDED, version 1;
