@@ -110,7 +110,7 @@ static const struct key *find_key(const char *name)
     for (size_t i = 0; i < OSS_ARRAY_SIZE(keys); i++)
         if (strcmp(keys[i].name, name) == 0)
             return &keys[i];
-    /* the spelling of the flag */
+    /* an accepted alias: the key without its unit */
     if (strcmp(name, "watch_interval") == 0)
         return find_key("watch_interval_ms");
     return NULL;

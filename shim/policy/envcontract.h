@@ -1,4 +1,4 @@
-/* The environment contract (issue 3 item 4), pure: what the shim adds to
+/* The environment contract, pure: what the shim adds to
  * the supervisor's environment, and the environment itself.
  *
  * - OPENSHELL_BEST_EFFORT_FAILURES=1 only when at least one subsystem is

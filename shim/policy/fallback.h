@@ -1,4 +1,4 @@
-/* The fallback seccomp filter (issue 3 item 4): when the supervisor's own
+/* The fallback seccomp filter: when the supervisor's own
  * filter cannot load but a plain one can, the shim installs a deny list on
  * itself right before exec'ing the supervisor, inherited by the supervisor
  * and the workload.

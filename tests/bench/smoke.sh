@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Keeps tests/bench/bench.sh working: a --quick run must print every section,
 # measure every installed init, and show an idle shim with restore detection
-# off making no context switch (the goal of issue 7), while the 1 s timer of
-# detection on does (the control: the idle measurement can see wake-ups).
+# off making no context switch (docs/bench.md, the shim's targets), while
+# the 1 s timer of detection on does (the control: the idle measurement can see wake-ups).
 OSS_TEST_NAME=bench_smoke
 source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
 oss_require_root

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Load on the driver, bounded and on a Unix socket only (issue 7).
+"""Load on the driver, bounded and on a Unix socket only.
 
 1,000 unary calls in flight at once (Get, List, Validate over 50 sandboxes)
 while 5 watch streams are open and one slow create is in progress.  Every

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The supervisor crash-looping under the shim: it exits 3 at once, forever,
 # under --restart=always with a 10 ms..40 ms backoff and a cap no run
-# reaches.  For LOAD_CRASHLOOP_S seconds (default 20; 60 is the issue's
+# reaches.  For LOAD_CRASHLOOP_S seconds (default 20; 60 for a full
 # minute) it checks that
 #   - backoff holds: every gap between two starts is at least the policy's
 #     delay for that restart, and the number of starts is within the range

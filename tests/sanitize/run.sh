@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sanitizer and valgrind runs of issue 7 (docs/bench.md, "Sanitizers").
+# The sanitizer and valgrind runs (docs/bench.md, "Sanitizers and valgrind").
 #
 #   tests/sanitize/run.sh asan       build build-asan/ with clang,
 #                                    -DOSS_SANITIZE=ON (ASan+UBSan+LSan),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The PID-1 suite of openshell-shim (issue 2), run in every mode of
+# The PID-1 suite of openshell-shim, run in every mode of
 # lib_pid1.sh: exit statuses, signal forwarding (child and group), reaping a
 # burst of orphans, restart policies with backoff, stay-alive, the stop
 # timeout, the child's restored signal state, and bad input.  Controls prove
