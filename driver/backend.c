@@ -1,19 +1,10 @@
 /* Ownership helpers for the backend-neutral structs of backend.h. */
 #include "backend.h"
 #include "backends.h"
+#include "drv_util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_or_null(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *r = strdup(s);
-    if (r == NULL)
-        abort(); /* the project's policy for ENOMEM, as oss_buf */
-    return r;
-}
 
 void drv_actor_clear(struct drv_actor *a)
 {
@@ -29,12 +20,12 @@ void drv_actor_clear(struct drv_actor *a)
 void drv_actor_copy(struct drv_actor *dst, const struct drv_actor *src)
 {
     *dst = *src;
-    dst->id = dup_or_null(src->id);
-    dst->name = dup_or_null(src->name);
-    dst->namespace_ = dup_or_null(src->namespace_);
-    dst->template_name = dup_or_null(src->template_name);
-    dst->failure = dup_or_null(src->failure);
-    dst->address = dup_or_null(src->address);
+    dst->id = drv_strdup_or_null(src->id);
+    dst->name = drv_strdup_or_null(src->name);
+    dst->namespace_ = drv_strdup_or_null(src->namespace_);
+    dst->template_name = drv_strdup_or_null(src->template_name);
+    dst->failure = drv_strdup_or_null(src->failure);
+    dst->address = drv_strdup_or_null(src->address);
 }
 
 void drv_actor_list_free(struct drv_actor *a, size_t n)

@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include "cleanup.h"
+#include "drv_util.h"
 
 #include <errno.h>
 #include <grpc/status.h>
@@ -12,14 +13,6 @@
 static char *unconst(const char *s)
 {
     return (char *)(uintptr_t)(s != NULL ? s : "");
-}
-
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s != NULL ? s : "");
-    if (r == NULL)
-        abort(); /* same policy as oss_buf: ENOMEM is not recoverable here */
-    return r;
 }
 
 static const Google__Protobuf__Value *struct_get(const Google__Protobuf__Struct *s, const char *k)
@@ -46,15 +39,15 @@ static void kv_put(struct drv_kv **v, size_t *n, const char *key, const char *va
     for (size_t i = 0; i < *n; i++)
         if (strcmp((*v)[i].key, key) == 0) {
             free((*v)[i].value);
-            (*v)[i].value = xstrdup(value);
+            (*v)[i].value = drv_strdup(value);
             return;
         }
     struct drv_kv *nv = realloc(*v, (*n + 1) * sizeof **v);
     if (nv == NULL)
         abort();
     *v = nv;
-    nv[*n].key = xstrdup(key);
-    nv[*n].value = xstrdup(value);
+    nv[*n].key = drv_strdup(key);
+    nv[*n].value = drv_strdup(value);
     (*n)++;
 }
 
@@ -72,20 +65,20 @@ int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
                        "sandbox.spec.template is missing");
 
     struct drv_sandbox_spec s = {0};
-    s.id = xstrdup(sb->id);
-    s.name = xstrdup(sb->name);
-    s.namespace_ =
-        xstrdup(sb->namespace_ != NULL && sb->namespace_[0] != '\0' ? sb->namespace_ : default_ns);
-    s.image = xstrdup(tpl->image);
+    s.id = drv_strdup(sb->id);
+    s.name = drv_strdup(sb->name);
+    s.namespace_ = drv_strdup(sb->namespace_ != NULL && sb->namespace_[0] != '\0' ? sb->namespace_
+                                                                                  : default_ns);
+    s.image = drv_strdup(tpl->image);
     if (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0')
-        s.sandbox_token = xstrdup(spec->sandbox_token);
+        s.sandbox_token = drv_strdup(spec->sandbox_token);
 
     if (spec->n_command > 0) {
         s.command = calloc(spec->n_command + 1, sizeof *s.command);
         if (s.command == NULL)
             abort();
         for (size_t i = 0; i < spec->n_command; i++)
-            s.command[i] = xstrdup(spec->command[i]);
+            s.command[i] = drv_strdup(spec->command[i]);
     }
 
     for (size_t i = 0; i < tpl->n_environment; i++)
@@ -114,7 +107,7 @@ int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
         if (strcmp(s.annotations[i].key, "substrate_actor_template") == 0)
             override = s.annotations[i].value;
     if (override != NULL && override[0] != '\0')
-        s.template_override = xstrdup(override);
+        s.template_override = drv_strdup(override);
 
     *ret = s;
     return 0;

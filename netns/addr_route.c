@@ -14,37 +14,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
-static void link_putp(struct rtnl_link **l)
-{
-    if (*l)
-        rtnl_link_put(*l);
-}
-static void addr_putp(struct rtnl_addr **a)
-{
-    if (*a)
-        rtnl_addr_put(*a);
-}
-static void route_putp(struct rtnl_route **r)
-{
-    if (*r)
-        rtnl_route_put(*r);
-}
-static void nladdr_putp(struct nl_addr **a)
-{
-    if (*a)
-        nl_addr_put(*a);
-}
-static void cache_freep(struct nl_cache **c)
-{
-    if (*c)
-        nl_cache_free(*c);
-}
-#define _cleanup_link_   __attribute__((cleanup(link_putp)))
-#define _cleanup_addr_   __attribute__((cleanup(addr_putp)))
-#define _cleanup_route_  __attribute__((cleanup(route_putp)))
-#define _cleanup_nladdr_ __attribute__((cleanup(nladdr_putp)))
-#define _cleanup_cache_  __attribute__((cleanup(cache_freep)))
-
 /* IPv4 only: the supervisor's addresses are IPv4, and rejecting the rest
  * keeps "identical" meaning one thing.  The prefix is required. */
 static int parse_v4(const char *s, bool need_prefix, struct nl_addr **ret, oss_error *err)

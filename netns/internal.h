@@ -4,6 +4,7 @@
 #define OSS_NETNS_INTERNAL_H
 
 #include "netns.h"
+#include "nl_cleanup.h"
 
 #include <stdbool.h>
 
@@ -47,12 +48,5 @@ int netns__route_default_delete(struct nl_sock *sk, const char *gateway, oss_err
  * previous one for netns__leave(). */
 int netns__enter(int nsfd, int *ret_saved, oss_error *err);
 int netns__leave(int saved, oss_error *err);
-
-static inline void netns__nl_closep(struct nl_sock **sk)
-{
-    if (*sk)
-        netns_nl_close(*sk);
-}
-#define _cleanup_nl_sock_ __attribute__((cleanup(netns__nl_closep)))
 
 #endif

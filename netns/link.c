@@ -12,20 +12,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
-static void link_putp(struct rtnl_link **l)
-{
-    if (*l)
-        rtnl_link_put(*l);
-}
-#define _cleanup_link_ __attribute__((cleanup(link_putp)))
-
-static void cache_freep(struct nl_cache **c)
-{
-    if (*c)
-        nl_cache_free(*c);
-}
-#define _cleanup_cache_ __attribute__((cleanup(cache_freep)))
-
 static int check_ifname(const char *ifname, oss_error *err)
 {
     if (ifname == NULL || ifname[0] == '\0' || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') ||

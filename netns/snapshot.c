@@ -17,13 +17,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
-static void cache_freep(struct nl_cache **c)
-{
-    if (*c)
-        nl_cache_free(*c);
-}
-#define _cleanup_cache_ __attribute__((cleanup(cache_freep)))
-
 static void *array_for(struct nl_cache *c, size_t elem, size_t *ret_n)
 {
     size_t n = (size_t)nl_cache_nitems(c);

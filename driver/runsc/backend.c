@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "log.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include <errno.h>
@@ -35,21 +36,6 @@
 #define READY_TIMEOUT_MS 60000
 #define CKPT_RETRIES     20
 
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s != NULL ? s : "");
-    if (r == NULL)
-        abort();
-    return r;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* Test hook: OSS_RUNSC_TEST_PAUSE=<op>:<step> makes the backend stop at
  * that point for good (the crash-recovery tests SIGKILL it there). */
 static void pause_point(struct rb *b, const char *step)
@@ -61,7 +47,7 @@ static void pause_point(struct rb *b, const char *step)
     oss_write_file_atomic(p, step, strlen(step), 0600, &(oss_error){0});
     log_warn("test hook: paused at %s", step);
     for (;;)
-        sleep_ms(1000);
+        drv_sleep_ms(1000);
 }
 
 static struct rb_sbx *find(struct rb *b, const char *id)
@@ -236,10 +222,10 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     struct rb_sbx *s = calloc(1, sizeof *s);
     if (s == NULL)
         abort();
-    s->r.id = xstrdup(spec->id);
-    s->r.name = xstrdup(spec->name != NULL && spec->name[0] != '\0' ? spec->name : spec->id);
-    s->r.namespace_ = xstrdup(spec->namespace_);
-    s->r.image = xstrdup(spec->image);
+    s->r.id = drv_strdup(spec->id);
+    s->r.name = drv_strdup(spec->name != NULL && spec->name[0] != '\0' ? spec->name : spec->id);
+    s->r.namespace_ = drv_strdup(spec->namespace_);
+    s->r.image = drv_strdup(spec->image);
     s->r.has_token = spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0';
     s->r.intent = DRV_RUNSC_CREATING;
     s->r.status = DRV_ACTOR_RESUMING;
@@ -371,7 +357,7 @@ static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, con
     s->r.status = st;
     s->r.version++;
     free(s->r.failure);
-    s->r.failure = failure != NULL ? xstrdup(failure) : NULL;
+    s->r.failure = failure != NULL ? drv_strdup(failure) : NULL;
     pthread_mutex_unlock(&b->lock);
     oss_error e = {0};
     if (rb_save(b, &s->r, &e) < 0)
@@ -412,7 +398,7 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
          * "Checkpoint and restore"); it clears within moments. */
         if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
             log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
-            sleep_ms(250);
+            drv_sleep_ms(250);
             continue;
         }
         goto fail_check;
@@ -580,10 +566,10 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
 {
     const struct drv_runsc_record *r = &s->r;
     memset(a, 0, sizeof *a);
-    a->id = xstrdup(r->id);
-    a->name = xstrdup(r->name);
-    a->namespace_ = xstrdup(r->namespace_);
-    a->template_name = xstrdup(r->image);
+    a->id = drv_strdup(r->id);
+    a->name = drv_strdup(r->name);
+    a->namespace_ = drv_strdup(r->namespace_);
+    a->template_name = drv_strdup(r->image);
     a->version = r->version;
     enum drv_actor_status st = r->status;
     switch (r->intent) {
@@ -599,14 +585,14 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         break;
     }
     if (r->failure != NULL)
-        a->failure = xstrdup(r->failure);
+        a->failure = drv_strdup(r->failure);
     /* a sandbox whose process is gone is not running, whatever was last
      * written (nothing inside may exit, but a host OOM kill can) */
     if (st == DRV_ACTOR_RUNNING && !s->busy && r->pid > 0 && kill(r->pid, 0) < 0 &&
         errno == ESRCH) {
         st = DRV_ACTOR_CRASHED;
         free(a->failure);
-        a->failure = xstrdup("the sandbox's runsc process exited");
+        a->failure = drv_strdup("the sandbox's runsc process exited");
     }
     a->status = st;
     a->raw_status = (int)st;
@@ -615,7 +601,7 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         rb_names(b, r->slot, &n);
         char addr[64];
         snprintf(addr, sizeof addr, "http://%s:%d", n.address, b->cfg->shim_readyz_port);
-        a->address = xstrdup(addr);
+        a->address = drv_strdup(addr);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "validate.h"
+#include "drv_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,14 +17,6 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
-
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s != NULL ? s : "");
-    if (r == NULL)
-        abort();
-    return r;
-}
 
 int drv_runsc_rootfs_path(const char *rootfs_dir, const char *image, char *ret, size_t n,
                           oss_error *err)
@@ -133,7 +126,7 @@ static void sv_add(struct strv *s, const char *x)
     if (nv == NULL)
         abort();
     s->v = nv;
-    s->v[s->n++] = xstrdup(x);
+    s->v[s->n++] = drv_strdup(x);
     s->v[s->n] = NULL;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "netns.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -96,13 +97,6 @@ int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err)
 }
 
 /* ---- readyz ---- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* One GET /readyz within budget_ms; returns the HTTP status or -1. */
 static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn)
@@ -197,6 +191,6 @@ int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, oss_er
                            "readyz at http://%s:%d/readyz did not answer 200 within %lld s (last: "
                            "%s)",
                            addr, port, (long long)(timeout_ms / 1000), why);
-        sleep_ms(10);
+        drv_sleep_ms(10);
     }
 }

@@ -5,6 +5,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "drv_util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,14 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char *xstrdup(const char *s)
-{
-    char *r = strdup(s != NULL ? s : "");
-    if (r == NULL)
-        abort();
-    return r;
-}
 
 static char *path_join(const char *a, const char *b)
 {
@@ -50,7 +43,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->root = path_join(b->dir, "root");
     b->procsys = path_join(b->dir, "procsys");
     const char *pause = getenv("OSS_RUNSC_TEST_PAUSE");
-    b->pause = pause != NULL && pause[0] != '\0' ? xstrdup(pause) : NULL;
+    b->pause = pause != NULL && pause[0] != '\0' ? drv_strdup(pause) : NULL;
     drv_runsc_state_tag(c->state_dir, b->tag);
 
     /* runsc by name is looked up on PATH here, once: the child only execs */
@@ -58,7 +51,8 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     static char found[PATH_MAX];
     if (strchr(runsc, '/') == NULL) {
         const char *path = getenv("PATH");
-        _cleanup_free_ char *copy = xstrdup(path != NULL ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+        _cleanup_free_ char *copy =
+            drv_strdup(path != NULL ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
         char *save = NULL;
         found[0] = '\0';
         for (char *d = strtok_r(copy, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include <errno.h>
@@ -85,13 +86,6 @@ int drv_runsc_procsys_copy(const char *dst, oss_error *err)
 static int64_t now_ms(void)
 {
     return oss_mono_ms();
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }
 
 /* Only async-signal-safe calls between fork and exec: the driver has
@@ -212,7 +206,7 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
             kill(pid, SIGKILL);
             timed_out = true;
         }
-        sleep_ms(pause);
+        drv_sleep_ms(pause);
         if (pause < 20)
             pause += 2;
     }

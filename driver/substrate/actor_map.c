@@ -1,16 +1,12 @@
 #include "actor_map.h"
+#include "drv_util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static char *dup_nonempty(const char *s)
 {
-    if (s == NULL || s[0] == '\0')
-        return NULL;
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
+    return s != NULL && s[0] != '\0' ? drv_strdup(s) : NULL;
 }
 
 void drv_actor_from_proto(const Ateapi__Actor *p, struct drv_actor *ret)

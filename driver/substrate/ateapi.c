@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "retry.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include "ateapi.pb-c.h"
@@ -319,13 +320,6 @@ static uint32_t jitter_rand(void)
     return state;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* A unary call with retries; on success *ret_resp is the unpacked reply. */
 static int unary(struct drv_ateapi *a, const char *method, const ProtobufCMessage *req,
                  const ProtobufCMessageDescriptor *resp_desc, int64_t timeout_ms,
@@ -379,7 +373,7 @@ static int unary(struct drv_ateapi *a, const char *method, const ProtobufCMessag
         }
         gpr_free(res.details);
         oss_buf_free(&res.body);
-        sleep_ms(delay);
+        drv_sleep_ms(delay);
     }
 }
 

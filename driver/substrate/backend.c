@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "kube.h"
 #include "template.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include <errno.h>
@@ -161,9 +162,7 @@ static int wait_template_ready(struct substrate *s, const char *ns, const char *
                            "golden actor did not boot",
                            ns, name, (long long)(ready_timeout_ms(s->c) / 1000), last);
         int64_t d = left < READY_POLL_MS ? left : READY_POLL_MS;
-        struct timespec ts = {.tv_sec = d / 1000, .tv_nsec = (d % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        drv_sleep_ms(d);
     }
 }
 

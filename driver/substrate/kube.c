@@ -6,6 +6,7 @@
 #include "fs.h"
 #include "retry.h"
 #include "template.h"
+#include "drv_util.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -31,14 +32,6 @@ struct drv_kube {
     struct drv_retry_policy retry;
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (d == NULL)
-        abort();
-    return d;
-}
-
 static bool set(const char *s)
 {
     return s != NULL && s[0] != '\0';
@@ -62,10 +55,10 @@ int drv_kube_open(const struct drv_config *c, struct drv_kube **ret, oss_error *
     if (k == NULL)
         abort();
     k->url = TAKE_PTR(url);
-    k->ca_path = xstrdup(set(c->kube_ca_path) ? c->kube_ca_path : SA_DIR "/ca.crt");
+    k->ca_path = drv_strdup(set(c->kube_ca_path) ? c->kube_ca_path : SA_DIR "/ca.crt");
     k->token_required = set(c->kube_token_path);
     k->ca_required = set(c->kube_ca_path);
-    k->token_path = xstrdup(set(c->kube_token_path) ? c->kube_token_path : SA_DIR "/token");
+    k->token_path = drv_strdup(set(c->kube_token_path) ? c->kube_token_path : SA_DIR "/token");
     k->timeout_ms = c->api_timeout_ms > 0 ? c->api_timeout_ms : DEFAULT_TIMEOUT_MS;
     k->retry = (struct drv_retry_policy)DRV_RETRY_POLICY_DEFAULT;
     *ret = k;
@@ -238,9 +231,7 @@ static int http(struct drv_kube *k, const char *method, const char *path, const 
             return oss_err(err, OSS_ERR_HTTP, (int)st, "%s %s: HTTP %ld%s%s", method, path, st,
                            msg[0] ? ": " : "", msg);
         }
-        struct timespec ts = {.tv_sec = d / 1000, .tv_nsec = (d % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        drv_sleep_ms(d);
     }
 }
 
