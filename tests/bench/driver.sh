@@ -4,11 +4,16 @@
 # through the gateway-like client; prints a markdown table.  From a build
 # tree:   OSS_BUILD_DIR=$PWD/build OSS_SOURCE_DIR=$PWD tests/bench/driver.sh
 # Optional: DRIVER_BENCH_ACTORS (default 10000), DRIVER_BENCH_FLIPS (20),
-# DRIVER_BENCH_INTERVALS (watch_interval_ms values, default "1000 250").
+# DRIVER_BENCH_INTERVALS (watch_interval_ms values, default "1000 250");
+# --quick: 1000 actors, 4 flips, 250 ms.
 set -uo pipefail
 source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
 drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
 [[ -x $drv ]] || skip "$drv not built"
+# --quick (bench.sh --quick, the smoke test): small counts, one interval
+if [[ ${1:-} == --quick ]]; then
+  : "${DRIVER_BENCH_ACTORS:=1000}" "${DRIVER_BENCH_FLIPS:=4}" "${DRIVER_BENCH_INTERVALS:=250}"
+fi
 ivs=()
 for i in ${DRIVER_BENCH_INTERVALS:-1000 250}; do ivs+=(--interval-ms "$i"); done
 $py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --bench --driver-bin "$drv" \
