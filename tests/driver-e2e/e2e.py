@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End to end: the REAL openshell-driver-substrate binary (--backend=substrate,
 JSON config file) between the gateway-like client (tests/driver/gateway_client.py,
-stubs from the REFERENCE compute_driver.proto) and the FAKE ate-api-server and
+stubs from the compute_driver.proto tests/lib/protos.py picks) and the FAKE ate-api-server and
 FAKE Kubernetes API of tests/substrate (TLS with a test CA, bearer tokens).
 
 Run by e2e.sh / tests/bench/driver.sh after tests/substrate/fakes_lib.sh has
@@ -597,7 +597,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--driver-bin", required=True)
-    ap.add_argument("--reference", required=True, help="dir with the reference compute_driver.proto")
+    ap.add_argument("--reference", required=True, help="dir with compute_driver.proto (tests/lib/protos.py)")
     ap.add_argument("--fake-logs", required=True, help="dir with the fakes' logs (token check)")
     ap.add_argument("--bench", action="store_true")
     ap.add_argument("--actors", type=int, default=10000)

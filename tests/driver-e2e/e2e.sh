@@ -3,7 +3,7 @@
 # JSON config file): the FAKE ate-api-server and FAKE Kubernetes API of
 # tests/substrate (test CA made now, TLS, bearer token files) on loopback, the
 # gateway-like client's lifecycle suite, then fault cases through the driver
-# (e2e.py says which).  Skips (77) without the reference protos or Debian's
+# (e2e.py says which).  Skips (77) without Debian's
 # python3-grpcio/grpc-tools/protobuf/yaml.  Protos and CRD: tests/lib/protos.py.
 set -uo pipefail
 source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"

@@ -588,7 +588,7 @@ SUITES = {"lifecycle": suite_lifecycle, "testmem": suite_testmem, "perms": suite
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--reference", required=True, help="directory with the reference protos")
+    ap.add_argument("--reference", required=True, help="directory with compute_driver.proto and options.proto")
     ap.add_argument("--socket", required=True)
     ap.add_argument("--driver", help="command that starts the driver (--socket is appended); "
                                      "omit to test an already running driver")
@@ -602,7 +602,7 @@ def main():
     ap.add_argument("--event-timeout", type=float, default=10)
     args = ap.parse_args()
     if not os.path.isfile(os.path.join(args.reference, "compute_driver.proto")):
-        log(f"SKIP: no reference protos in {args.reference}")
+        log(f"SKIP: no compute_driver.proto in {args.reference}")
         return SKIP
     try:
         import grpc  # noqa: F401

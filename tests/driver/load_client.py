@@ -70,7 +70,7 @@ def main():
     ap.add_argument("--image", default="registry.example/sandbox@sha256:" + "0" * 64)
     args = ap.parse_args()
     if not os.path.isfile(os.path.join(args.reference, "compute_driver.proto")):
-        gc.log(f"SKIP: no reference protos in {args.reference}")
+        gc.log(f"SKIP: no compute_driver.proto in {args.reference}")
         return gc.SKIP
     tmp = tempfile.mkdtemp(prefix="load-")
     drv = None

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """drvctl: a small command-line client of an OpenShell compute driver socket,
 speaking the gateway's protocol (stubs generated at run time from the
-REFERENCE compute_driver.proto, as tests/driver/gateway_client.py does).
+compute_driver.proto tests/lib/protos.py picks, as tests/driver/gateway_client.py does).
 
   drvctl.py --reference DIR --socket PATH CMD [ARGS]
     create ID IMAGE [--env K=V]... [--token T] [-- ARGV...]

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Suites of the runsc backend, driven through the driver's gRPC socket the
-way the gateway drives it (stubs from the REFERENCE protos, via
-tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
+way the gateway drives it (stubs from the protos tests/lib/protos.py
+picks, via tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
 the driver command, the root filesystems and the cleanup.
 
   runsc_suite.py --reference DIR --socket PATH --driver CMD --state-dir DIR SUITE

@@ -39,7 +39,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reference", required=True, help="dir holding the reference ateapi.proto")
+    ap.add_argument("--reference", required=True, help="dir holding ateapi.proto (tests/lib/protos.py)")
     ap.add_argument("--gen-dir", required=True)
     ap.add_argument("--cert")
     ap.add_argument("--key")

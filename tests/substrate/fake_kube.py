@@ -9,7 +9,7 @@ Substrate backend uses:
 
 PATCH must be a server-side apply (Content-Type application/apply-patch+yaml,
 fieldManager set).  ActorTemplates are checked against the openAPIV3Schema
-of the REFERENCE CRD (ate.dev_actortemplates.yaml): types, required fields,
+of the CRD given (--crd: the project's copy or upstream's, tests/lib/protos.py): types, required fields,
 maxItems/maxLength/minLength/pattern/enum/min/max, unknown fields refused
 with 422 (as fieldValidation=Strict does), the CEL rules the driver can hit
 (pinned images, DNS labels, exactly one of value/valueFrom) and spec

@@ -17,7 +17,7 @@ else
   echo "FAIL alpn (no ALPN: $a_none, h2: $a_h2)"; rc=1
 fi
 
-# The golden templates conform to the reference CRD (and the fake's schema
+# The golden templates conform to the CRD schema (and the fake's schema
 # check refuses what the CRD refuses).
 $py "$here/crd_check.py" "$here/golden" "$OSS_IT_KUBE_URL" "$OSS_IT_CA" "$OSS_IT_KUBE_TOKEN" || rc=1
 
