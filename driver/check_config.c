@@ -74,7 +74,7 @@ struct report {
 };
 
 __attribute__((format(printf, 3, 4))) static void finding(struct report *r, enum drv_finding f,
-                                                         const char *fmt, ...)
+                                                          const char *fmt, ...)
 {
     static const char *const tag[] = {"ok", "warn", "error"};
     if (f == DRV_FINDING_ERROR)
@@ -157,7 +157,8 @@ static void check_substrate(struct report *r, const struct drv_config *c)
             set(c->atespace) ? c->atespace : "openshell",
             set(c->api_tls_server_name) ? c->api_tls_server_name : "(none)");
     if (c->api_plaintext) {
-        finding(r, DRV_FINDING_WARN, "api_plaintext: TLS to the ate-api-server is off (tests only)");
+        finding(r, DRV_FINDING_WARN,
+                "api_plaintext: TLS to the ate-api-server is off (tests only)");
     } else {
         if (set(c->api_tls_ca_path))
             check_file(r, "api_tls_ca_path", c->api_tls_ca_path, PEM_CERT, "CA bundle");
@@ -230,8 +231,8 @@ static void check_runsc(struct report *r, const struct drv_config *c)
     struct stat st;
     if (stat(c->state_dir, &st) < 0)
         finding(r, errno == ENOENT ? DRV_FINDING_OK : DRV_FINDING_ERROR, "state_dir: %s %s",
-                c->state_dir, errno == ENOENT ? "does not exist yet: created at start"
-                                              : strerror(errno));
+                c->state_dir,
+                errno == ENOENT ? "does not exist yet: created at start" : strerror(errno));
     else if (!S_ISDIR(st.st_mode))
         finding(r, DRV_FINDING_ERROR, "state_dir: %s is not a directory", c->state_dir);
     else
@@ -255,8 +256,7 @@ int drv_check_config_main(int argc, char **argv, char *const *envp, FILE *out)
     drv_config_defaults(&cfg);
     oss_error err = {0};
     /* drv_config_load skips argv[0], which is "check-config" here */
-    if (drv_config_load(&cfg, argc, argv, envp, &err) < 0 ||
-        drv_config_validate(&cfg, &err) < 0) {
+    if (drv_config_load(&cfg, argc, argv, envp, &err) < 0 || drv_config_validate(&cfg, &err) < 0) {
         finding(&r, DRV_FINDING_ERROR, "configuration: %s", err.msg);
         drv_config_free(&cfg);
         fprintf(out, "check-config: the configuration does not load; a start would exit 2\n");
