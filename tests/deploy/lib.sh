@@ -1,6 +1,7 @@
 # Sourced by the deploy tests: finds kubectl (OSS_KUBECTL overrides, e.g. a
 # Debian kubernetes-client unpacked elsewhere) and renders deploy/kubernetes
 # into $OSS_TMP/rendered.yaml.
+OSS_TEST_NAME=${OSS_TEST_NAME:-$(basename "$0" .sh)}
 source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 deploy_render() {
     local kubectl=${OSS_KUBECTL:-kubectl}
