@@ -9,6 +9,11 @@ ref=$(dirname "$ate_proto")
 bin=${OSS_BUILD_DIR:?}/tests/substrate/substrate_backend_it
 py=/usr/bin/python3
 
+# Every request the fake Kubernetes API receives, for the RBAC test
+# (tests/deploy/rbac.sh): one log per suite in the build tree, removed
+# first so a suite that skips leaves none behind.
+reqlog=$OSS_BUILD_DIR/tests/kube-requests/$(basename "$0" .sh).jsonl
+rm -f "$reqlog"
 skip() { echo "SKIP: $*"; exit 77; }
 [[ -f $ate_proto && -f $crd ]] || { echo "FAIL: $ate_proto or $crd missing"; exit 1; }
 [[ -x $bin ]] || skip "$bin not built"
@@ -35,9 +40,11 @@ $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/ate-expected" \
   --ready-file "$tmp/ate.json" 2>"$tmp/fake_ateapi.log" &
 pids+=($!)
+mkdir -p "$(dirname "$reqlog")"
+: >"$reqlog"
 $py "$here/fake_kube.py" --crd "$crd" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/kube-token" \
-  --ready-file "$tmp/kube.json" 2>"$tmp/fake_kube.log" &
+  --ready-file "$tmp/kube.json" --request-log "$reqlog" 2>"$tmp/fake_kube.log" &
 pids+=($!)
 # a second, plaintext (h2c) ate-api-server for the api_plaintext case
 $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-plain" --plaintext \
