@@ -25,6 +25,10 @@ enum shim_child_state {
     SHIM_CHILD_STOPPING, /* SIGTERM/SIGINT received */
 };
 
+/* After the stop timeout's SIGKILL, how long the group may take to be
+ * reaped before the shim exits regardless. */
+#define SHIM_STOP_DRAIN_MS 2000
+
 struct shim_super;
 
 struct shim_super_hooks {
