@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -40,6 +41,7 @@ struct run_ctx {
     struct shim_control *control;
     bool refused;
     char refusal[OSS_ERR_MSG_MAX];
+    int log_fd; /* in the loop while the log backlog waits for stderr, else -1 */
 };
 
 /* Blocks every signal except the synchronous fault signals and returns a
@@ -89,6 +91,28 @@ static void on_event(void *data, const char *kind, const char *json)
         return;
     shim_report_add_event(r->report, kind, json);
     write_report(r);
+}
+
+/* ---- the log backlog --------------------------------------------------- */
+
+static void on_log_writable(struct shim_loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)oss_log_flush();
+}
+
+/* Watches stderr for POLLOUT only while lines wait (common/log.h), so an
+ * idle shim with a drained log has no fd and no wake-up for it. */
+static void log_prepare(struct shim_loop *loop, void *data)
+{
+    struct run_ctx *r = data;
+    int fd = oss_log_pending_fd();
+    if (fd == r->log_fd)
+        return;
+    if (r->log_fd >= 0)
+        shim_loop_del(loop, r->log_fd);
+    r->log_fd = -1;
+    if (fd >= 0 && shim_loop_add(loop, fd, EPOLLOUT, on_log_writable, r, NULL) == 0)
+        r->log_fd = fd;
 }
 
 /* ---- readiness ---------------------------------------------------------- */
@@ -151,6 +175,14 @@ static void live_json(void *data, oss_json *j)
             oss_json_kv_str(j, "gone_reason", shim_super_gone_reason(r->sup));
         oss_json_obj_end(j);
     }
+    struct oss_log_stats ls;
+    oss_log_get_stats(&ls);
+    oss_json_key(j, "log");
+    oss_json_obj_begin(j);
+    oss_json_kv_bool(j, "nonblocking", ls.nonblocking);
+    oss_json_kv_uint(j, "backlog_bytes", ls.backlog_bytes);
+    oss_json_kv_uint(j, "dropped_lines", ls.dropped_lines);
+    oss_json_obj_end(j);
     if (r->restore) {
         oss_json_key(j, "restore");
         shim_restore_status_json(r->restore, j);
@@ -259,7 +291,12 @@ int shim_run_main(const struct shim_config *cfg)
 {
     oss_error err = {0};
     sigset_t orig;
-    struct run_ctx rc = {.cfg = cfg};
+    struct run_ctx rc = {.cfg = cfg, .log_fd = -1};
+    /* PID 1 never waits for a stalled stderr reader (the child shares it). */
+    if (oss_log_nonblocking() < 0)
+        log_warn("stderr stays blocking (cannot reopen it: %s): a stalled log reader can stall "
+                 "the shim",
+                 strerror(errno));
     _cleanup_close_ int sigfd = setup_signals(&orig, &err);
     if (sigfd < 0 || become_init(cfg, &err) < 0) {
         log_error("setup: %s", err.msg);
@@ -323,6 +360,7 @@ int shim_run_main(const struct shim_config *cfg)
         return SHIM_EXIT_USAGE;
     }
     rc.sup = sup;
+    shim_loop_set_prepare(loop, log_prepare, &rc);
     shim_report_set_live(rc.report, live_json, &rc);
     if (start_services(&rc, loop, &err) < 0) {
         log_error("%s", err.msg);
