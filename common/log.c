@@ -119,6 +119,13 @@ static void emit(const char *p, size_t n)
     backlog_len += n;
 }
 
+void oss_log_raw(const char *line, size_t n)
+{
+    int saved = errno;
+    emit(line, n);
+    errno = saved;
+}
+
 int oss_log_nonblocking(void)
 {
     struct stat st;
@@ -196,7 +203,9 @@ void oss_log(enum oss_log_level level, const char *fmt, ...)
                        tm.tm_sec, ts.tv_nsec / 1000000, log_component, (long)getpid(),
                        level_names[level], msg);
     }
-    if (b.data)
+    if (oss_buf_failed(&b))
+        dropped_lines++; /* out of memory: the line is lost, the count says so */
+    else if (b.data)
         emit(b.data, b.len);
     oss_buf_free(&b);
     errno = saved;

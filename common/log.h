@@ -4,6 +4,8 @@
 #ifndef OSS_LOG_H
 #define OSS_LOG_H
 
+#include <stddef.h>
+
 enum oss_log_level {
     OSS_LOG_ERROR = 0,
     OSS_LOG_WARN = 1,
@@ -35,6 +37,8 @@ int oss_log_nonblocking(void);
 /* Writes what the backlog holds as far as the output takes it; 1 while
  * something is left, 0 when empty. */
 int oss_log_flush(void);
+/* Writes a preformatted line (an OCSF record) the way log lines go. */
+void oss_log_raw(const char *line, size_t n);
 /* The fd to wait on for POLLOUT while the backlog is not empty, else -1. */
 int oss_log_pending_fd(void);
 struct oss_log_stats {

@@ -44,10 +44,13 @@ struct shim_super {
     unsigned long reaped_orphans;
 };
 
+/* A buffer that failed to grow (out of memory) is a lost event: the hook
+ * gets NULL and counts it.  Nothing after the child started may abort. */
 static void emit(struct shim_super *s, const char *kind, oss_buf *json)
 {
     if (s->hooks.on_event)
-        s->hooks.on_event(s->hooks.ctx, kind, json->data ? json->data : "{}");
+        s->hooks.on_event(s->hooks.ctx, kind,
+                          oss_buf_failed(json) ? NULL : json->data ? json->data : "{}");
 }
 
 static void event_status(struct shim_super *s, const char *kind, int wstatus, const char *extra_k,

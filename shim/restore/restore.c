@@ -1,4 +1,5 @@
 #include "restore/restore.h"
+#include "log.h"
 #include "restore/detect.h"
 #include "restore/event.h"
 #include "init/children.h"
@@ -310,19 +311,21 @@ static void finish(struct shim_restore *r)
 
     _cleanup_buf_ oss_buf json = OSS_BUF_INIT;
     shim_restore_event_json(ev, &json);
+    bool lost = oss_buf_failed(&json) || json.data == NULL; /* out of memory */
     free(r->last_event);
-    r->last_event = strdup(json.data);
+    r->last_event = lost ? NULL : strdup(json.data);
     /* Done before recording: the recorder writes the report, whose live
      * "restore" section must already show this restore as the last one. */
     r->busy = false;
     if (r->hooks.record_event)
-        r->hooks.record_event(r->hooks.ctx, "restore", json.data);
+        r->hooks.record_event(r->hooks.ctx, "restore", lost ? NULL : json.data);
 
     /* The OCSF line goes to stderr as one write, so it is not interleaved. */
     _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
     shim_restore_event_ocsf(ev, OSS_VERSION, &line);
     oss_buf_putc(&line, '\n');
-    (void)oss_write_all(STDERR_FILENO, line.data, line.len);
+    if (!oss_buf_failed(&line) && line.data)
+        oss_log_raw(line.data, line.len); /* never blocks (common/log.h) */
 
     oss_buf_reset(&r->net_delta);
     oss_buf_reset(&r->reprobe);
