@@ -471,6 +471,11 @@ bool shim_restore_busy(const struct shim_restore *r)
     return r->busy;
 }
 
+const struct shim_identity *shim_restore_identity(const struct shim_restore *r)
+{
+    return &r->identity;
+}
+
 unsigned shim_restore_generation(const struct shim_restore *r)
 {
     return r->generation;
