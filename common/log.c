@@ -22,6 +22,7 @@ static enum oss_log_format log_format = OSS_LOG_TEXT;
  * not fit is dropped and counted, never partly queued. */
 enum out_kind { OUT_BLOCKING = 0, OUT_NONBLOCK_FD, OUT_SOCKET };
 static enum out_kind out_kind = OUT_BLOCKING;
+static const char *out_mode = "blocking";
 static int out_fd = STDERR_FILENO;
 static char backlog[OSS_LOG_BACKLOG_MAX];
 static size_t backlog_len;
@@ -131,10 +132,13 @@ int oss_log_nonblocking(void)
     struct stat st;
     if (fstat(STDERR_FILENO, &st) < 0)
         return -1;
-    if (S_ISREG(st.st_mode))
-        return 0; /* a file never stays full; its offset must stay shared */
+    if (S_ISREG(st.st_mode)) {
+        out_mode = "file"; /* a file never stays full; its offset must stay shared */
+        return 0;
+    }
     if (S_ISSOCK(st.st_mode)) {
         out_kind = OUT_SOCKET; /* MSG_DONTWAIT: per call, nothing shared changes */
+        out_mode = "socket";
         return 0;
     }
     /* A pipe or a terminal: O_NONBLOCK on fd 2 would change the open file
@@ -148,6 +152,7 @@ int oss_log_nonblocking(void)
         return -1;
     out_fd = fd;
     out_kind = OUT_NONBLOCK_FD;
+    out_mode = "reopened";
     return 0;
 }
 
@@ -159,7 +164,7 @@ int oss_log_pending_fd(void)
 void oss_log_get_stats(struct oss_log_stats *ret)
 {
     *ret = (struct oss_log_stats){
-        .nonblocking = out_kind != OUT_BLOCKING,
+        .mode = out_mode,
         .backlog_bytes = backlog_len,
         .dropped_lines = dropped_lines,
     };

@@ -42,7 +42,10 @@ void oss_log_raw(const char *line, size_t n);
 /* The fd to wait on for POLLOUT while the backlog is not empty, else -1. */
 int oss_log_pending_fd(void);
 struct oss_log_stats {
-    int nonblocking;
+    /* "blocking" (before oss_log_nonblocking, or when it failed), "file"
+     * (a regular file, written as is), "reopened" (pipe or terminal),
+     * "socket" (MSG_DONTWAIT) */
+    const char *mode;
     unsigned long long backlog_bytes;
     unsigned long long dropped_lines;
 };

@@ -214,7 +214,7 @@ static void live_json(void *data, oss_json *j)
     oss_log_get_stats(&ls);
     oss_json_key(j, "log");
     oss_json_obj_begin(j);
-    oss_json_kv_bool(j, "nonblocking", ls.nonblocking);
+    oss_json_kv_str(j, "stderr", ls.mode);
     oss_json_kv_uint(j, "backlog_bytes", ls.backlog_bytes);
     oss_json_kv_uint(j, "dropped_lines", ls.dropped_lines);
     oss_json_obj_end(j);

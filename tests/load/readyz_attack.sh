@@ -58,7 +58,7 @@ for attack in slowloris burst; do
         full=0
         for _ in $(seq 20); do
             read -r active evicted rest < <(status_readyz)
-            [[ "$active" != dead ]] || oss_fail "/status not served during the slowloris: $rest"
+            [[ "$active" != dead ]] || oss_fail "a fresh connection (GET /status) was not served during the slowloris: $rest"
             # /status's own connection is one of the active ones
             if ((active >= 63 && evicted > 0)); then full=1 && break; fi
             sleep 0.1

@@ -29,7 +29,7 @@ declare -A lat=()
 for mode in hold run; do
     for ((r = 0; r < runs; r++)); do
         ns=$(oss_unique_name e2eg 15)
-        n=$((r % 4 + (mode == "run" ? 4 : 0)))
+        off=0; [[ $mode == run ]] && off=4; n=$((r % 4 + off))
         addr=10.238.$((o3 + n)).2 gw=10.238.$((o3 + n)).1
         oss_testnet_make "$ns" "$addr/30" "$gw"
         golden=$(cat /proc/sys/kernel/random/uuid)
@@ -55,11 +55,12 @@ for mode in hold run; do
         oss_assert_eq "$golden" "$(e2e_json - 'd["restore"]["identity"]["id"]' <<<"$st")" "identity in the golden boot"
 
         oss_runsc_checkpoint "$id" "$OSS_TMP/img-$mode-$r"
+        oss_testnet_readdress "$ns" "$addr/30" "$gw" # runsc took eth0's address with it
         e2e_set_identity "$actor"
         t0=$(oss_now_ms)
         oss_runsc_restore "$id" "$OSS_TMP/b-$mode-$r" "$OSS_TMP/img-$mode-$r"
         seen=""
-        for ((i = 0; i < 1500; i++)); do
+        for ((i = 0; i < 1500 && $(oss_now_ms) - t0 < 30000; i++)); do
             code=$(rz "$addr")
             [[ "$seen" == *"$code"* ]] || seen+="$code "
             [[ $code == 200 ]] && break
