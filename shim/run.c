@@ -426,8 +426,8 @@ int shim_run_main(const struct shim_config *cfg)
             rc.holding = true;
             log_info("golden boot: %s names '%s', not actor '%s': the supervisor waits for the "
                      "restore that names it",
-                     cfg->identity_file,
-                     shim_identity_display(shim_restore_identity(rc.restore)), cfg->actor);
+                     cfg->identity_file, shim_identity_display(shim_restore_identity(rc.restore)),
+                     cfg->actor);
         }
     }
     if (refused) {

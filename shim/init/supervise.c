@@ -50,7 +50,9 @@ static void emit(struct shim_super *s, const char *kind, oss_buf *json)
 {
     if (s->hooks.on_event)
         s->hooks.on_event(s->hooks.ctx, kind,
-                          oss_buf_failed(json) ? NULL : json->data ? json->data : "{}");
+                          oss_buf_failed(json) ? NULL
+                          : json->data         ? json->data
+                                               : "{}");
 }
 
 static void event_status(struct shim_super *s, const char *kind, int wstatus, const char *extra_k,

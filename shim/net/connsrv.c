@@ -234,8 +234,8 @@ static void listener_cb(struct shim_loop *loop, int fd, uint32_t events, void *d
 }
 
 int shim_connsrv_start(struct shim_loop *loop, int lfd, const struct shim_connsrv_limits *lim,
-                       const struct shim_connsrv_proto *proto, void *ctx,
-                       struct shim_connsrv **ret, oss_error *err)
+                       const struct shim_connsrv_proto *proto, void *ctx, struct shim_connsrv **ret,
+                       oss_error *err)
 {
     _cleanup_close_ int fd = lfd;
     _cleanup_free_ struct shim_connsrv *s = calloc(1, sizeof *s);

@@ -69,8 +69,8 @@ struct shim_connsrv;
 
 /* Takes ownership of lfd, a listening, non-blocking socket. */
 int shim_connsrv_start(struct shim_loop *loop, int lfd, const struct shim_connsrv_limits *lim,
-                       const struct shim_connsrv_proto *proto, void *ctx,
-                       struct shim_connsrv **ret, oss_error *err);
+                       const struct shim_connsrv_proto *proto, void *ctx, struct shim_connsrv **ret,
+                       oss_error *err);
 /* Resets every connection, closes the listener. */
 void shim_connsrv_stop(struct shim_connsrv *s);
 void shim_connsrv_get_stats(const struct shim_connsrv *s, struct shim_connsrv_stats *ret);

@@ -136,8 +136,7 @@ int shim_readyz_start(struct shim_loop *loop, int port, const struct shim_readyz
         return oss_err_errno(err, "allocating readyz server");
     s->hooks = *hooks;
     s->port = ntohs(sa.sin_port);
-    if (shim_connsrv_start(loop, TAKE_FD(fd), &readyz_limits, &readyz_proto, s, &s->srv, err) <
-        0) {
+    if (shim_connsrv_start(loop, TAKE_FD(fd), &readyz_limits, &readyz_proto, s, &s->srv, err) < 0) {
         oss_err_prefix(err, "readyz");
         return -1;
     }
