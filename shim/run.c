@@ -443,6 +443,7 @@ int shim_run_main(const struct shim_config *cfg)
     /* No bail-out after this point: from here the shim only ends through the
      * supervisor's state machine. */
     int code = shim_super_run(sup);
+    (void)oss_log_flush(); /* what stderr takes now; the shim does not wait for it */
     stop_services(&rc);
     shim_super_free(sup);
     shim_loop_free(loop);
