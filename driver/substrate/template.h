@@ -25,6 +25,10 @@
 #define DRV_LABEL_SANDBOX_ID "openshell.nvidia.com/sandbox-id"
 #define DRV_ANN_SANDBOX_NAME "openshell.nvidia.com/sandbox-name"
 
+/* Substrate's reserved atespace of golden actors (one per template, named
+ * by the template's status.goldenActorID). */
+#define DRV_GOLDEN_ATESPACE "ate-golden"
+
 /* Where the shim writes the gateway client TLS files inside the actor
  * (OPENSHELL_TLS_CA/CERT/KEY point there). */
 #define DRV_TLS_DIR "/run/openshell/tls"

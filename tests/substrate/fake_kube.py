@@ -17,6 +17,21 @@ immutability.  A new template's status.phase moves "" -> ResumeGoldenActor
 -> WaitGoldenActor -> Ready, one step per GET (the real controller never
 reports Failed).
 
+Each step plays the ActorTemplate controller of agent-substrate/substrate@86e138f
+(cmd/atecontroller/internal/controllers/actortemplate_controller.go, "ctl")
+against the fake ate-api-server (control verb `config` gives its control URL):
+- "" -> ResumeGoldenActor: a golden actor ate-golden/<uuid> is created
+  SUSPENDED and its name stored in status.goldenActorID (ctl:83-105);
+- -> WaitGoldenActor: the golden actor is resumed, a cold boot (ctl:120-126);
+  when that fails (the golden actor was deleted, its template is gone) the
+  phase stays and the next pass retries, as the controller's requeue does;
+- -> Ready: it is suspended (the golden snapshot), status.goldenSnapshot is
+  set (ctl:146-170), and from then on it stays SUSPENDED in ate-golden;
+- deleting a template does nothing to its golden actor (ctl:69-79: NotFound
+  and a deletion timestamp both return at once; no finalizer, no Owns).
+Without the ate-api-server peer no golden actor can be made, so the phase
+stays "" (as the controller's CreateActor would keep failing).
+
 Steered through a loopback control port: `faults` (fail the next N
 requests matching method/kind with a status; never_ready), `state` (every
 stored object), `records` / `all_records` (every request body received since the
@@ -34,7 +49,9 @@ import re
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
+import urllib.request
 
 import yaml
 
@@ -145,6 +162,62 @@ def main():
     records = []  # since the last reset
     all_records = []  # never cleared: the token-leak check reads every body ever sent
     faults = {"fail": [], "never_ready": False}
+    peers = {"ateapi_control": None}
+
+    def ate(verb, body):
+        """One call of the controller into the fake ate-api-server; never made
+        under `lock` (the ate-api-server asks back whether templates exist).
+        Returns the reply, or None when the call failed."""
+        url = peers["ateapi_control"]
+        if not url:
+            return None
+        req = urllib.request.Request("%s/%s" % (url, verb), method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+        except Exception as e:  # the controller logs and requeues
+            sys.stderr.write("fake_kube: controller %s failed: %s\n" % (verb, e))
+            return None
+
+    def controller_step(key):
+        """Moves one managed template one phase on, as one reconcile pass."""
+        with lock:
+            o = objs.get(key)
+            if o is None or o.get("_stepping"):
+                return
+            st = o.setdefault("status", {})
+            phase = st.get("phase", "")
+            top = PHASES.index("WaitGoldenActor") if faults["never_ready"] else len(PHASES) - 1
+            if PHASES.index(phase) >= top:
+                return
+            o["_stepping"] = True
+            gid = st.get("goldenActorID")
+            ns, name = key[1], key[2]
+            location = o["spec"]["snapshotsConfig"]["location"]
+        ok, upd = False, {}
+        if phase == "":
+            r = ate("golden_create", {"namespace": ns, "name": name})  # ctl:83-99
+            if r is not None:
+                ok, upd = True, {"phase": "ResumeGoldenActor", "goldenActorID": r["id"]}
+        elif phase == "ResumeGoldenActor":
+            ok = ate("golden_resume", {"id": gid}) is not None  # ctl:120-126
+            upd = {"phase": "WaitGoldenActor"}
+        elif phase == "WaitGoldenActor":
+            ok = ate("golden_suspend", {"id": gid}) is not None  # ctl:146-156
+            upd = {"phase": "Ready",  # ctl:159-170
+                   "goldenSnapshot": "%s/%s/%s-fake" % (location.rstrip("/"), gid,
+                                                        time.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                   "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                                   "message": "Actor template is ready for use"}]}
+        with lock:
+            o = objs.get(key)
+            if o is None:
+                return  # deleted meanwhile: the controller's Get is NotFound (ctl:69-71)
+            o.pop("_stepping", None)
+            if ok:
+                o["status"].update(upd)
 
     def status(code, reason, msg):
         return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
@@ -174,13 +247,14 @@ def main():
         if method == "GET":
             with lock:
                 o = objs.get(key)
+                managed = o is not None and kind == "actortemplates" and o.get("_managed", True)
+            if managed:
+                controller_step(key)
+            with lock:
+                o = objs.get(key)
                 if o is None:
                     return status(404, "NotFound", '%s "%s" not found' % (kind, name))
-                if kind == "actortemplates" and o.get("_managed", True):
-                    n = gets[key] = gets.get(key, 0) + 1
-                    top = 2 if faults["never_ready"] else 3
-                    o["status"] = {"phase": PHASES[min(n, top)]}
-                out = {k: v for k, v in o.items() if not k.startswith("_")}
+                out = copy.deepcopy({k: v for k, v in o.items() if not k.startswith("_")})
                 return 200, out
         if method == "DELETE":
             with lock:
@@ -256,6 +330,12 @@ def main():
 
     def control(verb, body):
         with lock:
+            if verb == "config":
+                peers["ateapi_control"] = body.get("ateapi_control")
+                return {"ok": True}
+            if verb == "template_exists":  # the ate-api-server's template lister
+                o = objs.get(("actortemplates", body["namespace"], body["name"]))
+                return {"exists": o is not None}
             if verb == "faults":
                 faults["fail"] = [dict(x) for x in body.get("fail", [])]
                 faults["never_ready"] = bool(body.get("never_ready"))

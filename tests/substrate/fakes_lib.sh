@@ -71,3 +71,10 @@ export OSS_IT_ATE_CTL=http://127.0.0.1:$(jget "$tmp/ate.json" control_port)
 export OSS_IT_KUBE_CTL=http://127.0.0.1:$(jget "$tmp/kube.json" control_port)
 export OSS_IT_SANDBOX_TOKEN=$token
 
+
+# The two fakes play one Substrate: the Kubernetes fake's controller makes
+# each template's golden actor in the ate-api-server fake, which asks back
+# whether an actor's template exists.
+curl -sf -X POST -d "{\"ateapi_control\":\"$OSS_IT_ATE_CTL\"}" "$OSS_IT_KUBE_CTL/config" >/dev/null &&
+  curl -sf -X POST -d "{\"kube_control\":\"$OSS_IT_KUBE_CTL\"}" "$OSS_IT_ATE_CTL/config" >/dev/null ||
+  { echo "FAIL: cannot link the fakes"; exit 1; }
