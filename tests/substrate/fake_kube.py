@@ -14,8 +14,9 @@ maxItems/maxLength/minLength/pattern/enum/min/max, unknown fields refused
 with 422 (as fieldValidation=Strict does), the CEL rules the driver can hit
 (pinned images, DNS labels, exactly one of value/valueFrom) and spec
 immutability.  A new template's status.phase moves "" -> ResumeGoldenActor
--> WaitGoldenActor -> Ready, one step per GET (the real controller never
-reports Failed).
+-> WaitGoldenActor -> Ready, at most one step per GET, made in the
+background after the GET answered (the real controller never reports
+Failed).
 
 Each step plays the ActorTemplate controller of agent-substrate/substrate@86e138f
 (cmd/atecontroller/internal/controllers/actortemplate_controller.go, "ctl")
@@ -249,7 +250,9 @@ def main():
                 o = objs.get(key)
                 managed = o is not None and kind == "actortemplates" and o.get("_managed", True)
             if managed:
-                controller_step(key)
+                # the controller runs beside the API server: a GET never
+                # waits for a golden boot (a slow ResumeActor included)
+                threading.Thread(target=controller_step, args=(key,), daemon=True).start()
             with lock:
                 o = objs.get(key)
                 if o is None:
