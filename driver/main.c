@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "log.h"
+#include "render.h"
 #include "server/accept.h"
 #include "server/grpc_log.h"
 #include "server/listen.h"
@@ -25,6 +26,8 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "render") == 0)
+        return drv_render_main(argc, argv, environ);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             drv_config_usage(stdout);
