@@ -139,12 +139,12 @@ int drv_render_main(int argc, char **argv, char **envp)
     struct drv_config cfg;
     drv_config_defaults(&cfg);
     oss_error err = {0};
+    _cleanup_buf_ oss_buf text = OSS_BUF_INIT;
     int rc = 2;
     if (drv_config_load(&cfg, n, rest, envp, &err) < 0 || drv_config_validate(&cfg, &err) < 0) {
         fprintf(stderr, "render: configuration: %s\n", err.msg);
         goto out;
     }
-    _cleanup_buf_ oss_buf text = OSS_BUF_INIT;
     if (oss_read_file(strcmp(spec_path, "-") == 0 ? "/dev/stdin" : spec_path, SPEC_MAX, &text,
                       &err) < 0) {
         fprintf(stderr, "render: %s: %s\n", spec_path, err.msg);
