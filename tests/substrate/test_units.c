@@ -271,6 +271,25 @@ static void kube_parse(void **state)
     /* not NUL-terminated input is fine */
     char nt[2] = {'{', '}'};
     assert_int_equal(drv_kube_parse(nt, 2, &o, &err), 0);
+    assert_string_equal(o.golden_actor_id, "");
+
+    /* status.goldenActorID: kept when it can name an actor, never cut short */
+    const char *g = "{\"status\":{\"phase\":\"Ready\","
+                    "\"goldenActorID\":\"1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633c\"}}";
+    assert_int_equal(drv_kube_parse(g, strlen(g), &o, &err), 0);
+    assert_string_equal(o.golden_actor_id, "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633c");
+    const char *gbad[] = {
+        "{\"status\":{\"goldenActorID\":\"../openshell/x\"}}",
+        "{\"status\":{\"goldenActorID\":7}}",
+        "{\"status\":{\"goldenActorID\":\"a\\u0000b\"}}",
+        /* 64 characters: longer than a label, would be cut into another name */
+        "{\"status\":{\"goldenActorID\":"
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+    };
+    for (size_t i = 0; i < sizeof gbad / sizeof gbad[0]; i++) {
+        assert_int_equal(drv_kube_parse(gbad[i], strlen(gbad[i]), &o, &err), 0);
+        assert_string_equal(o.golden_actor_id, "");
+    }
 }
 
 static void kube_url(void **state)
