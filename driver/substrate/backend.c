@@ -231,13 +231,13 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
  * Substrate's controller does nothing when a template goes, so without this
  * every deleted sandbox leaves a SUSPENDED actor in ate-golden (and its
  * snapshot, which no Substrate call removes: docs/substrate.md, "What a
- * delete leaves behind").  Order (docs/platform/substrate.md, golden
- * actors): the golden actor before its template, and only once the template
- * is Ready: by then the controller has suspended it and is done with it;
- * before that, deleting it would break the controller's next ResumeActor,
- * so a template that never got Ready is deleted alone and its golden actor
- * stays (its id is in the error message the caller gets back as a note).
- * *ret_golden_left is set when a golden actor had to be left. */
+ * delete leaves behind").  Order (docs/platform/substrate.md, "What ends
+ * with a template, and what does not"): the golden actor before its
+ * template, and only once the template is Ready: by then the controller has
+ * suspended it and is done with it; before that, deleting it would break
+ * the controller's next ResumeActor, so a template that never got Ready is
+ * deleted alone and its golden actor stays (a rolled-back create says so in
+ * its error).  *ret_golden_left is set when a golden actor had to be left. */
 static int remove_template(struct substrate *s, const char *name, bool *ret_golden_left,
                            oss_error *err)
 {

@@ -68,7 +68,7 @@ static bool user_sets(const struct drv_sandbox_spec *spec, const char *name)
 
 /* OPENSHELL_LOG_LEVEL from spec.log_level, unless the caller's environment
  * sets it: upstream drivers let the caller's value win (docker driver,
- * build_environment_for_oci_user; see docs/platform/supervisor.md). */
+ * build_environment_for_oci_user; see docs/platform/supervisor.md, "Log level"). */
 static bool own_log_level(const struct drv_sandbox_spec *spec)
 {
     return spec->log_level != NULL && spec->log_level[0] != '\0' &&
@@ -289,7 +289,7 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
     /* The actor's name as Substrate writes it to /run/ate/actor-id (the raw
      * ActorRef.name, which is the sandbox id): during the golden boot the
      * file holds the golden actor's UUID instead, so the shim can tell the
-     * two apart (docs/platform/substrate.md, actor identity). */
+     * two apart (docs/platform/substrate.md, "Actor identity and the golden actor"). */
     snprintf(fl->actor, sizeof fl->actor, "--actor=%s", spec->id);
     argv_add(a, fl->actor);
     argv_add(a, "--");
@@ -299,7 +299,7 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
     argv_add(a, "--openshell-endpoint");
     argv_add(a, c->gateway_endpoint);
     /* With the command as argv the supervisor takes the tty flag as -i
-     * (docs/platform/supervisor.md, main process). */
+     * (docs/platform/supervisor.md, "Main process and tty"). */
     if (spec->tty)
         argv_add(a, "-i");
 
@@ -484,7 +484,7 @@ int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_con
     oss_json_arr_begin(&j);
     env_value(&j, "OPENSHELL_SANDBOX_ID", spec->id);
     /* the supervisor syncs a locally found policy under this name and exits
-     * without it (docs/platform/supervisor.md, sandbox name) */
+     * without it (docs/platform/supervisor.md, "The sandbox name") */
     if (spec->name != NULL && spec->name[0] != '\0')
         env_value(&j, "OPENSHELL_SANDBOX", spec->name);
     env_value(&j, "OPENSHELL_ENDPOINT", c->gateway_endpoint);
