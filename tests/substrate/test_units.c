@@ -283,8 +283,8 @@ static void kube_parse(void **state)
         "{\"status\":{\"goldenActorID\":7}}",
         "{\"status\":{\"goldenActorID\":\"a\\u0000b\"}}",
         /* 64 characters: longer than a label, would be cut into another name */
-        "{\"status\":{\"goldenActorID\":"
-        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+        ("{\"status\":{\"goldenActorID\":"
+         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}"),
     };
     for (size_t i = 0; i < sizeof gbad / sizeof gbad[0]; i++) {
         assert_int_equal(drv_kube_parse(gbad[i], strlen(gbad[i]), &o, &err), 0);
