@@ -133,31 +133,39 @@ def main():
             ctx.abort(grpc.StatusCode.NOT_FOUND, "actor %s/%s not found" % key)
         return a
 
-    def template_exists(tns, tname):
+    def ask_kube(verb, tns, tname):
         """Asks the fake Kubernetes API (never under `lock`: it may call
         back).  Without a peer configured there is no template anywhere."""
         url = peers["kube_control"]
         if not url:
-            return False
-        req = urllib.request.Request("%s/template_exists" % url, method="POST",
+            return {"exists": False}
+        req = urllib.request.Request("%s/%s" % (url, verb), method="POST",
                                      data=json.dumps({"namespace": tns, "name": tname}).encode(),
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=5) as r:
-            return bool(json.load(r).get("exists"))
+            return json.load(r)
 
     def need_template(ctx, method, key):
         """workflow_resume.go:75-78, workflow_suspend.go:63-66,
         workflow_pause.go:62-65: the template is loaded before anything else
         (after the actor lookup, :66-70), and its absence is a plain error
-        that reaches the client as INTERNAL."""
+        that reaches the client as INTERNAL.  A resume (run or restore)
+        then resolves the template's secretKeyRefs (workflow_resume.go:257,
+        workload_spec.go:158-190): a missing Secret or key is
+        FAILED_PRECONDITION."""
         with lock:
             a = get(ctx, key)
             tns, tname = a["tns"], a["tname"]
-        if not template_exists(tns, tname):
+        r = ask_kube("resolve_env" if method == "ResumeActor" else "template_exists", tns, tname)
+        if not r.get("exists"):
             with lock:
                 count("no_template." + method)
             ctx.abort(grpc.StatusCode.INTERNAL,
                       'while getting ActorTemplate: actortemplate.ate.dev "%s" not found' % tname)
+        if r.get("missing"):
+            with lock:
+                count("missing_secret." + method)
+            ctx.abort(grpc.StatusCode.FAILED_PRECONDITION, r["missing"])
 
     def transition(ctx, method, ref, allowed, mid, final):
         key = ref_of(ctx, ref)

@@ -35,7 +35,9 @@ stays "" (as the controller's CreateActor would keep failing).
 
 Steered through a loopback control port: `faults` (fail the next N
 requests matching method/kind with a status; never_ready), `state` (every
-stored object), `records` / `all_records` (every request body received since the
+stored object but the seeds), `seed` (an operator's object, e.g. the
+gateway TLS Secret, kept across resets), `resolve_env` / `template_exists`
+(asked by the fake ate-api-server), `records` / `all_records` (every request body received since the
 last reset / ever, for the token-leak checks), `put` (seed an object, e.g. a pre-provisioned template),
 `reset`.  The bearer token is checked but never printed.
 """
@@ -164,6 +166,7 @@ def main():
     all_records = []  # never cleared: the token-leak check reads every body ever sent
     faults = {"fail": [], "never_ready": False}
     peers = {"ateapi_control": None}
+    seeds = {}  # (kind, ns, name) -> object, restored by every reset
 
     def ate(verb, body):
         """One call of the controller into the fake ate-api-server; never made
@@ -339,13 +342,52 @@ def main():
             if verb == "template_exists":  # the ate-api-server's template lister
                 o = objs.get(("actortemplates", body["namespace"], body["name"]))
                 return {"exists": o is not None}
+            if verb == "resolve_env":
+                # What the ate-api-server does on every run and restore
+                # (agent-substrate/substrate@86e138f
+                # cmd/ateapi/internal/controlapi/workflow_resume.go:257,
+                # workload_spec.go:79-101,158-190): each secretKeyRef is read
+                # from the template's namespace; a missing Secret or key is
+                # FailedPrecondition unless the ref is optional.  Only the
+                # outcome is returned, never a value.
+                ns = body["namespace"]
+                o = objs.get(("actortemplates", ns, body["name"]))
+                if o is None:
+                    return {"exists": False, "missing": None}
+                for c in o.get("spec", {}).get("containers", []):
+                    for e in c.get("env", []):
+                        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                        if not ref:
+                            continue
+                        sec = objs.get(("secrets", ns, ref["name"]))
+                        env_id = "container %s env %s" % (c.get("name"), e.get("name"))
+                        if sec is None:
+                            if not ref.get("optional"):
+                                return {"exists": True, "missing": "%s references missing secret %s/%s"
+                                        % (env_id, ns, ref["name"])}
+                            continue
+                        keys = set((sec.get("data") or {})) | set((sec.get("stringData") or {}))
+                        if ref["key"] not in keys and not ref.get("optional"):
+                            return {"exists": True, "missing": '%s references missing key "%s" in secret %s/%s'
+                                    % (env_id, ref["key"], ns, ref["name"])}
+                return {"exists": True, "missing": None}
             if verb == "faults":
                 faults["fail"] = [dict(x) for x in body.get("fail", [])]
                 faults["never_ready"] = bool(body.get("never_ready"))
                 return {"ok": True}
-            if verb == "state":
+            if verb == "state":  # what was made since the last reset (seeds left out)
                 return {"objects": [{"kind": k[0], "namespace": k[1], "name": k[2], "object": v}
-                                    for k, v in objs.items()]}
+                                    for k, v in objs.items() if not v.get("_seeded")]}
+            if verb == "seed":
+                # an object the operator provides (the gateway TLS Secret):
+                # stored now and again after every reset, not in `state`
+                o = copy.deepcopy(body["object"])
+                o["_seeded"] = True
+                o["_managed"] = False
+                key = (body["kind"], body["namespace"], body["name"])
+                seeds[key] = o
+                objs[key] = copy.deepcopy(o)
+                return {"ok": True}
             if verb == "records":
                 return {"records": records}
             if verb == "all_records":
@@ -357,6 +399,7 @@ def main():
                 return {"ok": True}
             if verb == "reset":
                 objs.clear()
+                objs.update({k: copy.deepcopy(v) for k, v in seeds.items()})
                 gets.clear()
                 records.clear()
                 faults["fail"] = []

@@ -8,7 +8,9 @@
  *   driver deletes only the template);
  * - control: a template deleted behind the driver's back leaves its golden
  *   actor, and the actor that ran from it can no longer be resumed, so the
- *   fakes really model the leak and the order rule. */
+ *   fakes really model the leak and the order rule;
+ * - without the operator's gateway TLS Secret no golden boot succeeds (the
+ *   fakes resolve secretKeyRefs as the ate-api-server does). */
 #include "it_common.h"
 
 #include "ateapi.h"
@@ -92,6 +94,26 @@ void it_golden(void)
     /* the golden actor itself is SUSPENDED and deletable without its template */
     CHECK(drv_ateapi_delete_actor(api, "ate-golden", g2, &err) == 0, "golden delete: %s", err.msg);
     CHECK(GOLDEN_ACTORS() == 0, "golden actors left: %d", GOLDEN_ACTORS());
+
+    /* The gateway TLS material reaches the actor only as secretKeyRefs the
+     * ate-api-server resolves on every run: without the operator's Secret
+     * the golden boot fails (FAILED_PRECONDITION in the controller), the
+     * template never gets Ready and create runs out of time. */
+    reset_fakes();
+    c.template_ready_timeout_secs = 2;
+    CHECK(drv_kube_open(&c, &k, &err) == 0, "kube: %s", err.msg);
+    CHECK(drv_kube_delete(k, DRV_KUBE_SECRET, "openshell", "openshell-client-tls", &err) == 0,
+          "TLS Secret delete: %s", err.msg);
+    drv_kube_close(k);
+    struct drv_sandbox_spec s3;
+    make_spec(&s3, "it-gold-3");
+    r = b->ops->create(b, &s3, &a, &err);
+    log_err("create without the gateway TLS Secret", &err);
+    CHECK(r < 0 && err.domain == OSS_ERR_TIMEOUT, "create without the TLS Secret: %d %s", r,
+          err.msg);
+    CHECK(counter("missing_secret.ResumeActor") > 0,
+          "the golden boot never tried to resolve the TLS Secret");
+    reset_fakes(); /* brings the Secret back */
     drv_ateapi_close(api);
     b->ops->destroy(b);
 }
