@@ -555,5 +555,10 @@ void drv_config_usage(FILE *f)
         fprintf(f, "  %-32s %s\n  %-32s env %s%s%s\n", fl, keys[i].help, "", en,
                 keys[i].def != NULL ? ", default " : "", keys[i].def != NULL ? keys[i].def : "");
     }
+    fprintf(f,
+            "\nSubcommand:\n  %-32s print the Secret (redacted) and ActorTemplate a "
+            "CreateSandbox\n  %-32s would apply for a DriverSandbox in proto3 JSON, "
+            "contacting nothing\n\n",
+            "render --spec FILE [--key v]...", "");
     fprintf(f, "  %-32s this text\n  %-32s print the version\n", "--help", "--version");
 }
