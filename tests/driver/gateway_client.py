@@ -9,7 +9,8 @@ parameters, so the same lifecycle suite can run against any backend:
 
   gateway_client.py --reference DIR --socket PATH [--driver CMD ...] [--suite S]
 
-Suites: lifecycle (backend-neutral), testmem (needs the in-memory test double:
+Suites: lifecycle (backend-neutral), nulstrings (backend-neutral), testmem (needs
+the in-memory test double:
 latency and failure injection), perms, sigterm, slowstream.  Exit 0 = all
 passed, 1 = a check failed, 77 = cannot run here.
 """
@@ -593,8 +594,95 @@ def suite_slowstream(args, tmp):
     check(rc == 0, f"driver exited 0 (got {rc})")
 
 
+def suite_nulstrings(args, tmp):
+    """A NUL inside any string that reaches a path, a name or a document is
+    refused with INVALID_ARGUMENT naming the field, for every RPC that takes
+    one; protobuf-c would otherwise cut the value at the NUL and validate
+    the shorter string."""
+    import grpc
+    import compute_driver_pb2 as pb
+    from google.protobuf import struct_pb2
+    C = grpc.StatusCode
+    drv = Driver(args, tmp)
+    s = drv.stub
+
+    def full(**over):
+        """A create request with every such string set; `over` replaces one."""
+        v = {"id": "nul-ok", "name": "nul-ok", "namespace": "", "log_level": "info",
+             "env_key": "FOO", "env_value": "bar", "token": "tok", "command": "sleep",
+             "image": "i@sha256:1", "label_key": "team", "label_value": "a",
+             "tenv_key": "TFOO", "tenv_value": "b", "annotation": "v", "driver_cfg": "x"}
+        v.update(over)
+        pc = struct_pb2.Struct()
+        pc.update({"annotations": {"example.com/a": v["annotation"]}})
+        dc = struct_pb2.Struct()
+        dc.update({"substrate": {"note": v["driver_cfg"]}})
+        return pb.DriverSandbox(
+            id=v["id"], name=v["name"], namespace=v["namespace"],
+            spec=pb.DriverSandboxSpec(
+                log_level=v["log_level"], environment={v["env_key"]: v["env_value"]},
+                sandbox_token=v["token"], command=[v["command"], "1"],
+                template=pb.DriverSandboxTemplate(
+                    image=v["image"], labels={v["label_key"]: v["label_value"]},
+                    environment={v["tenv_key"]: v["tenv_value"]},
+                    platform_config=pc, driver_config=dc)))
+
+    cases = [  # (override, the field the driver must name)
+        ({"id": "nul\0/../etc"}, "sandbox.id"),
+        ({"name": "nul-ok\0x"}, "sandbox.name"),
+        ({"namespace": "ns\0x"}, "sandbox.namespace"),
+        ({"log_level": "info\0x"}, "sandbox.spec.log_level"),
+        ({"env_key": "FOO\0X"}, "sandbox.spec.environment.key"),
+        ({"env_value": "bar\0x"}, "sandbox.spec.environment.value"),
+        ({"token": "tok\0x"}, "sandbox.spec.sandbox_token"),
+        ({"command": "/bin/sh\0-c"}, "sandbox.spec.command"),
+        ({"image": "i@sha256:1\0x"}, "sandbox.spec.template.image"),
+        ({"label_key": "te\0am"}, "sandbox.spec.template.labels.key"),
+        ({"label_value": "a\0b"}, "sandbox.spec.template.labels.value"),
+        ({"tenv_key": "T\0FOO"}, "sandbox.spec.template.environment.key"),
+        ({"tenv_value": "b\0c"}, "sandbox.spec.template.environment.value"),
+        ({"annotation": "v\0w"},
+         "sandbox.spec.template.platform_config.fields.value.struct_value.fields.value"),
+        ({"driver_cfg": "x\0y"},
+         "sandbox.spec.template.driver_config.fields.value.struct_value.fields.value"),
+    ]
+    try:
+        # CONTROL: the same request without a NUL passes validation, so a
+        # refusal below is the NUL's doing
+        code, msg = code_of(lambda: s.ValidateSandboxCreate(
+            pb.ValidateSandboxCreateRequest(sandbox=full()), timeout=10))
+        check(code == C.OK, f"control: the request without a NUL is valid ({code.name} {msg})")
+        for over, field in cases:
+            for rpc in ("ValidateSandboxCreate", "CreateSandbox"):
+                req = (pb.ValidateSandboxCreateRequest if rpc.startswith("Validate")
+                       else pb.CreateSandboxRequest)(sandbox=full(**over))
+                code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
+                check(code == C.INVALID_ARGUMENT and field in msg and "NUL" in msg,
+                      f"{rpc} with a NUL in {field}: {code.name} \"{msg}\"")
+        for sid in ("nul-ok", "nul"):  # what a cut value would have named
+            code, _ = code_of(lambda: s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid),
+                                                   timeout=5))
+            check(code == C.NOT_FOUND, f"nothing was created as {sid!r}")
+        s.CreateSandbox(pb.CreateSandboxRequest(sandbox=full(id="x", name="x")), timeout=10)
+        for rpc in ("GetSandbox", "StopSandbox", "StartSandbox", "DeleteSandbox"):
+            mk = getattr(pb, rpc + "Request")
+            for field, req in (("sandbox_id", mk(sandbox_id="x\0other", sandbox_name="x")),
+                               ("sandbox_name", mk(sandbox_id="x", sandbox_name="x\0other"))):
+                code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
+                check(code == C.INVALID_ARGUMENT and field in msg and "NUL" in msg,
+                      f"{rpc} with a NUL in {field}: {code.name} \"{msg}\"")
+        # CONTROL: "x" itself exists and is answered
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id="x", sandbox_name="x"), timeout=5)
+        check(got.sandbox.id == "x", "control: GetSandbox(\"x\") answers")
+        s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id="x"), timeout=10)
+    finally:
+        rc = drv.stop()
+    check(rc == 0, f"driver exited 0 (got {rc})")
+
+
 SUITES = {"lifecycle": suite_lifecycle, "testmem": suite_testmem, "perms": suite_perms,
-          "sigterm": suite_sigterm, "slowstream": suite_slowstream}
+          "sigterm": suite_sigterm, "slowstream": suite_slowstream,
+          "nulstrings": suite_nulstrings}
 
 
 def main():
