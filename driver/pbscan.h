@@ -20,10 +20,10 @@
 #define DRV_PBSCAN_DEPTH_MAX 32
 
 enum drv_pbscan_result {
-    DRV_PBSCAN_CLEAN = 0,  /* no string field holds a NUL */
-    DRV_PBSCAN_NUL,        /* `path` names the field */
-    DRV_PBSCAN_TOO_DEEP,   /* `path` names the field where the limit was hit */
-    DRV_PBSCAN_MALFORMED,  /* not a valid wire encoding; unpacking will refuse it too */
+    DRV_PBSCAN_CLEAN = 0, /* no string field holds a NUL */
+    DRV_PBSCAN_NUL,       /* `path` names the field */
+    DRV_PBSCAN_TOO_DEEP,  /* `path` names the field where the limit was hit */
+    DRV_PBSCAN_MALFORMED, /* not a valid wire encoding; unpacking will refuse it too */
 };
 
 /* Scans buf[0..len) as a `d` message.  On NUL or TOO_DEEP, `path` gets the

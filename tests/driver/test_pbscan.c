@@ -41,8 +41,14 @@ static void put_len(struct buf *o, unsigned num, const void *p, size_t n)
     o->n += n;
 }
 
-static void put_str(struct buf *o, unsigned num, const char *s) { put_len(o, num, s, strlen(s)); }
-static void put_msg(struct buf *o, unsigned num, const struct buf *m) { put_len(o, num, m->b, m->n); }
+static void put_str(struct buf *o, unsigned num, const char *s)
+{
+    put_len(o, num, s, strlen(s));
+}
+static void put_msg(struct buf *o, unsigned num, const struct buf *m)
+{
+    put_len(o, num, m->b, m->n);
+}
 
 static void put_map_entry(struct buf *o, unsigned num, const char *k, const char *v)
 {
@@ -146,9 +152,9 @@ static void test_clean_request_is_clean(void **state)
     struct buf o;
     build_create(&o);
     char path[128];
-    assert_int_equal(drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b, o.n, path,
-                                    sizeof path),
-                     DRV_PBSCAN_CLEAN);
+    assert_int_equal(
+        drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b, o.n, path, sizeof path),
+        DRV_PBSCAN_CLEAN);
     /* control: the hand-written wire is a real request protobuf-c reads */
     ProtobufCMessage *m =
         protobuf_c_message_unpack(&PB(create_sandbox_request__descriptor), NULL, o.n, o.b);
@@ -171,8 +177,8 @@ static void test_every_string_field_named(void **state)
         assert_non_null(at);
         at[2] = '\0'; /* "~0\0~": same length, still valid wire */
         char path[128];
-        enum drv_pbscan_result r = drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b,
-                                                  o.n, path, sizeof path);
+        enum drv_pbscan_result r =
+            drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b, o.n, path, sizeof path);
         if (r != DRV_PBSCAN_NUL || strcmp(path, create_paths[i]) != 0)
             fail_msg("row %zu: result %d path \"%s\", want \"%s\"", i, (int)r, path,
                      create_paths[i]);
@@ -209,8 +215,7 @@ static void test_id_requests(void **state)
             put_str(&o, f == 1 ? 2 : 1, "fine");
             put_len(&o, f, "a\0b", 3);
             char path[64];
-            assert_int_equal(drv_pbscan_nul(ds[i], o.b, o.n, path, sizeof path),
-                             DRV_PBSCAN_NUL);
+            assert_int_equal(drv_pbscan_nul(ds[i], o.b, o.n, path, sizeof path), DRV_PBSCAN_NUL);
             assert_string_equal(path, f == 1 ? "sandbox_id" : "sandbox_name");
         }
     }
@@ -235,9 +240,9 @@ static void test_not_strings(void **state)
     put_msg(&spec, 9, &rr);
     put_msg(&sb, 4, &spec);
     put_msg(&req, 1, &sb);
-    assert_int_equal(drv_pbscan_nul(&PB(create_sandbox_request__descriptor), req.b, req.n, path,
-                                    sizeof path),
-                     DRV_PBSCAN_CLEAN);
+    assert_int_equal(
+        drv_pbscan_nul(&PB(create_sandbox_request__descriptor), req.b, req.n, path, sizeof path),
+        DRV_PBSCAN_CLEAN);
     /* an empty message */
     assert_int_equal(
         drv_pbscan_nul(&PB(list_sandboxes_request__descriptor), NULL, 0, path, sizeof path),
@@ -249,11 +254,11 @@ static void test_malformed(void **state)
     (void)state;
     char path[64];
     const ProtobufCMessageDescriptor *d = &PB(get_sandbox_request__descriptor);
-    static const uint8_t overlong[] = {0x0a, 0x05, 'a', 'b'};       /* length past the end */
-    static const uint8_t badvarint[] = {0x08, 0xff, 0xff, 0xff};   /* unterminated varint */
-    static const uint8_t group[] = {0x0b, 0x0c};                   /* a group */
-    static const uint8_t field0[] = {0x02, 0x00};                  /* field number 0 */
-    static const uint8_t fixed[] = {0x0d, 0x01, 0x02};             /* short fixed32 */
+    static const uint8_t overlong[] = {0x0a, 0x05, 'a', 'b'};    /* length past the end */
+    static const uint8_t badvarint[] = {0x08, 0xff, 0xff, 0xff}; /* unterminated varint */
+    static const uint8_t group[] = {0x0b, 0x0c};                 /* a group */
+    static const uint8_t field0[] = {0x02, 0x00};                /* field number 0 */
+    static const uint8_t fixed[] = {0x0d, 0x01, 0x02};           /* short fixed32 */
     assert_int_equal(drv_pbscan_nul(d, overlong, sizeof overlong, path, sizeof path),
                      DRV_PBSCAN_MALFORMED);
     assert_int_equal(drv_pbscan_nul(d, badvarint, sizeof badvarint, path, sizeof path),
@@ -282,8 +287,8 @@ static void test_depth_limit(void **state)
             cur = val;
         }
         char path[64];
-        enum drv_pbscan_result r = drv_pbscan_nul(&google__protobuf__value__descriptor, cur.b,
-                                                  cur.n, path, sizeof path);
+        enum drv_pbscan_result r =
+            drv_pbscan_nul(&google__protobuf__value__descriptor, cur.b, cur.n, path, sizeof path);
         assert_int_equal(r, levels == 4 ? DRV_PBSCAN_CLEAN : DRV_PBSCAN_TOO_DEEP);
     }
 }
@@ -295,9 +300,9 @@ static void test_path_cut_to_fit(void **state)
     build_create(&o);
     find(&o, "~18~")[1] = '\0';
     char path[16];
-    assert_int_equal(drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b, o.n, path,
-                                    sizeof path),
-                     DRV_PBSCAN_NUL);
+    assert_int_equal(
+        drv_pbscan_nul(&PB(create_sandbox_request__descriptor), o.b, o.n, path, sizeof path),
+        DRV_PBSCAN_NUL);
     assert_true(strlen(path) < sizeof path);
     assert_string_equal(path, "sandbox.spec");
 }

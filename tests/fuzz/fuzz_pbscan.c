@@ -16,8 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define D(x) &openshell__compute__v1__##x##__descriptor
 
 static const ProtobufCMessageDescriptor *const requests[] = {
-    D(validate_sandbox_create_request), D(get_sandbox_request), D(create_sandbox_request),
-    D(stop_sandbox_request),            D(start_sandbox_request), D(delete_sandbox_request),
+    D(validate_sandbox_create_request), D(get_sandbox_request),
+    D(create_sandbox_request),          D(stop_sandbox_request),
+    D(start_sandbox_request),           D(delete_sandbox_request),
     D(ensure_workspace_request),        D(watch_sandboxes_event),
 };
 
