@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A gateway-like client for an OpenShell compute driver.
 
-It talks to the driver exactly as the OpenShell gateway does (FACTS.md §4):
+It talks to the driver exactly as the OpenShell gateway does (docs/platform/gateway.md):
 plaintext HTTP/2 gRPC on a Unix socket, stubs generated at run time from the
 REFERENCE compute_driver.proto (not the project's copy), and the gateway's
 phase rules applied to every observation.  The driver command and socket are
@@ -46,7 +46,7 @@ def check(cond, what):
 
 
 # --------------------------------------------------------------------------
-# stubs from the reference protos (FACTS.md §7: messages with the system
+# stubs from the reference protos (messages with the system
 # protoc, which knows proto3 `optional`; service stubs with grpc_tools from
 # a scratch copy without `optional`, since its bundled protoc 3.5 cannot
 # parse it and the stubs only name the messages)
@@ -71,29 +71,15 @@ def generate_stubs(reference, outdir):
 
 
 # --------------------------------------------------------------------------
-# the gateway's phase derivation (FACTS.md §4), applied client-side
-
-TRANSIENT_READY_FALSE = {r.lower() for r in (
-    "Starting", "ContainerStarting", "ContainerCreated", "DependenciesNotReady",
-    "SupervisorNotConnected", "ReconcilerError", "HealthCheckStarting", "InspectFailed")}
-
+# the gateway's phase derivation, applied client-side (gateway_model.py)
 
 def gateway_phase(sandbox):
-    """Provisioning | Ready | Stopped | Error | Deleting, as the gateway shows it."""
-    st = sandbox.status
-    if st.deleting:
-        return "Deleting"
-    for c in st.conditions:
-        if c.type == "Suspended" and c.status == "True":
-            return "Stopped"
-    for c in st.conditions:
-        if c.type == "Ready":
-            if c.status == "True":
-                return "Ready"
-            if c.status == "False":
-                return "Provisioning" if c.reason.lower() in TRANSIENT_READY_FALSE else "Error"
-            return "Provisioning"
-    return "Provisioning"
+    """Provisioning | Ready | Stopped | Error | Deleting | Unknown: the
+    backend phase the gateway derives from one DriverSandbox.  The rule
+    lives in gateway_model.derive_phase (with its upstream citation); this
+    is the shorthand the suites use for a single answer."""
+    import gateway_model as gm
+    return gm.derive_phase(sandbox.status if sandbox.HasField("status") else None)
 
 
 def selftest_phase(pb):
@@ -250,9 +236,9 @@ def code_of(fn):
 # suites
 
 
-def make_sandbox(pb, sid, image, env=None, token="", namespace=""):
+def make_sandbox(pb, sid, image, env=None, token="", namespace="", name=None):
     return pb.DriverSandbox(
-        id=sid, name=sid, namespace=namespace,
+        id=sid, name=name or sid, namespace=namespace,
         spec=pb.DriverSandboxSpec(
             environment=env or {}, sandbox_token=token,
             template=pb.DriverSandboxTemplate(image=image)))
@@ -278,7 +264,9 @@ def suite_lifecycle(args, tmp):
 
         img = args.image
         sid = f"{args.prefix}-life"
-        good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token)
+        # the gateway's id is its own; the name is the user's (sandbox.rs:319-323)
+        good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token,
+                            name=f"{args.prefix}-box-{os.urandom(3).hex()}")
         check(code_of(lambda: s.ValidateSandboxCreate(
             pb.ValidateSandboxCreateRequest(sandbox=good), timeout=10))[0] == C.OK,
             "ValidateSandboxCreate accepts a good sandbox")
@@ -301,36 +289,62 @@ def suite_lifecycle(args, tmp):
                 code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
                 check(code == want and msg, f"{rpc} refuses {what}: {code.name} \"{msg}\"")
 
+        # From here the gateway model is the peer: it creates, stops, starts
+        # and deletes as the upstream gateway does, applies every watch event
+        # and Get/List answer to its store by the upstream rules, and records
+        # each one it could not apply (gateway_model.py).
+        import gateway_model as gm
+        model = gm.GatewayModel(s, pb, log=log)
+        model.start_watch()
         w = Watch(drv)
-        s.CreateSandbox(pb.CreateSandboxRequest(sandbox=good), timeout=args.create_timeout)
+        name = good.name
+        t0 = time.monotonic()
+        model.create(good, providers=True, timeout=args.create_timeout)
+        log(f"gateway model: CreateSandbox held the global lock "
+            f"{model.lock_holds[-1][1] * 1000:.0f} ms (goal < 200 ms)")
         ev = w.wait_for(is_sandbox(sid, "Ready"), args.event_timeout, f"{sid} Ready")
         check(ev.sandbox.sandbox.namespace != "",
               f"driver chose the namespace ({ev.sandbox.sandbox.namespace!r}) for the gateway's \"\"")
-        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=10)
+        check(ev.sandbox.sandbox.name == name and ev.sandbox.sandbox.status.sandbox_name == name,
+              f"the watch reports the name the gateway sent ({ev.sandbox.sandbox.name!r}, "
+              f"{ev.sandbox.sandbox.status.sandbox_name!r}; sent {name!r})")
+        check(model.wait_phase(sid, gm.READY, args.event_timeout),
+              f"gateway model: {sid} Ready {time.monotonic() - t0:.1f} s after the create "
+              f"(is {model.phase(sid)}; apply errors {model.apply_errors})")
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=name), timeout=10)
         check(gateway_phase(got.sandbox) == "Ready", "GetSandbox after create: Ready")
+        check(got.sandbox.name == name, f"GetSandbox reports the created name ({got.sandbox.name!r})")
         code, msg = code_of(lambda: s.CreateSandbox(pb.CreateSandboxRequest(sandbox=good),
                                                     timeout=args.create_timeout))
         check(code == C.ALREADY_EXISTS and msg, f"second create: ALREADY_EXISTS \"{msg}\"")
+        model.reconcile()
+        check(not model.apply_errors, "gateway model: a reconcile pass applies every snapshot")
 
-        s.StopSandbox(pb.StopSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=60)
+        model.stop(sid)
         w.wait_for(is_sandbox(sid, "Stopped"), args.event_timeout, f"{sid} Stopped")
-        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
+        check(model.wait_phase(sid, gm.STOPPED, args.event_timeout),
+              f"gateway model: {sid} Stopped (is {model.phase(sid)})")
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=name), timeout=10)
         check(gateway_phase(got.sandbox) == "Stopped",
               "a stopped sandbox is Stopped for the gateway, not Error")
         lst = s.ListSandboxes(pb.ListSandboxesRequest(), timeout=10)
-        check(any(x.id == sid and gateway_phase(x) == "Stopped" for x in lst.sandboxes),
-              "a stopped sandbox keeps appearing in ListSandboxes")
+        check(any(x.id == sid and gateway_phase(x) == "Stopped" and x.name == name
+                  for x in lst.sandboxes),
+              "a stopped sandbox keeps appearing in ListSandboxes, under its name")
+        model.reconcile()
 
         w2 = Watch(drv)
         w2.wait_for(is_sandbox(sid, "Stopped"), 5, "a new stream's initial state")
         w2.cancel()
 
-        s.StartSandbox(pb.StartSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=60)
+        model.start(sid)
         w.wait_for(is_sandbox(sid, "Ready"), args.event_timeout, f"{sid} Ready again")
+        check(model.wait_phase(sid, gm.READY, args.event_timeout),
+              f"gateway model: {sid} Ready again (is {model.phase(sid)})")
 
-        d = s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=120)
-        check(d.deleted, "DeleteSandbox answers deleted=true")
+        check(model.delete(sid) is True, "DeleteSandbox answers deleted=true")
         w.wait_for(is_deleted(sid), args.event_timeout, f"Deleted event for {sid}")
+        check(model.wait_gone(sid, args.event_timeout), "gateway model: the row is gone")
         code, _ = code_of(lambda: s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10))
         check(code == C.NOT_FOUND, "GetSandbox after delete: NOT_FOUND")
         d = s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=60)
@@ -339,6 +353,12 @@ def suite_lifecycle(args, tmp):
             req = getattr(pb, rpc + "Request")(sandbox_id=sid)
             code, _ = code_of(lambda: getattr(s, rpc)(req, timeout=10))
             check(code == C.NOT_FOUND, f"{rpc} of a deleted sandbox: NOT_FOUND")
+        model.reconcile()
+        check(not model.apply_errors,
+              f"gateway model: every driver snapshot applied ({model.apply_errors[:3]})")
+        check(not model.watch_failures,
+              f"gateway model: the watch never failed ({model.watch_failures})")
+        model.close()
         w.cancel()
     finally:
         rc = drv.stop()
