@@ -247,10 +247,12 @@ def make_sandbox(pb, sid, image, env=None, token="", namespace="", name=None):
 def suite_lifecycle(args, tmp):
     import grpc
     import compute_driver_pb2 as pb
+    import gateway_model as gm
     selftest_phase(pb)
     drv = Driver(args, tmp, extra_env={"OSS_TESTMEM_REQUIRE_DIGEST": "1"})
     C = grpc.StatusCode
     s = drv.stub
+    model = None
     try:
         caps = s.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=5)
         check(caps.driver_name == "substrate" and caps.driver_version != "",
@@ -293,7 +295,6 @@ def suite_lifecycle(args, tmp):
         # and deletes as the upstream gateway does, applies every watch event
         # and Get/List answer to its store by the upstream rules, and records
         # each one it could not apply (gateway_model.py).
-        import gateway_model as gm
         model = gm.GatewayModel(s, pb, log=log)
         model.start_watch()
         w = Watch(drv)
@@ -358,9 +359,10 @@ def suite_lifecycle(args, tmp):
               f"gateway model: every driver snapshot applied ({model.apply_errors[:3]})")
         check(not model.watch_failures,
               f"gateway model: the watch never failed ({model.watch_failures})")
-        model.close()
         w.cancel()
     finally:
+        if model is not None:
+            model.close()
         rc = drv.stop()
     if args.token:
         check(args.token not in drv.logtext(), "the sandbox token appears in no log line")
