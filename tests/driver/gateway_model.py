@@ -154,6 +154,19 @@ def store_update(current, updated):
                          f"(stored {current.name!r}, driver reported {updated.name!r})")
 
 
+def gateway_defaults(sandbox):
+    """sandbox.rs:226-229: a sandbox created without a command gets the
+    login shell with a terminal; the driver never sees an empty command
+    from the gateway.  Returns a copy."""
+    sb = type(sandbox)()
+    sb.CopyFrom(sandbox)
+    if sb.HasField("spec") and not sb.spec.command:
+        sb.spec.command[:] = ["/bin/bash", "-l"]
+        if "tty" in type(sb.spec).DESCRIPTOR.fields_by_name:
+            sb.spec.tty = True
+    return sb
+
+
 def _code(e):
     try:
         return e.code().name
@@ -320,6 +333,7 @@ class GatewayModel:
         until the driver answers (sandbox.rs:253-257 .. 368); the time it
         was held is recorded in lock_holds."""
         pb = self.pb
+        sandbox = gateway_defaults(sandbox)
         held = None
         if providers:
             self.lock.acquire()

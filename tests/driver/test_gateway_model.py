@@ -366,9 +366,26 @@ def t_unknown_and_deleting(pb):
     check(m.phase("del") is None, "the Deleted event removes it")
 
 
+def t_create_defaults(pb):
+    sent = []
+    drv = FakeDriver(pb)
+    drv.create_hook = None
+    orig = drv.CreateSandbox
+    drv.CreateSandbox = lambda req, timeout=None: (sent.append(req.sandbox), orig(req))[1]
+    m = model_with(pb, drv)
+    m.create(pb.DriverSandbox(id="c1", name="c1-n", spec=pb.DriverSandboxSpec()))
+    check(list(sent[0].spec.command) == ["/bin/bash", "-l"] and sent[0].spec.tty,
+          "create: no command -> the gateway sends /bin/bash -l with tty")
+    # CONTROL: a command the user gave goes through unchanged, tty unset
+    m.create(pb.DriverSandbox(id="c2", name="c2-n", spec=pb.DriverSandboxSpec(command=["sleep"])))
+    check(list(sent[1].spec.command) == ["sleep"] and not sent[1].spec.tty,
+          "control: a given command is sent as it is")
+
+
 TESTS = [t_derive_phase, t_name_kept, t_provisioning_stopped_for_good, t_ready_needs_session,
          t_error_terminal, t_not_found_drops_row, t_reconcile_stops_at_first_failure,
-         t_lock_across_create, t_create_errors, t_watch_reopen, t_unknown_and_deleting]
+         t_lock_across_create, t_create_errors, t_watch_reopen, t_unknown_and_deleting,
+         t_create_defaults]
 
 
 def main():

@@ -63,5 +63,5 @@ if [[ $suite == lifecycle ]]; then
         --create-timeout 120 --event-timeout 20
 fi
 exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
-    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" \
+    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --workload "$workload" \
     --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} "$suite"

@@ -124,6 +124,10 @@ class Ctx:
         """As a gateway user: create (a name distinct from the id), then wait
         until the gateway shows the sandbox Ready."""
         sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=f"{sid}-name")
+        if self.args.workload:
+            # a gateway never sends an empty command (it fills in a login
+            # shell): name the workload as a user would
+            sb.spec.command[:] = json.loads(self.args.workload)
         self.model.create(sb, timeout=timeout)
         self.wait_phase(sid, gm.READY, timeout)
         return self.get(sid)
@@ -420,6 +424,7 @@ def main():
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--runsc", default="runsc")
     ap.add_argument("--image", default="local/host")
+    ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput"])
