@@ -360,6 +360,8 @@ def suite_lifecycle(args, tmp):
         check(not model.watch_failures,
               f"gateway model: the watch never failed ({model.watch_failures})")
         w.cancel()
+    except (gm.GatewayError, gm.ApplyError) as e:
+        raise Failed(f"gateway model: {type(e).__name__}: {e}") from None
     finally:
         if model is not None:
             model.close()
