@@ -1,6 +1,7 @@
 /* openshell-driver-substrate: argv/env -> config, then serve until SIGTERM.
  * Everything else lives in server/, watch.c and the backends. */
 #include "backends.h"
+#include "check_config.h"
 #include "cleanup.h"
 #include "config.h"
 #include "log.h"
@@ -25,6 +26,9 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+    /* subcommands: the first argument names them */
+    if (argc > 1 && strcmp(argv[1], "check-config") == 0)
+        return drv_check_config_main(argc - 1, argv + 1, environ, stdout);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             drv_config_usage(stdout);
