@@ -634,7 +634,7 @@ def suite_nulstrings(args, tmp):
         """A create request with every such string set; `over` replaces one."""
         v = {"id": "nul-ok", "name": "nul-ok", "namespace": "", "log_level": "info",
              "env_key": "FOO", "env_value": "bar", "token": "tok", "command": "sleep",
-             "image": "i@sha256:1", "label_key": "team", "label_value": "a",
+             "image": args.image, "label_key": "team", "label_value": "a",
              "tenv_key": "TFOO", "tenv_value": "b", "annotation": "v", "driver_cfg": "x"}
         v.update(over)
         pc = struct_pb2.Struct()
@@ -660,7 +660,7 @@ def suite_nulstrings(args, tmp):
         ({"env_value": "bar\0x"}, "sandbox.spec.environment.value"),
         ({"token": "tok\0x"}, "sandbox.spec.sandbox_token"),
         ({"command": "/bin/sh\0-c"}, "sandbox.spec.command"),
-        ({"image": "i@sha256:1\0x"}, "sandbox.spec.template.image"),
+        ({"image": args.image + "\0x"}, "sandbox.spec.template.image"),
         ({"label_key": "te\0am"}, "sandbox.spec.template.labels.key"),
         ({"label_value": "a\0b"}, "sandbox.spec.template.labels.value"),
         ({"tenv_key": "T\0FOO"}, "sandbox.spec.template.environment.key"),
