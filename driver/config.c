@@ -545,9 +545,13 @@ int drv_config_validate(const struct drv_config *c, oss_error *err)
 
 void drv_config_usage(FILE *f)
 {
-    fprintf(f, "Usage: openshell-driver-substrate [--key value | --key=value]...\n\n"
+    fprintf(f, "Usage: openshell-driver-substrate [--key value | --key=value]...\n"
+               "       openshell-driver-substrate check-config [--key value | --key=value]...\n\n"
                "Serves openshell.compute.v1.ComputeDriver on a Unix socket.\n"
-               "Precedence: defaults < JSON file (--config) < env < flags.\n\n");
+               "Precedence: defaults < JSON file (--config) < env < flags.\n"
+               "check-config loads the same keys, checks offline what it can (files,\n"
+               "digests, the socket directory), prints each finding and exits 1 on an\n"
+               "error, 2 when the configuration does not load.\n\n");
     for (size_t i = 0; i < OSS_ARRAY_SIZE(keys); i++) {
         char fl[96], en[96];
         flag_name(&keys[i], fl, sizeof fl);

@@ -613,7 +613,8 @@ def main():
         if a.bench:
             rows = []
             for i, iv in enumerate(a.interval_ms or [1000]):
-                rows += e2e_bench.bench(c, a.actors, a.flips, iv, ate, ATESPACE, full=(i == 0))
+                rows += e2e_bench.bench(c, a.actors, a.flips, iv, ate, ATESPACE, full=(i == 0),
+                                        image=IMAGE)
             print("| figure (openshell-driver-substrate, real binary, fake ate-api) | value |")
             print("|---|---|")
             for k, v in rows:

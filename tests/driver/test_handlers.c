@@ -84,7 +84,7 @@ static struct drv_config cfg = {.default_namespace = "def-ns",
 /* records Deleted events */
 static char deleted[8][32];
 static size_t ndeleted;
-static void on_ev(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+static void on_ev(struct drv_watch_sub *s, struct drv_blob *b, uint64_t batch)
 {
     Openshell__Compute__V1__WatchSandboxesEvent *e =
         PB(watch_sandboxes_event__unpack)(NULL, b->len, b->data);

@@ -33,6 +33,11 @@ against the fake ate-api-server (control verb `config` gives its control URL):
 Without the ate-api-server peer no golden actor can be made, so the phase
 stays "" (as the controller's CreateActor would keep failing).
 
+With --request-log FILE every request is appended to FILE as one JSON
+line (method, path, query, content type, user agent, status answered; never
+the body or the token), for the RBAC test (tests/deploy/rbac_check.py),
+which derives from it the (verb, resource) pairs the driver needs.
+
 Steered through a loopback control port: `faults` (fail the next N
 requests matching method/kind with a status; never_ready), `state` (every
 stored object but the seeds), `seed` (an operator's object, e.g. the
@@ -153,7 +158,18 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token-file")
     ap.add_argument("--ready-file", required=True)
+    ap.add_argument("--request-log")
     args = ap.parse_args()
+    log_lock = threading.Lock()
+
+    def log_request(method, path, query, headers, code):
+        if not args.request_log:
+            return
+        line = json.dumps({"method": method, "path": path, "query": query,
+                           "content_type": headers.get("Content-Type") or "",
+                           "user_agent": headers.get("User-Agent") or "", "status": code})
+        with log_lock, open(args.request_log, "a") as f:
+            f.write(line + "\n")
 
     with open(args.crd) as f:
         crd = yaml.safe_load(f)
@@ -321,6 +337,7 @@ def main():
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n else b""
             code, obj = handle(self.command, u.path, q, self.headers, body)
+            log_request(self.command, u.path, q, self.headers, code)
             data = json.dumps(obj).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")

@@ -6,6 +6,11 @@ ref=${OSS_SOURCE_DIR:?}/../shared/reference/substrate
 bin=${OSS_BUILD_DIR:?}/tests/substrate/substrate_backend_it
 py=/usr/bin/python3
 
+# Every request the fake Kubernetes API receives, for the RBAC test
+# (tests/deploy/rbac.sh): one log per suite in the build tree, removed
+# first so a suite that skips leaves none behind.
+reqlog=$OSS_BUILD_DIR/tests/kube-requests/$(basename "$0" .sh).jsonl
+rm -f "$reqlog"
 skip() { echo "SKIP: $*"; exit 77; }
 [[ -f $ref/ateapi.proto && -f $ref/ate.dev_actortemplates.yaml ]] ||
   skip "reference protos not found at $ref (shared/ must sit beside the clone)"
@@ -33,9 +38,11 @@ $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/ate-expected" \
   --ready-file "$tmp/ate.json" 2>"$tmp/fake_ateapi.log" &
 pids+=($!)
+mkdir -p "$(dirname "$reqlog")"
+: >"$reqlog"
 $py "$here/fake_kube.py" --crd "$ref/ate.dev_actortemplates.yaml" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/kube-token" \
-  --ready-file "$tmp/kube.json" 2>"$tmp/fake_kube.log" &
+  --ready-file "$tmp/kube.json" --request-log "$reqlog" 2>"$tmp/fake_kube.log" &
 pids+=($!)
 # a second, plaintext (h2c) ate-api-server for the api_plaintext case
 $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-plain" --plaintext \
