@@ -230,6 +230,9 @@ static void listener_cb(struct shim_loop *loop, int fd, uint32_t events, void *d
         arm_sweep(s);
         if (s->proto.accepted)
             s->proto.accepted(s->ctx, cfd, c->state);
+        /* A request that is already there is read now: a prober is served
+         * before later newcomers could make it the oldest reader. */
+        conn_cb(loop, cfd, EPOLLIN, c);
     }
 }
 

@@ -18,8 +18,9 @@
  *    connection still reading its request (a slow client holds a slot only
  *    until newer ones need it), else of the oldest one waiting for the
  *    client's close; only a table of connections being written to resets
- *    the newcomer.  A prober that sends its request at once is read within
- *    two loop rounds and is never the oldest reader by then, because
+ *    the newcomer.  A newcomer's request is read at accept if it is there
+ *    (readyz defers accept until the first bytes arrive), else within two
+ *    loop rounds, and it is never the oldest reader by then, because
  *    2 * accept_batch < max_conns;
  *  - out of fds (EMFILE, ENFILE) or memory the listener pauses until the
  *    next sweep instead of spinning the loop on a readable listener. */

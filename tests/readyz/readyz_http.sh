@@ -64,13 +64,21 @@ c = socket.create_connection(("127.0.0.1", cport)); a, _ = ls.accept()
 a.close(); time.sleep(0.1); c.close(); time.sleep(0.1)
 check(len(time_wait_on(cport)) == 1, "control: a close-first server leaves TIME_WAIT (check can fail)")
 
-# Head deadline: a client silent after connecting is reset after ~0.5 s
-# (SHIM_READYZ_HEAD_TIMEOUT_MS + one 100 ms sweep), without TIME_WAIT.
+# Head deadline: a client silent after connecting is reset, without
+# TIME_WAIT, after the kernel handed it over (TCP_DEFER_ACCEPT: at the first
+# byte, or after ~1 s) plus SHIM_READYZ_HEAD_TIMEOUT_MS and one 100 ms sweep.
 s = connect(port)
+t0 = time.monotonic()
+closed = server_closes_first(s, 5.0)
+dt = time.monotonic() - t0
+check(closed and 0.45 <= dt <= 3.0, f"silent connection dropped after {dt:.2f} s (defer + head deadline)")
+# A client that sent part of its head is accepted at once: reset after ~0.5 s.
+s = connect(port)
+s.sendall(b"GET /rea")
 t0 = time.monotonic()
 closed = server_closes_first(s, 4.0)
 dt = time.monotonic() - t0
-check(closed and 0.45 <= dt <= 1.5, f"silent connection dropped after {dt:.2f} s (head deadline)")
+check(closed and 0.45 <= dt <= 1.2, f"partial head dropped after {dt:.2f} s (head deadline)")
 s.close()
 check(time_wait_on(port) == [], "the timeout reset leaves no TIME_WAIT")
 PY
