@@ -266,7 +266,7 @@ def suite_lifecycle(args, tmp):
 
         img = args.image
         sid = f"{args.prefix}-life"
-        # the gateway's id is its own; the name is the user's (sandbox.rs:319-323)
+        # the gateway's id is its own; the name is the user's (sandbox.rs:300-312)
         good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token,
                             name=f"{args.prefix}-box-{os.urandom(3).hex()}")
         check(code_of(lambda: s.ValidateSandboxCreate(

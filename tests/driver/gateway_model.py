@@ -9,10 +9,17 @@ rules"):
   mod.rs      = crates/openshell-server/src/compute/mod.rs
   persist.rs  = crates/openshell-server/src/persistence/mod.rs
   sandbox.rs  = crates/openshell-server/src/grpc/sandbox.rs
+  validation.rs = crates/openshell-server/src/grpc/validation.rs
+  grpc/mod.rs, grpc/workspace.rs under crates/openshell-server/src/
 
-The model is strict on purpose: it has no leniency upstream lacks.  What it
-leaves out (the SQL store, policies, providers' contents, SSH sessions,
-object-version CAS retries) does not change what a driver sees.  The
+The model is strict on purpose: it has no leniency upstream lacks.  It
+connects as the gateway does (GetCapabilities, listener requirements), and
+creates only what the gateway's CreateSandbox handler would let through,
+shaped as the gateway shapes it, after the driver's ValidateSandboxCreate.
+What it leaves out (the SQL store, auth and workspaces' own objects,
+policies, providers' contents, SSH sessions, CAS retry loops, per-id
+lifecycle gates, startup/shutdown lifecycle, main-process exit reports)
+does not change what this driver sees in the lifecycle suites.  The
 supervisor is simulated: when `auto_session` is on, a sandbox whose driver
 snapshot says Ready=True gets a supervisor session, as the real supervisor
 dials in once its sandbox runs; a stop ends it.
@@ -343,7 +350,7 @@ class GatewayModel:
         default_image fills every create without an image (mod.rs:621,
         sandbox.rs:281-284).  GetGatewayListenerRequirements may be
         UNIMPLEMENTED (mod.rs:666-672); any other error, or a requirement
-        without a selector, stops the gateway (mod.rs:630-634, 673)."""
+        without a selector, stops the gateway (mod.rs:633-637, 673)."""
         pb = self.pb
         try:
             caps = self.stub.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=30)
@@ -365,7 +372,7 @@ class GatewayModel:
                 raise GatewayError("INTERNAL", f"compute driver '{self.driver_name}' returned "
                                    "a gateway listener requirement without a selector")
             if r.WhichOneof("selector") == "exact_bind_address" and \
-                    not _is_socket_addr(r.exact_bind_address):  # mod.rs:636-641
+                    not _is_socket_addr(r.exact_bind_address):  # mod.rs:639-644
                 raise GatewayError("INTERNAL", f"compute driver '{self.driver_name}' returned "
                                    "invalid gateway listener address "
                                    f"'{r.exact_bind_address}'")
@@ -538,7 +545,7 @@ class GatewayModel:
                 fn()
 
     def _create_row_locked(self, sandbox):
-        """mod.rs:914-938 put_if(MustCreate): the id, and the name within
+        """mod.rs:916-940 put_if(MustCreate): the id, and the name within
         its workspace (migrations/sqlite/006_add_workspace_column.sql:13-15),
         are unique; sandbox.rs:323: the row starts Provisioning."""
         if sandbox.id in self.rows:
@@ -671,7 +678,7 @@ class GatewayModel:
     def delete(self, sid):
         """mod.rs:1440-1578 + sandbox.rs:767-797: an id the store lacks is
         NOT_FOUND (mod.rs:1448-1453); a Deleting row answers deleted=true
-        at once (mod.rs:1597-1601); otherwise the row becomes Deleting and
+        at once (mod.rs:1598-1602); otherwise the row becomes Deleting and
         the driver call runs outside the lock.  deleted=true leaves the row
         for the watch's Deleted event; deleted=false removes it at once,
         and an INTERNAL error if it is no longer Deleting (1651-1716).  A
@@ -763,7 +770,7 @@ class GatewayModel:
                     err.phase = ERROR  # reason ComputeResourceMissing
                     self._write(err)
                 else:
-                    self._drop(row.id)  # mod.rs:3268-3276
+                    self._drop(row.id)  # mod.rs:3269-3276
 
     # ---- what the suites ask ---------------------------------------------
 

@@ -130,6 +130,11 @@ STARTING = ("Ready", "False", "Starting")
 SUSPENDED = ("Suspended", "True", "Suspended")
 
 
+def box(pb, sid, name):
+    """What a user asks for: a name and an empty spec (the gateway's id)."""
+    return pb.DriverSandbox(id=sid, name=name, spec=pb.DriverSandboxSpec())
+
+
 def model_with(pb, drv=None, **kw):
     m = gm.GatewayModel(drv or FakeDriver(pb), pb, **kw)
     return m
@@ -160,7 +165,7 @@ def t_derive_phase(pb):
 
 def t_name_kept(pb):
     m = model_with(pb)
-    m.create(pb.DriverSandbox(id="sb-1", name="my-box", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "sb-1", "my-box"), providers=False)
     m.apply_snapshot(snap(pb, "sb-1", "my-box", STARTING))
     check(m.phase("sb-1") == gm.PROVISIONING, "name kept: a snapshot with the created name applies")
     try:
@@ -187,7 +192,7 @@ def t_name_kept(pb):
 
 def t_provisioning_stopped_for_good(pb):
     m = model_with(pb)
-    m.create(pb.DriverSandbox(id="a", name="a-name", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "a", "a-name"), providers=False)
     seq = [(STARTING,), (SUSPENDED,), (READY,), (READY,)]
     got = []
     for conds in seq:
@@ -196,7 +201,7 @@ def t_provisioning_stopped_for_good(pb):
     check(got == [gm.PROVISIONING, gm.STOPPED, gm.STOPPED, gm.STOPPED],
           f"Provisioning -> Stopped for good on one Suspended=True ({got})")
     # CONTROL: the same sequence without the Suspended snapshot ends Ready
-    m.create(pb.DriverSandbox(id="b", name="b-name", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "b", "b-name"), providers=False)
     for conds in [(STARTING,), (READY,)]:
         m.apply_snapshot(snap(pb, "b", "b-name", *conds))
     check(m.phase("b") == gm.READY, "control: without Suspended=True it becomes Ready")
@@ -215,7 +220,7 @@ def t_provisioning_stopped_for_good(pb):
 
 def t_ready_needs_session(pb):
     m = model_with(pb, auto_session=False)
-    m.create(pb.DriverSandbox(id="s", name="s-name", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "s", "s-name"), providers=False)
     m.apply_snapshot(snap(pb, "s", "s-name", READY))
     check(m.phase("s") == gm.PROVISIONING, "Ready=True without a supervisor session: Provisioning")
     m.supervisor_connected("s")
@@ -225,7 +230,7 @@ def t_ready_needs_session(pb):
         check(m.phase("s") == gm.STOPPED, "stop: Ready -> Stopped")
     except gm.GatewayError as e:
         raise Failed(f"stop of a Ready sandbox failed: {e}")
-    m.create(pb.DriverSandbox(id="p", name="p-name", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "p", "p-name"), providers=False)
     try:
         m.stop("p")
         raise Failed("stop of a Provisioning sandbox was accepted")
@@ -235,7 +240,7 @@ def t_ready_needs_session(pb):
 
 def t_error_terminal(pb):
     m = model_with(pb)
-    m.create(pb.DriverSandbox(id="e", name="e-name", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "e", "e-name"), providers=False)
     m.apply_snapshot(snap(pb, "e", "e-name", ("Ready", "False", "ImagePullFailed")))
     check(m.phase("e") == gm.ERROR, "a terminal reason makes Error")
     for conds in [(READY,), (STARTING,), (SUSPENDED,)]:
@@ -248,7 +253,7 @@ def t_not_found_drops_row(pb):
     now = [1000.0]
     m = model_with(pb, drv, clock=lambda: now[0])
     for sid in ("gone", "stopped"):
-        m.create(pb.DriverSandbox(id=sid, name=sid + "-n", spec=pb.DriverSandboxSpec()), providers=False)
+        m.create(box(pb, sid, sid + "-n"), providers=False)
     m.apply_snapshot(snap(pb, "stopped", "stopped-n", SUSPENDED))
     now[0] += 10
     m.reconcile(grace_s=300)
@@ -260,7 +265,7 @@ def t_not_found_drops_row(pb):
     check(m.phase("stopped") == gm.ERROR,
           "reconcile: a missing Stopped row whose Get is NOT_FOUND becomes Error")
     # a delete that fails and whose Get answers NOT_FOUND drops the row too
-    m.create(pb.DriverSandbox(id="d", name="d-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "d", "d-n"), providers=False)
     drv.sandboxes["d"] = snap(pb, "d", "d-n", STARTING)
     drv.delete_error = RpcError("ABORTED", "busy")
     del drv.sandboxes["d"]
@@ -271,7 +276,7 @@ def t_not_found_drops_row(pb):
         check(e.code == "INTERNAL" and "delete sandbox failed" in e.message, f"delete: {e}")
     check(m.phase("d") is None, "a failed delete whose Get is NOT_FOUND drops the row")
     # CONTROL: when Get still finds it, the row stays
-    m.create(pb.DriverSandbox(id="k", name="k-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "k", "k-n"), providers=False)
     drv.sandboxes["k"] = snap(pb, "k", "k-n", STARTING)
     try:
         m.delete("k")
@@ -285,7 +290,7 @@ def t_reconcile_stops_at_first_failure(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
     for sid in ("a1", "b2"):
-        m.create(pb.DriverSandbox(id=sid, name=sid + "-n", spec=pb.DriverSandboxSpec()), providers=False)
+        m.create(box(pb, sid, sid + "-n"), providers=False)
     # the driver reports a1 by its id as the name (changed), b2 correctly
     drv.sandboxes = {"a1": snap(pb, "a1", "a1", READY), "b2": snap(pb, "b2", "b2-n", READY)}
     try:
@@ -303,7 +308,7 @@ def t_reconcile_stops_at_first_failure(pb):
 def t_lock_across_create(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
-    m.create(pb.DriverSandbox(id="w", name="w-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "w", "w-n"), providers=False)
     order = []
     inside, release = threading.Event(), threading.Event()
 
@@ -312,7 +317,7 @@ def t_lock_across_create(pb):
         release.wait(10)
         order.append("create returned")
     drv.create_hook = hook
-    t = threading.Thread(target=lambda: m.create(pb.DriverSandbox(id="c", name="c-n", spec=pb.DriverSandboxSpec())))
+    t = threading.Thread(target=lambda: m.create(box(pb, "c", "c-n")))
     t.start()
     inside.wait(10)
     ev = pb.WatchSandboxesEvent(sandbox=pb.WatchSandboxesSandboxEvent(
@@ -332,7 +337,7 @@ def t_lock_across_create(pb):
     order.clear()
     inside.clear()
     release.clear()
-    t = threading.Thread(target=lambda: m.create(pb.DriverSandbox(id="c2", name="c2-n", spec=pb.DriverSandboxSpec()),
+    t = threading.Thread(target=lambda: m.create(box(pb, "c2", "c2-n"),
                                                  providers=False))
     t.start()
     inside.wait(10)
@@ -353,15 +358,15 @@ def t_create_errors(pb):
                        ("ALREADY_EXISTS", "ALREADY_EXISTS")):
         drv.create_error = RpcError(code, "why")
         try:
-            m.create(pb.DriverSandbox(id="x", name="x-n", spec=pb.DriverSandboxSpec()))
+            m.create(box(pb, "x", "x-n"))
             raise Failed("a failed create succeeded")
         except gm.GatewayError as e:
             check(e.code == want and m.phase("x") is None,
                   f"create: driver {code} -> gateway {e.code} \"{e.message}\", row removed")
     drv.create_error = None
-    m.create(pb.DriverSandbox(id="x", name="x-n", spec=pb.DriverSandboxSpec()))
+    m.create(box(pb, "x", "x-n"))
     try:
-        m.create(pb.DriverSandbox(id="x", name="x-n", spec=pb.DriverSandboxSpec()))
+        m.create(box(pb, "x", "x-n"))
         raise Failed("a second create of the same id went through")
     except gm.GatewayError as e:
         check(e.code == "ALREADY_EXISTS", "create: the store refuses an id it has (MustCreate)")
@@ -370,7 +375,7 @@ def t_create_errors(pb):
 def t_watch_reopen(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
-    m.create(pb.DriverSandbox(id="r", name="r-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "r", "r-n"), providers=False)
     ev = pb.WatchSandboxesEvent(sandbox=pb.WatchSandboxesSandboxEvent(
         sandbox=snap(pb, "r", "r-n", STARTING)))
     drv.watch_script = [RpcError("RESOURCE_EXHAUSTED", "fell behind"), [ev]]
@@ -393,7 +398,7 @@ def t_unknown_and_deleting(pb):
     m.apply_snapshot(snap(pb, "stranger", "s", READY))
     check(m.phase("stranger") is None, "a snapshot of an id the store lacks is ignored")
     drv = m.stub
-    m.create(pb.DriverSandbox(id="del", name="del-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "del", "del-n"), providers=False)
     drv.sandboxes["del"] = snap(pb, "del", "del-n", READY)
     check(m.delete("del") is True and m.phase("del") == gm.DELETING,
           "deleted=true leaves the row Deleting until the watch says Deleted")
@@ -410,7 +415,7 @@ def t_create_defaults(pb):
     orig = drv.CreateSandbox
     drv.CreateSandbox = lambda req, timeout=None: (sent.append(req.sandbox), orig(req))[1]
     m = model_with(pb, drv)
-    m.create(pb.DriverSandbox(id="c1", name="c1-n", spec=pb.DriverSandboxSpec()))
+    m.create(box(pb, "c1", "c1-n"))
     check(list(sent[0].spec.command) == ["/bin/bash", "-l"] and sent[0].spec.tty,
           "create: no command -> the gateway sends /bin/bash -l with tty")
     # CONTROL: a command the user gave goes through unchanged, tty unset
@@ -468,8 +473,9 @@ def t_connect(pb):
 def t_create_request(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
-    sb = pb.DriverSandbox(id="q1", name="q-box", namespace="chosen-by-user", spec=pb.DriverSandboxSpec(
-        sandbox_token="tok", command=["sleep", "1"]),
+    sb = pb.DriverSandbox(
+        id="q1", name="q-box", namespace="chosen-by-user",
+        spec=pb.DriverSandboxSpec(sandbox_token="tok", command=["sleep", "1"]),
         status=pb.DriverSandboxStatus(sandbox_name="stale"))
     m.create(sb, providers=False)
     v, c = drv.validated[-1], drv.created[-1]
@@ -488,7 +494,7 @@ def t_create_request(pb):
     expect_gw(lambda: m.create(pb.DriverSandbox(id="q3", name="q3")), "INVALID_ARGUMENT",
               "create without a spec")
     for name in ("a" * 20, "Upper", "-lead", "trail-", "dou--ble", "under_score", "d\u00e9j\u00e0"):
-        expect_gw(lambda: m.create(pb.DriverSandbox(id="q3", name=name, spec=pb.DriverSandboxSpec())),
+        expect_gw(lambda: m.create(box(pb, "q3", name)),
                   "INVALID_ARGUMENT", f"create with name {name!r}")
     for cmd in ([""], ["a\0b"], ["x"] * 257):
         expect_gw(lambda: m.create(pb.DriverSandbox(id="q3", name="q3", spec=pb.DriverSandboxSpec(
@@ -496,8 +502,8 @@ def t_create_request(pb):
     check(len(drv.validated) == n and m.phase("q3") is None,
           "refused requests never reach the driver nor the store")
     # CONTROL: 19 bytes is the limit; an empty name is generated
-    m.create(pb.DriverSandbox(id="q4", name="a" * 19, spec=pb.DriverSandboxSpec()), providers=False)
-    got = m.create(pb.DriverSandbox(id="q5", name="", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "q4", "a" * 19), providers=False)
+    got = m.create(box(pb, "q5", ""), providers=False)
     check(got.name and len(got.name) <= 19 and m.name("q5") == got.name,
           f"control: a 19-byte name is accepted; an empty one is generated ({got.name!r})")
     gm.validate_name(got.name)
@@ -507,26 +513,26 @@ def t_validate_first(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
     drv.validate_error = RpcError("INVALID_ARGUMENT", "no such image")
-    e = expect_gw(lambda: m.create(pb.DriverSandbox(id="v1", name="v1", spec=pb.DriverSandboxSpec())),
+    e = expect_gw(lambda: m.create(box(pb, "v1", "v1")),
                   "INVALID_ARGUMENT", "ValidateSandboxCreate's refusal goes back as it is")
     check(e.message == "no such image" and not drv.created and m.phase("v1") is None,
           "a refused validation writes no row and never calls CreateSandbox")
     drv.validate_error = RpcError("UNIMPLEMENTED", "")
-    expect_gw(lambda: m.create(pb.DriverSandbox(id="v1", name="v1", spec=pb.DriverSandboxSpec())),
+    expect_gw(lambda: m.create(box(pb, "v1", "v1")),
               "UNIMPLEMENTED", "a driver without ValidateSandboxCreate cannot create at all")
     drv.validate_error = None
-    m.create(pb.DriverSandbox(id="v1", name="v1", spec=pb.DriverSandboxSpec()))
+    m.create(box(pb, "v1", "v1"))
     check(len(drv.created) == 1 and m.phase("v1") == gm.PROVISIONING,
           "control: validation passed, the create goes on")
     # the store refuses a second row with the same name in a workspace
-    expect_gw(lambda: m.create(pb.DriverSandbox(id="v2", name="v1", spec=pb.DriverSandboxSpec())),
+    expect_gw(lambda: m.create(box(pb, "v2", "v1")),
               "ALREADY_EXISTS", "a second sandbox with the same name")
     m.create(pb.DriverSandbox(id="v2", name="v1", workspace="other", spec=pb.DriverSandboxSpec()))
     check(m.phase("v2") == gm.PROVISIONING, "control: the same name in another workspace")
 
 
 def ready_row(pb, m, sid):
-    m.create(pb.DriverSandbox(id=sid, name=sid + "-n", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, sid, sid + "-n"), providers=False)
     m.apply_snapshot(snap(pb, sid, sid + "-n", READY))
     check(m.phase(sid) == gm.READY, f"{sid} Ready")
 
@@ -581,25 +587,25 @@ def t_delete_rules(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
     expect_gw(lambda: m.delete("nobody"), "NOT_FOUND", "delete of a sandbox the store lacks")
-    m.create(pb.DriverSandbox(id="x1", name="x1", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "x1", "x1"), providers=False)
     drv.delete_answer = False
     check(m.delete("x1") is False and m.phase("x1") is None,
           "deleted=false: the row is removed at once")
-    m.create(pb.DriverSandbox(id="x2", name="x2", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "x2", "x2"), providers=False)
     drv.delete_answer = True
     check(m.delete("x2") is True and m.phase("x2") == gm.DELETING,
           "control: deleted=true keeps the row Deleting for the watch")
     drv.delete_error = RpcError("INTERNAL", "must not be called")
     check(m.delete("x2") is True, "a Deleting row answers deleted=true without a driver call")
     # a failed delete whose recovery snapshot renames the sandbox stays Deleting
-    m.create(pb.DriverSandbox(id="x3", name="x3", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "x3", "x3"), providers=False)
     drv.delete_error = RpcError("UNAVAILABLE", "lost")
     drv.sandboxes["x3"] = snap(pb, "x3", "renamed", READY)
     expect_gw(lambda: m.delete("x3"), "INTERNAL", "failed delete x3")
     check(m.phase("x3") == gm.DELETING and m.apply_errors[-1][0] == "x3",
           "a recovery the store refuses leaves the row Deleting and is recorded")
     # CONTROL: Get answers without status: the row before the call returns
-    m.create(pb.DriverSandbox(id="x4", name="x4", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "x4", "x4"), providers=False)
     drv.sandboxes["x4"] = pb.DriverSandbox(id="x4", name="x4")
     expect_gw(lambda: m.delete("x4"), "INTERNAL", "failed delete x4")
     check(m.phase("x4") == gm.PROVISIONING, "control: no status in the answer: restored")
@@ -608,7 +614,7 @@ def t_delete_rules(pb):
 def t_reconcile_cas(pb):
     drv = FakeDriver(pb)
     m = model_with(pb, drv)
-    m.create(pb.DriverSandbox(id="c1", name="c1", spec=pb.DriverSandboxSpec()), providers=False)
+    m.create(box(pb, "c1", "c1"), providers=False)
     drv.sandboxes["c1"] = snap(pb, "c1", "c1", SUSPENDED)
     # while the pass waits for GetSandbox, a watch event changes the row
     drv.get_hook = lambda: m.apply_snapshot(snap(pb, "c1", "c1", STARTING))
