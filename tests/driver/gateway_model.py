@@ -276,11 +276,6 @@ def _routable_name():
     return "sandbox-" + os.urandom(5).hex()[:10]
 
 
-def gateway_defaults(sandbox, default_image=""):
-    """The CreateSandbox request of gateway_request (kept for callers)."""
-    return gateway_request(sandbox, default_image)[1]
-
-
 def _is_socket_addr(text):
     """Rust's SocketAddr::from_str: "a.b.c.d:port" or "[v6]:port"."""
     import ipaddress
