@@ -89,6 +89,8 @@ static void h_capabilities(struct drv_ctx *ctx, const uint8_t *req, size_t len,
     openshell__compute__v1__get_capabilities_response__init(&r);
     r.driver_name = (char *)"substrate";
     r.driver_version = (char *)OSS_VERSION;
+    /* the gateway fills an empty image from it */
+    r.default_image = ctx->cfg->default_image != NULL ? ctx->cfg->default_image : (char *)"";
     /* actors are restored from snapshots: the driver, not the gateway,
      * owns what runs across a gateway restart */
     r.gateway_manages_lifecycle = false;

@@ -124,6 +124,7 @@ def write_config(tmp):
         "pause_image": "registry.example/pause@sha256:" + "1" * 64,
         "snapshots_location": "gs://e2e-bucket/snapshots",
         "gateway_endpoint": GATEWAY,
+        "gateway_tls_secret": "openshell-client-tls",
         "ssh_socket_path": SSH_SOCKET,
         "template_ready_timeout_secs": 30,
         "shim_path": SHIM,
