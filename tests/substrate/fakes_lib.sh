@@ -80,3 +80,21 @@ export OSS_IT_ATE_CTL=http://127.0.0.1:$(jget "$tmp/ate.json" control_port)
 export OSS_IT_KUBE_CTL=http://127.0.0.1:$(jget "$tmp/kube.json" control_port)
 export OSS_IT_SANDBOX_TOKEN=$token
 
+
+# The two fakes play one Substrate: the Kubernetes fake's controller makes
+# each template's golden actor in the ate-api-server fake, which asks back
+# whether an actor's template exists.
+curl -sf -X POST -d "{\"ateapi_control\":\"$OSS_IT_ATE_CTL\"}" "$OSS_IT_KUBE_CTL/config" >/dev/null &&
+  curl -sf -X POST -d "{\"kube_control\":\"$OSS_IT_KUBE_CTL\"}" "$OSS_IT_ATE_CTL/config" >/dev/null ||
+  { echo "FAIL: cannot link the fakes"; exit 1; }
+
+# The operator's gateway client TLS Secret (config gateway_tls_secret): the
+# ate-api-server resolves the templates' secretKeyRefs to it on every resume.
+tls_secret() { # NAMESPACE
+  local d='{"ca.crt":"Q0EK","tls.crt":"Q0VSVAo=","tls.key":"S0VZCg=="}'
+  curl -sf -X POST -d "{\"kind\":\"secrets\",\"namespace\":\"$1\",\"name\":\"openshell-client-tls\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"openshell-client-tls\",\"namespace\":\"$1\"},\"type\":\"kubernetes.io/tls\",\"data\":$d}}" \
+    "$OSS_IT_KUBE_CTL/seed" >/dev/null
+}
+for ns in openshell e2e-ns; do
+  tls_secret "$ns" || { echo "FAIL: cannot seed the TLS Secret"; exit 1; }
+done
