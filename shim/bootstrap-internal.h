@@ -7,6 +7,7 @@
 #include "policy/degrade.h"
 #include "policy/envcontract.h"
 #include "policy/fallback.h"
+#include "policy/variants.h"
 #include "probe/probe.h"
 
 struct shim_bootstrap {
@@ -27,7 +28,10 @@ struct shim_bootstrap {
     enum shim_verdict verdict[SHIM_SUB_COUNT];
     struct shim_fallback_plan plan;
     struct shim_fallback_prog prog;
+    enum shim_supervisor_contract contract;
     struct shim_env_contract env;
+    /* what each upstream supervisor variant will do with that environment */
+    struct shim_variant_outcome variants[SHIM_VARIANT_COUNT];
     int64_t total_usec;
     pid_t teardown_pid; /* netns probe child still tearing down, or 0 */
 
@@ -39,6 +43,8 @@ struct shim_bootstrap {
 
 void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j);
 void shim_runtime_facts_json(const struct shim_runtime_facts *f, oss_json *j);
+void shim_variants_json(const struct shim_bootstrap *b, oss_json *j);
+const char *shim_variant_fix(const struct shim_bootstrap *b, enum shim_variant v);
 void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *p, oss_json *j);
 
 #endif

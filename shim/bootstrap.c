@@ -137,6 +137,65 @@ static int run_all(struct shim_bootstrap *b, oss_error *err)
     return 0;
 }
 
+static struct shim_seccomp_split seccomp_split(const struct shim_probe_result *p)
+{
+    struct shim_seccomp_split sp = {0};
+    if (p->status == SHIM_PROBE_SUPPORTED || p->status == SHIM_PROBE_UNSUPPORTED) {
+        sp.known = p->u.seccomp.prelude_err >= 0 && p->u.seccomp.workload_err >= 0;
+        sp.prelude_refused = p->u.seccomp.prelude_err != 0;
+        sp.workload_refused = p->u.seccomp.workload_err != 0;
+    }
+    return sp;
+}
+
+static int works(const struct shim_bootstrap *b, enum shim_subsys s)
+{
+    if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+        return -1;
+    return b->probes[s].status == SHIM_PROBE_SUPPORTED;
+}
+
+/* The env contract for base_env, then what each supervisor variant will do
+ * with the environment it then gets. */
+static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
+{
+    struct shim_seccomp_split sp = seccomp_split(&b->probes[SHIM_SUB_SECCOMP]);
+    struct shim_env_contract c;
+    shim_env_contract_compute_for(b->verdict, &sp, b->contract, b->proxy_url, b->report_path,
+                                  base_env, &c);
+    shim_env_contract_free(&b->env);
+    b->env = c;
+
+    const struct shim_probe_result *sc = &b->probes[SHIM_SUB_SECCOMP];
+    const struct shim_probe_result *pd = &b->probes[SHIM_SUB_PRIVDROP];
+    struct shim_variant_inputs in = {
+        .netns = works(b, SHIM_SUB_NETNS),
+        .prelude = works(b, SHIM_SUB_SECCOMP),
+        .workload_filter = works(b, SHIM_SUB_SECCOMP),
+        .landlock = works(b, SHIM_SUB_LANDLOCK),
+        .privdrop = works(b, SHIM_SUB_PRIVDROP),
+        .privdrop_already = pd->status == SHIM_PROBE_SUPPORTED && pd->u.privdrop.already,
+        .euid = b->facts.euid,
+        .target_uid = b->run_uid,
+        .cap_setpcap = (pd->u.privdrop.cap_effective >> 8) & 1, /* CAP_SETPCAP */
+    };
+    if (sp.known) {
+        in.prelude = !sp.prelude_refused;
+        in.workload_filter = !sp.workload_refused;
+    } else if (in.prelude == 0 && sc->status == SHIM_PROBE_ERROR) {
+        in.prelude = in.workload_filter = -1; /* the probe could not tell */
+    }
+    for (size_t i = 0; i < b->env.n; i++) {
+        const struct shim_env_entry *e = &b->env.e[i];
+        const char *val = e->action == SHIM_ENV_SET ? e->value : shim_env_get(base_env, e->name);
+        if (!strcmp(e->name, "OPENSHELL_SKIP_BOOTSTRAP"))
+            in.skip_bootstrap = val;
+        else if (!strcmp(e->name, "OPENSHELL_BEST_EFFORT_FAILURES"))
+            in.best_effort = val;
+    }
+    shim_variants_decide(&in, b->variants);
+}
+
 int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap **ret,
                            oss_error *err)
 {
@@ -151,6 +210,7 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->run_gid = cfg->run_as_set ? cfg->run_as_gid : DEFAULT_RUN_AS;
     b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
     b->netns_probe = cfg->netns_probe;
+    b->contract = cfg->contract;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
     b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
     if (!b->proxy_url || !b->report_path) {
@@ -175,7 +235,7 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     if (b->plan.active)
         b->prog = *shim_fallback_program(b->plan.workload);
 
-    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, environ, &b->env);
+    contract_compute(b, environ);
     b->total_usec = (oss_mono_ns() - start) / 1000;
     *ret = b;
     return 0;
@@ -199,10 +259,7 @@ char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
 {
     /* Recomputed against the environment actually passed, so the report
      * says which names the operator had set there. */
-    struct shim_env_contract c;
-    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, base_env, &c);
-    shim_env_contract_free(&b->env);
-    b->env = c;
+    contract_compute(b, base_env);
     return shim_env_build(&b->env, base_env);
 }
 

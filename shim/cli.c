@@ -157,6 +157,17 @@ static int p_fallback(const char *what, const char *v, enum shim_fallback_seccom
     return 0;
 }
 
+static int p_contract(const char *what, const char *v, enum shim_supervisor_contract *out,
+                      oss_error *err)
+{
+    for (int i = SHIM_CONTRACT_BOTH; i <= SHIM_CONTRACT_NONE; i++)
+        if (!strcmp(v, shim_contract_name((enum shim_supervisor_contract)i))) {
+            *out = (enum shim_supervisor_contract)i;
+            return 0;
+        }
+    return bad(err, what, v, "skip-bootstrap, best-effort, both or none");
+}
+
 static int p_netns_probe(const char *what, const char *v, enum shim_netns_probe *out,
                          oss_error *err)
 {
@@ -196,6 +207,7 @@ enum opt_id {
     O_RUN_AS,
     O_PROXY_URL,
     O_FALLBACK,
+    O_CONTRACT,
     O_REPORT,
     O_PROBE_TIMEOUT,
     O_NETNS_PROBE,
@@ -243,6 +255,7 @@ static const struct opt opts[] = {
     {"run-as", 0, true, "OPENSHELL_SHIM_RUN_AS", O_RUN_AS},
     {"proxy-url", 0, true, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
+    {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
     {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
@@ -341,6 +354,8 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_nonempty(what, v, &c->proxy_url, err);
     case O_FALLBACK:
         return p_fallback(what, v, &c->fallback_seccomp, err);
+    case O_CONTRACT:
+        return p_contract(what, v, &c->contract, err);
     case O_REPORT:
         return p_nonempty(what, v, &c->report_path, err);
     case O_PROBE_TIMEOUT:

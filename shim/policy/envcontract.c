@@ -1,5 +1,6 @@
 #include "envcontract.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ const char *shim_env_get(char *const *env, const char *name)
 }
 
 static void add(struct shim_env_contract *c, char *const *base, const char *name, const char *value,
-                bool secret_free)
+                bool secret_free, const char *why)
 {
     if (c->n >= SHIM_ENV_MAX)
         return; /* cannot happen: the lists above are fixed */
@@ -31,34 +32,80 @@ static void add(struct shim_env_contract *c, char *const *base, const char *name
         abort(); /* as oss_buf does: ENOMEM this early has no recovery */
     e->action = shim_env_get(base, name) ? SHIM_ENV_OPERATOR : SHIM_ENV_SET;
     e->secret_free = secret_free;
+    e->why = why;
+}
+
+static void token(char *out, size_t len, const char *t)
+{
+    size_t n = strlen(out);
+    snprintf(out + n, len - n, "%s%s", n ? "," : "", t);
+}
+
+void shim_skip_bootstrap_tokens(const enum shim_verdict v[SHIM_SUB_COUNT],
+                                const struct shim_seccomp_split *split, char *skip,
+                                size_t skip_len)
+{
+    skip[0] = '\0';
+    if (v[SHIM_SUB_NETNS] == SHIM_VERDICT_DEGRADED)
+        token(skip, skip_len, "netns");
+    if (v[SHIM_SUB_SECCOMP] == SHIM_VERDICT_DEGRADED) {
+        bool known = split && split->known;
+        if (!known || split->prelude_refused)
+            token(skip, skip_len, "supervisor-seccomp");
+        if (!known || split->workload_refused)
+            token(skip, skip_len, "workload-seccomp");
+    }
+}
+
+void shim_env_contract_compute_for(const enum shim_verdict v[SHIM_SUB_COUNT],
+                                   const struct shim_seccomp_split *split,
+                                   enum shim_supervisor_contract contract, const char *proxy_url,
+                                   const char *report_path, char *const *base_env,
+                                   struct shim_env_contract *ret)
+{
+    struct shim_env_contract c;
+    memset(&c, 0, sizeof c);
+    unsigned degraded = shim_verdict_mask(v, SHIM_VERDICT_DEGRADED);
+    unsigned fatal = shim_verdict_mask(v, SHIM_VERDICT_FATAL);
+    bool want_skip = contract == SHIM_CONTRACT_BOTH || contract == SHIM_CONTRACT_SKIP_BOOTSTRAP;
+    bool want_be = contract == SHIM_CONTRACT_BOTH || contract == SHIM_CONTRACT_BEST_EFFORT;
+
+    char skip[96];
+    shim_skip_bootstrap_tokens(v, split, skip, sizeof skip);
+    if (want_skip && skip[0] && !fatal)
+        add(&c, base_env, "OPENSHELL_SKIP_BOOTSTRAP", skip, true,
+            "the degraded subsystems in the names of OpenShell pull request 1549");
+    else if (shim_env_get(base_env, "OPENSHELL_SKIP_BOOTSTRAP"))
+        add(&c, base_env, "OPENSHELL_SKIP_BOOTSTRAP",
+            shim_env_get(base_env, "OPENSHELL_SKIP_BOOTSTRAP"), true, "set by the operator");
+
+    if (want_be && degraded && !fatal)
+        add(&c, base_env, "OPENSHELL_BEST_EFFORT_FAILURES", "1", true,
+            "degraded subsystems, for supervisors built with OpenShell pull request 1548");
+    else if (shim_env_get(base_env, "OPENSHELL_BEST_EFFORT_FAILURES"))
+        /* Not ours to set, but an operator who set it anyway is reported. */
+        add(&c, base_env, "OPENSHELL_BEST_EFFORT_FAILURES",
+            shim_env_get(base_env, "OPENSHELL_BEST_EFFORT_FAILURES"), true, "set by the operator");
+
+    if (degraded & SHIM_SUB_BIT(SHIM_SUB_NETNS)) {
+        static const char why[] = "no network namespace: the supervisor sets no proxy variables";
+        const char *url = proxy_url ? proxy_url : "http://127.0.0.1:3128";
+        for (size_t i = 0; i < sizeof proxy_vars / sizeof proxy_vars[0]; i++)
+            add(&c, base_env, proxy_vars[i], url, false, why);
+        for (size_t i = 0; i < sizeof no_proxy_vars / sizeof no_proxy_vars[0]; i++)
+            add(&c, base_env, no_proxy_vars[i], NO_PROXY_VALUE, true, why);
+        add(&c, base_env, "NODE_USE_ENV_PROXY", "1", true, why);
+    }
+    add(&c, base_env, "OPENSHELL_SHIM_REPORT", report_path, true, "where the report is");
+    *ret = c;
 }
 
 void shim_env_contract_compute(const enum shim_verdict v[SHIM_SUB_COUNT], const char *proxy_url,
                                const char *report_path, char *const *base_env,
                                struct shim_env_contract *ret)
 {
-    struct shim_env_contract c;
-    memset(&c, 0, sizeof c);
-    unsigned degraded = shim_verdict_mask(v, SHIM_VERDICT_DEGRADED);
-    unsigned fatal = shim_verdict_mask(v, SHIM_VERDICT_FATAL);
-
-    if (degraded && !fatal)
-        add(&c, base_env, "OPENSHELL_BEST_EFFORT_FAILURES", "1", true);
-    else if (shim_env_get(base_env, "OPENSHELL_BEST_EFFORT_FAILURES"))
-        /* Not ours to set, but an operator who set it anyway is reported. */
-        add(&c, base_env, "OPENSHELL_BEST_EFFORT_FAILURES",
-            shim_env_get(base_env, "OPENSHELL_BEST_EFFORT_FAILURES"), true);
-
-    if (degraded & SHIM_SUB_BIT(SHIM_SUB_NETNS)) {
-        const char *url = proxy_url ? proxy_url : "http://127.0.0.1:3128";
-        for (size_t i = 0; i < sizeof proxy_vars / sizeof proxy_vars[0]; i++)
-            add(&c, base_env, proxy_vars[i], url, false);
-        for (size_t i = 0; i < sizeof no_proxy_vars / sizeof no_proxy_vars[0]; i++)
-            add(&c, base_env, no_proxy_vars[i], NO_PROXY_VALUE, true);
-        add(&c, base_env, "NODE_USE_ENV_PROXY", "1", true);
-    }
-    add(&c, base_env, "OPENSHELL_SHIM_REPORT", report_path, true);
-    *ret = c;
+    shim_env_contract_compute_for(v, NULL, SHIM_CONTRACT_BOTH, proxy_url, report_path, base_env,
+                                  ret);
 }
 
 void shim_env_contract_free(struct shim_env_contract *c)

@@ -29,6 +29,7 @@ struct shim_env_entry {
     char *value;      /* owned; what the shim would set */
     enum shim_env_action action;
     bool secret_free; /* the value may appear in reports */
+    const char *why;  /* static: why the shim sets it (report, doctor) */
 };
 
 struct shim_env_contract {
@@ -36,7 +37,35 @@ struct shim_env_contract {
     size_t n;
 };
 
-/* base_env may be NULL (= empty). */
+/* Which of the two seccomp programs the runtime refused (probe/probe.h):
+ * decides the seccomp tokens of OPENSHELL_SKIP_BOOTSTRAP. */
+struct shim_seccomp_split {
+    bool known;            /* false: the probe could not tell: both are named */
+    bool prelude_refused;  /* NO_NEW_PRIVS + TSYNC program */
+    bool workload_refused; /* flags 0, argument compares */
+};
+
+/* The switches of the upstream supervisor variants (docs/probes.md, the
+ * supervisor contract), from the verdicts:
+ * - OPENSHELL_SKIP_BOOTSTRAP (OpenShell pull request 1549): exactly the
+ *   degraded subsystems in its names: netns -> "netns", seccomp ->
+ *   "supervisor-seccomp" and/or "workload-seccomp" by which program was
+ *   refused.  Landlock and the privilege drop have no token.
+ * - OPENSHELL_BEST_EFFORT_FAILURES=1 (pull request 1548).
+ * Each only when the contract selects it, something is degraded, and
+ * nothing is fatal.  Writes the comma list into skip (may be empty). */
+void shim_skip_bootstrap_tokens(const enum shim_verdict v[SHIM_SUB_COUNT],
+                                const struct shim_seccomp_split *split, char *skip,
+                                size_t skip_len);
+
+void shim_env_contract_compute_for(const enum shim_verdict v[SHIM_SUB_COUNT],
+                                   const struct shim_seccomp_split *split,
+                                   enum shim_supervisor_contract contract, const char *proxy_url,
+                                   const char *report_path, char *const *base_env,
+                                   struct shim_env_contract *ret);
+
+/* The same with contract "both" and an unknown seccomp split.
+ * base_env may be NULL (= empty). */
 void shim_env_contract_compute(const enum shim_verdict v[SHIM_SUB_COUNT], const char *proxy_url,
                                const char *report_path, char *const *base_env,
                                struct shim_env_contract *ret);
