@@ -44,10 +44,8 @@ static void table(const struct shim_bootstrap *b, oss_buf *o)
             oss_buf_printf(o, "env: %s already set by the operator, left alone\n",
                            b->env.e[i].name);
     oss_buf_printf(o, "\nsupervisor contract: %s\n", shim_contract_name(b->contract));
-    oss_buf_printf(o, "%-18s", "VARIANT");
-    for (int s = 0; s < SHIM_STEP_COUNT; s++)
-        oss_buf_printf(o, " %-9.9s", shim_sup_step_name((enum shim_sup_step)s));
-    oss_buf_puts(o, " WORKLOAD\n");
+    oss_buf_printf(o, "%-18s %-9s %-9s %-9s %-9s %-9s %s\n", "VARIANT", "NETNS", "SUP-SECC",
+                   "PRIVDROP", "LANDLOCK", "WL-SECC", "WORKLOAD");
     for (int v = 0; v < SHIM_VARIANT_COUNT; v++) {
         const struct shim_variant_outcome *vo = &b->variants[v];
         char name[32];

@@ -42,8 +42,7 @@ static void token(char *out, size_t len, const char *t)
 }
 
 void shim_skip_bootstrap_tokens(const enum shim_verdict v[SHIM_SUB_COUNT],
-                                const struct shim_seccomp_split *split, char *skip,
-                                size_t skip_len)
+                                const struct shim_seccomp_split *split, char *skip, size_t skip_len)
 {
     skip[0] = '\0';
     if (v[SHIM_SUB_NETNS] == SHIM_VERDICT_DEGRADED)

@@ -155,7 +155,7 @@ static void seccomp_child(const void *arg, struct shim_probe_result *res)
     struct sock_fprog prog = shim_fallback_fprog(progs->prelude);
     s->prelude_err =
         syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) < 0 ? errno
-                                                                                           : 0;
+                                                                                            : 0;
     prog = shim_fallback_fprog(progs->workload);
     s->workload_err = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0UL, &prog) < 0 ? errno : 0;
     if (s->prelude_err)

@@ -75,7 +75,7 @@ void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *
         oss_json_key(j, "programs");
         oss_json_obj_begin(j);
         oss_json_kv_str(j, "prelude",
-                        p->u.seccomp.prelude_err == 0    ? "loads"
+                        p->u.seccomp.prelude_err == 0  ? "loads"
                         : p->u.seccomp.prelude_err < 0 ? "not_tried"
                                                        : oss_errno_name(p->u.seccomp.prelude_err));
         oss_json_kv_str(j, "workload",
@@ -145,7 +145,7 @@ void shim_variants_json(const struct shim_bootstrap *b, oss_json *j)
         oss_json_obj_end(j);
         oss_json_kv_bool(j, "workload_starts", o->starts);
         oss_json_kv_str(j, "stops_at",
-                        o->skip_parse_err ? "skip-bootstrap-parse"
+                        o->skip_parse_err  ? "skip-bootstrap-parse"
                         : o->stops_at >= 0 ? shim_sup_step_name((enum shim_sup_step)o->stops_at)
                                            : NULL);
         oss_json_kv_str(j, "fix", shim_variant_fix(b, (enum shim_variant)v));

@@ -70,12 +70,13 @@ static void test_netns_degraded_proxies(void **state)
     assert_string_equal(shim_env_get(env, "no_proxy"), "127.0.0.1,localhost,::1");
     assert_string_equal(shim_env_get(env, "NODE_USE_ENV_PROXY"), "1");
     assert_string_equal(shim_env_get(env, "OPENSHELL_BEST_EFFORT_FAILURES"), "1");
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SKIP_BOOTSTRAP"), "netns");
     assert_string_equal(shim_env_get(env, "OPENSHELL_SHIM_REPORT"), "/run/x.json");
     assert_string_equal(shim_env_get(env, "PATH"), "/bin");
     size_t n = 0;
     while (env[n])
         n++;
-    assert_int_equal(n, 1 + 6 + 2 + 1 + 1 + 1);
+    assert_int_equal(n, 1 + 6 + 2 + 1 + 1 + 1 + 1);
     shim_env_free(env);
     shim_env_contract_free(&c);
 
