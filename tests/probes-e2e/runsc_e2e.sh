@@ -2,8 +2,14 @@
 # The real openshell-shim as the container process of a Substrate-shaped
 # OCI bundle under real runsc (uid 0, CAP_AUDIT_WRITE+KILL+NET_BIND_SERVICE,
 # NOFILE 1024, --network=none), with the stand-in supervisor as its child:
-#   1. --degrade=all: starts degraded; report, OCSF findings, env contract,
-#      the stand-in's proxy (control: the same request bypassing the proxy);
+#   1. --degrade=all, the stand-in in each upstream variant's mode: the
+#      report names what each variant does (attempt/skip/degrade/fatal) and
+#      the stand-in stops exactly there (none starts its workload: the
+#      privilege drop); controls: contract best-effort/none make 1549/1548
+#      die at netns; an operator's skip list is kept;
+#   1b. the container as the sandbox identity (runAsUser): pull request 1549
+#      starts its workload; env contract, the stand-in's proxy (control: the
+#      same request bypassing the proxy);
 #   2. strict (default): exit 124 and one error line, stand-in never runs;
 #      with --stay-alive it stays up, readyz 503, report "refused"
 #      (control: without --stay-alive it exits);
@@ -41,11 +47,42 @@ rs() {
     cp "$(oss_runsc_err "$id")" "$RS_DIR/stderr"
 }
 
-echo "=== 1. --degrade=all, stand-in supervisor as the shim's child"
-rs degraded -- "$SHIM" --degrade=all --report=/out/report.json -- \
-    "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" /out
-e2e_check "degrade=all exit status (the workload's)" 0 "$RS_RC"
-check_degraded_run "$RS_DIR" runsc
+echo "=== 1. --degrade=all under Substrate's shape, the stand-in in each variant's mode"
+for V in "${VARIANTS[@]}"; do
+    rs "degraded-$V" "${POLICY_ENV[@]}" --env "OPENSHELL_STANDIN_VARIANT=$V" -- "$SHIM" --degrade=all \
+        --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+    e2e_check "degrade=all $V: exit status (the supervisor's: it cannot start its workload)" 1 "$RS_RC"
+    check_variant "$RS_DIR" runsc "$V"
+    e2e_check "degrade=all $V: the workload never ran" absent "$([[ -e $RS_DIR/wl.env ]] && echo present || echo absent)"
+done
+check_degraded_report "$RS_DIR" runsc
+# CONTROL: without the skip the shim sets, pull request 1549 dies at netns
+# (and the report says so); without BEST_EFFORT, 1548 does.
+rs contract-be "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 -- "$SHIM" --degrade=all \
+    --supervisor-contract=best-effort --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "control: contract best-effort, pr1549 stops at netns" netns "$(standin_stop "$RS_DIR/standin.json")"
+check_variant "$RS_DIR" "control best-effort" pr1549
+e2e_check "control: contract best-effort sets no skip" absent "$(env_entry "$RS_DIR/report.json" OPENSHELL_SKIP_BOOTSTRAP)"
+rs contract-none "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1548 -- "$SHIM" --degrade=all \
+    --supervisor-contract=none --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "control: contract none, pr1548 stops at netns" netns "$(standin_stop "$RS_DIR/standin.json")"
+check_variant "$RS_DIR" "control none" pr1548
+# An operator's value is never overridden, and the variants follow it.
+rs contract-op "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --env OPENSHELL_SKIP_BOOTSTRAP=all \
+    -- "$SHIM" --degrade=all --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "operator's OPENSHELL_SKIP_BOOTSTRAP kept" "None operator" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SKIP_BOOTSTRAP)"
+e2e_check "operator's skip: the stand-in skipped both seccomp steps too" "skipped" \
+    "$(grep -o '"step":"supervisor_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//')"
+check_variant "$RS_DIR" "operator skip" pr1549
+
+echo "=== 1b. the container already runs as the sandbox identity (runAsUser): pull request 1549 starts"
+rs runas "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" --degrade=all \
+    --run-as=65534:65534 --state-dir=/out/state --report=/out/report.json -- \
+    "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+e2e_check "runAsUser, pr1549: exit status (the workload's)" 0 "$RS_RC"
+check_runasuser_run "$RS_DIR" runsc-runas
+cp "$RS_DIR/report.json" "$OSS_TMP/runsc-runas.json"
+RS_DIR="$OSS_TMP/degraded-pr1548"
 e2e_check "runsc runtime.gvisor" true "$(jget "$RS_DIR/report.json" bootstrap.runtime.gvisor)"
 e2e_check "runsc runtime caps (Substrate's three)" 0000000020000420 "$(jget "$RS_DIR/report.json" bootstrap.runtime.cap_effective)"
 # regression: gVisor's /proc/self/status has no NoNewPrivs line; the report
@@ -185,8 +222,9 @@ e2e_check_re "fallback auto (TSYNC refused): seccomp finding says what replaces 
 
 # The filter does not break the supervisor: the stand-in still loads its
 # own two filters under it, and its workload is denied and works.
-rs fb-standin -- "$SHIM" --degrade=all --fallback-seccomp=workload --report=/out/report.json -- \
-    "$STANDIN" -- "$SYSCALLS"
+rs fb-standin "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" \
+    --degrade=all --run-as=65534:65534 --state-dir=/out/state --fallback-seccomp=workload \
+    --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$SYSCALLS"
 e2e_check "fallback under the stand-in: exit" 0 "$RS_RC"
 e2e_check "fallback under the stand-in: its own filters" "ok ok" \
     "$(grep -o '"step":"supervisor_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//') $(grep -o '"step":"workload_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//')"
@@ -206,7 +244,12 @@ e2e_check_re "doctor table: verdict" '^verdict: REFUSED' "$(grep '^verdict' "$RS
 rs doctor-all -- "$SHIM" doctor --degrade=all
 e2e_check "doctor --degrade=all exit" 0 "$RS_RC"
 e2e_check_re "doctor --degrade=all: netns degraded" 'netns +unsupported +degraded' "$(grep '^netns ' "$RS_DIR/stdout")"
-e2e_check_re "doctor --degrade=all verdict" 'DEGRADED' "$(grep '^verdict' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all verdict: no variant starts its workload here" \
+    'no upstream supervisor variant can start the workload here' "$(grep '^verdict' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: main row" '^main@2f7fb65 +fatal +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^main@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: pr1549 row" '^pr1549@5112fca71 +skip +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^pr1549@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: pr1548 row" '^pr1548@835f1f92a +degrade +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^pr1548@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: names the fix for the privilege drop" 'pr1549: stops at privdrop: .*CAP_SETGID and CAP_SETUID' "$(grep '^  pr1549:' "$RS_DIR/stdout")"
 rs doctor-json -- "$SHIM" doctor --json
 e2e_check "doctor --json (strict) exit" 124 "$RS_RC"
 e2e_check "doctor --json parses, outcome" refused "$(jget "$RS_DIR/stdout" bootstrap.outcome)"
@@ -214,6 +257,11 @@ e2e_check "doctor --json decisions" "netns=fatal seccomp=ok landlock=fatal privd
 rs doctor-json-all -- "$SHIM" doctor --json --degrade=all
 e2e_check "doctor --json --degrade=all exit" 0 "$RS_RC"
 e2e_check "doctor --json --degrade=all outcome" degraded "$(jget "$RS_DIR/stdout" bootstrap.outcome)"
+e2e_check "doctor --json --degrade=all variants" "main:netns pr1549:privdrop pr1548:privdrop" "$(variant_stops "$RS_DIR/stdout")"
+e2e_check "doctor --json --degrade=all skip list" "netns set" "$(env_entry "$RS_DIR/stdout" OPENSHELL_SKIP_BOOTSTRAP)"
+cp "$RS_DIR/stdout" "$OSS_TMP/doctor-all.json"
+rs doctor-json-runas --user 65534:65534 -- "$SHIM" doctor --json --degrade=all --run-as=65534:65534 --state-dir=/tmp/s
+e2e_check "doctor --json as the sandbox identity: variants" "main:netns pr1549:starts pr1548:starts" "$(variant_stops "$RS_DIR/stdout")"
 
 echo "=== 5. the same on the host under oss-faultinject gvisor-substrate"
 H="$OSS_TMP/host"
@@ -234,15 +282,16 @@ echo "netns probe detail (same step and errno, another first refusal):"
 echo "    runsc: $(jget "$OSS_TMP/runsc-strict.json" bootstrap.probes.netns.detail)"
 echo "    host:  $(jget "$H/strict.json" bootstrap.probes.netns.detail)"
 hrc=0
-OPENSHELL_STANDIN_STATUS_FILE="$H/standin.json" "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
-    --report="$H/report.json" -- "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" "$H" >"$H/stdout" 2>"$H/stderr" </dev/null || hrc=$?
-e2e_check "host-injected degrade=all exit = runsc's" 0 "$hrc"
+OPENSHELL_STANDIN_VARIANT=pr1548 OPENSHELL_STANDIN_STATUS_FILE="$H/standin.json" "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
+    --report="$H/report.json" -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" "$H" >"$H/stdout" 2>"$H/stderr" </dev/null || hrc=$?
+e2e_check "host-injected degrade=all exit = runsc's" 1 "$hrc"
 cp "$H/stderr" "$H/stderr.all"
-check_degraded_run "$H" host-injected
+check_degraded_report "$H" host-injected
+check_variant "$H" host-injected pr1548
 for s in "${SUBS[@]}"; do
     e2e_check "host-injected degraded probe $s = runsc's" "$(probe_sig "$OSS_TMP/runsc-degraded.json" "$s")" "$(probe_sig "$H/report.json" "$s")"
 done
-diff <(findings "$OSS_TMP/degraded/stderr" | awk '{$1=$1; print}') <(findings "$H/stderr" | awk '{$1=$1; print}') >"$OSS_TMP/findings.diff" &&
+diff <(findings "$OSS_TMP/degraded-pr1548/stderr" | awk '{$1=$1; print}') <(findings "$H/stderr" | awk '{$1=$1; print}') >"$OSS_TMP/findings.diff" &&
     e2e_ok "host-injected findings = runsc's (uid, severity, alert, message)" ||
     { e2e_bad "findings differ:"; cat "$OSS_TMP/findings.diff"; }
 
