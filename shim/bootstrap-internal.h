@@ -16,6 +16,9 @@ struct shim_bootstrap {
     uid_t run_uid;
     gid_t run_gid;
     bool run_as_set;
+    /* the identity's source: --run-as, the image's "sandbox" user, or
+     * neither (then every upstream variant exits at its user check) */
+    bool sandbox_user;
     char *proxy_url;
     char *report_path;
     int64_t timeout_ms;

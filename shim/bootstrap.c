@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "probe/passwd.h"
 #include "report/finding.h"
 #include "util.h"
 
@@ -16,6 +17,7 @@
 #define DEFAULT_RUN_AS           65534 /* "nobody", as the supervisor's default policy user */
 #define DEFAULT_PROXY_URL        "http://127.0.0.1:3128"
 #define DEFAULT_REPORT_PATH      "/run/openshell/bootstrap.json"
+#define SANDBOX_PASSWD           "/etc/passwd"
 
 extern char **environ;
 
@@ -179,6 +181,10 @@ static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
         .target_uid = b->run_uid,
         .cap_setpcap = (pd->u.privdrop.cap_effective >> 8) & 1, /* CAP_SETPCAP */
     };
+    /* No identity and no "sandbox" user: every variant exits 1 at its user
+     * check, before any drop. */
+    if (!b->run_as_set && !b->sandbox_user && in.privdrop >= 0)
+        in.privdrop = 0, in.privdrop_already = false;
     if (sp.known) {
         in.prelude = !sp.prelude_refused;
         in.workload_filter = !sp.workload_refused;
@@ -208,6 +214,11 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->run_as_set = cfg->run_as_set;
     b->run_uid = cfg->run_as_set ? cfg->run_as_uid : DEFAULT_RUN_AS;
     b->run_gid = cfg->run_as_set ? cfg->run_as_gid : DEFAULT_RUN_AS;
+    /* Upstream drops to the image's "sandbox" user when nothing else is
+     * configured (docs/platform/supervisor.md, privilege drop). */
+    if (!cfg->run_as_set &&
+        shim_passwd_lookup(SANDBOX_PASSWD, "sandbox", &b->run_uid, &b->run_gid) == 0)
+        b->sandbox_user = true;
     b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
     b->netns_probe = cfg->netns_probe;
     b->contract = cfg->contract;

@@ -176,6 +176,10 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     snprintf(ra, sizeof ra, "%u:%u", (unsigned)b->run_uid, (unsigned)b->run_gid);
     oss_json_kv_str(j, "run_as", ra);
     oss_json_kv_bool(j, "run_as_default", !b->run_as_set);
+    oss_json_kv_str(j, "run_as_source",
+                    b->run_as_set     ? "--run-as"
+                    : b->sandbox_user ? "the image's sandbox user"
+                                      : "none: no sandbox user in /etc/passwd");
     oss_json_kv_int(j, "probe_timeout_ms", b->timeout_ms);
     static const char *const netns_probe[] = {"auto", "move", "create"};
     oss_json_kv_str(j, "netns_probe", netns_probe[b->netns_probe]);

@@ -8,6 +8,7 @@
 
 #include "policy/envcontract.h"
 #include "policy/variants.h"
+#include "probe/passwd.h"
 
 #include <string.h>
 
@@ -185,6 +186,26 @@ static void test_contract_modes(void **state)
     shim_env_contract_free(&c);
 }
 
+static void test_passwd(void **state)
+{
+    (void)state;
+    static const char t[] = "root:x:0:0:root:/root:/bin/sh\n"
+                            "sandboxer:x:5:5::/:/bin/sh\n"
+                            "sandbox:x:1000:1001::/sandbox:/bin/sh";
+    uid_t u = 9;
+    gid_t g = 9;
+    assert_int_equal(shim_passwd_find(t, sizeof t - 1, "sandbox", &u, &g), 0);
+    assert_int_equal(u, 1000);
+    assert_int_equal(g, 1001);
+    u = g = 9;
+    assert_int_equal(shim_passwd_find(t, sizeof t - 1, "nobody", &u, &g), -1);
+    assert_int_equal(u, 9);
+    static const char bad[] = "sandbox:x:10a:1\nsandbox:x:1\nsandbox:x::1:\n";
+    assert_int_equal(shim_passwd_find(bad, sizeof bad - 1, "sandbox", &u, &g), -1);
+    static const char big[] = "sandbox:x:4294967296:1::/:\n";
+    assert_int_equal(shim_passwd_find(big, sizeof big - 1, "sandbox", &u, &g), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_privdrop_rules),
         cmocka_unit_test(test_skip_tokens),
         cmocka_unit_test(test_contract_modes),
+        cmocka_unit_test(test_passwd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
