@@ -509,9 +509,8 @@ int drv_config_validate(const struct drv_config *c, oss_error *err)
         return -1;
     unsigned ru, rg;
     char tail;
-    if (is_set(c->runsc_user) &&
-        (sscanf(c->runsc_user, "%u:%u%c", &ru, &rg, &tail) != 2 || ru > 0x7fffffffu ||
-         rg > 0x7fffffffu))
+    if (is_set(c->runsc_user) && (sscanf(c->runsc_user, "%u:%u%c", &ru, &rg, &tail) != 2 ||
+                                  ru > 0x7fffffffu || rg > 0x7fffffffu))
         return oss_err(err, OSS_ERR_INVALID, EINVAL, "runsc_user must be UID:GID");
     if (is_set(c->shim_path) && c->shim_path[0] != '/')
         return oss_err(err, OSS_ERR_INVALID, EINVAL, "shim_path must be absolute");

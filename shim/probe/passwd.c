@@ -28,8 +28,7 @@ static bool num_field(const char *s, const char *e, unsigned long *ret)
     return true;
 }
 
-int shim_passwd_find(const char *text, size_t len, const char *name, uid_t *ret_uid,
-                     gid_t *ret_gid)
+int shim_passwd_find(const char *text, size_t len, const char *name, uid_t *ret_uid, gid_t *ret_gid)
 {
     size_t nlen = strlen(name);
     const char *p = text, *end = text + len;

@@ -359,8 +359,9 @@ static void step_policy(const struct standin_config *c)
         standin_step(&rep, "policy", "ok", 0, "gateway");
         return;
     }
-    step_fatal("policy", 0, "Sandbox policy required: --policy-rules and --policy-data, or "
-                            "--sandbox-id and --openshell-endpoint");
+    step_fatal("policy", 0,
+               "Sandbox policy required: --policy-rules and --policy-data, or "
+               "--sandbox-id and --openshell-endpoint");
 }
 
 /* ---- seccomp prelude, Landlock ----------------------------------------- */
@@ -410,8 +411,8 @@ static int landlock_apply(void)
 {
     if (landlock_abi < 1)
         return 0;
-    const __u64 rd = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |
-                     LANDLOCK_ACCESS_FS_READ_DIR;
+    const __u64 rd =
+        LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
     const __u64 all = rd | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
                       LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
                       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
@@ -422,8 +423,8 @@ static int landlock_apply(void)
     int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (rs < 0)
         return -1;
-    static const char *const ro[] = {"/usr", "/lib", "/proc", "/dev/urandom", "/app", "/etc",
-                                     "/var/log"};
+    static const char *const ro[] = {"/usr", "/lib", "/proc",   "/dev/urandom",
+                                     "/app", "/etc", "/var/log"};
     static const char *const rw[] = {"/tmp", "/dev/null", "."};
     for (size_t i = 0; i < OSS_ARRAY_SIZE(ro) + OSS_ARRAY_SIZE(rw); i++) {
         bool w = i >= OSS_ARRAY_SIZE(ro);
@@ -452,12 +453,18 @@ static int landlock_apply(void)
 /* The supervisor's own environment minus these reaches the workload
  * (main P/process.rs@2f7fb65 157-179; 1549 P/process.rs@5112fca71 31-46;
  * 1548 S/process.rs@835f1f92a 154-156). */
-static const char *const strip_main[] = {
-    "OPENSHELL_OCI_IMAGE_USER", "OPENSHELL_SANDBOX_UID", "OPENSHELL_SANDBOX_GID",
-    "OPENSHELL_SANDBOX_TOKEN", "OPENSHELL_SANDBOX_TOKEN_FILE", "OPENSHELL_K8S_SA_TOKEN_FILE",
-    "OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT", "OPENSHELL_TLS_KEY",
-    "OPENSHELL_PROVIDER_SPIFFE_WORKLOAD_API_SOCKET", "OPENSHELL_NETWORK_RUNTIME_CAPABILITIES",
-    NULL};
+static const char *const strip_main[] = {"OPENSHELL_OCI_IMAGE_USER",
+                                         "OPENSHELL_SANDBOX_UID",
+                                         "OPENSHELL_SANDBOX_GID",
+                                         "OPENSHELL_SANDBOX_TOKEN",
+                                         "OPENSHELL_SANDBOX_TOKEN_FILE",
+                                         "OPENSHELL_K8S_SA_TOKEN_FILE",
+                                         "OPENSHELL_TLS_CA",
+                                         "OPENSHELL_TLS_CERT",
+                                         "OPENSHELL_TLS_KEY",
+                                         "OPENSHELL_PROVIDER_SPIFFE_WORKLOAD_API_SOCKET",
+                                         "OPENSHELL_NETWORK_RUNTIME_CAPABILITIES",
+                                         NULL};
 static const char *const strip_1549[] = {"OPENSHELL_SANDBOX_TOKEN", "OPENSHELL_SANDBOX_TOKEN_FILE",
                                          "OPENSHELL_K8S_SA_TOKEN_FILE",
                                          "OPENSHELL_PROVIDER_SPIFFE_WORKLOAD_API_SOCKET", NULL};
@@ -513,8 +520,8 @@ static _Noreturn void child_fatal(int fd, const char *name, int e, const char *d
 
 /* The pre_exec sequence (main P/process.rs@2f7fb65 833-876; 1549
  * P/process.rs@5112fca71 541-578; 1548 S/process.rs@835f1f92a 221-253). */
-static _Noreturn void child_main(const struct standin_config *c,
-                                 const struct standin_identity *id, int nsfd, int rfd)
+static _Noreturn void child_main(const struct standin_config *c, const struct standin_identity *id,
+                                 int nsfd, int rfd)
 {
     sigset_t all;
     sigemptyset(&all);

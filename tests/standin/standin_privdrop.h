@@ -11,8 +11,8 @@
 struct standin_identity {
     uid_t uid;
     gid_t gid;
-    char name[64];   /* for initgroups; empty on main's numeric path */
-    bool numeric;    /* main's driver identity: no setgroups at all */
+    char name[64]; /* for initgroups; empty on main's numeric path */
+    bool numeric;  /* main's driver identity: no setgroups at all */
 };
 
 /* Resolves the target before anything forks: --run-as / the driver

@@ -23,10 +23,26 @@ static const char *const prelude_deny[] = {
 /* Filter B's unconditional list (docs/platform/supervisor.md; upstream
  * P/sandbox/linux/seccomp.rs@2f7fb65 162-296): not the prelude list. */
 static const char *const workload_deny[] = {
-    "memfd_create",   "ptrace",     "bpf",           "process_vm_readv",  "process_vm_writev",
-    "pidfd_open",     "pidfd_getfd", "pidfd_send_signal", "io_uring_setup", "mount",
-    "fsopen",         "fsconfig",   "fsmount",       "fspick",            "move_mount",
-    "open_tree",      "setns",      "umount2",       "pivot_root",        "userfaultfd",
+    "memfd_create",
+    "ptrace",
+    "bpf",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
+    "io_uring_setup",
+    "mount",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "setns",
+    "umount2",
+    "pivot_root",
+    "userfaultfd",
     "perf_event_open",
 };
 
