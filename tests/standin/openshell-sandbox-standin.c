@@ -710,10 +710,12 @@ int main(int argc, char **argv)
     struct standin_identity id = {0};
     char why[160];
     bool id_ok = standin_identity_resolve(&c, &id, why, sizeof why) == 0;
-    /* main and 1548 check the identity before the network (S/lib.rs@2f7fb65
-     * 212-230 for the driver identity, P/run.rs@2f7fb65 95-99 for names;
-     * S/lib.rs@835f1f92a 378); 1549 after it (P/run.rs@5112fca71 74). */
-    if (!id_ok && c.process && c.variant != STANDIN_PR1549)
+    /* When the identity is checked: main's driver identity (numeric range)
+     * before the network (S/lib.rs@2f7fb65 212-230), its user names after it
+     * (P/run.rs@2f7fb65 95-99); 1548 before the network (S/lib.rs@835f1f92a
+     * 378); 1549 after it (P/run.rs@5112fca71 74). */
+    bool id_early = c.variant == STANDIN_PR1548 || (c.variant == STANDIN_MAIN && c.run_as);
+    if (!id_ok && c.process && id_early)
         step_fatal("identity", 0, why);
 
     _cleanup_close_ int nsfd = -1;
