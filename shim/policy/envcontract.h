@@ -1,8 +1,10 @@
-/* The environment contract (issue 3 item 4), pure: what the shim adds to
+/* The environment contract, pure: what the shim adds to
  * the supervisor's environment, and the environment itself.
  *
- * - OPENSHELL_BEST_EFFORT_FAILURES=1 only when at least one subsystem is
- *   degraded and none is fatal (a fatal run never starts anyway).
+ * - OPENSHELL_SKIP_BOOTSTRAP (OpenShell pull request 1549) and
+ *   OPENSHELL_BEST_EFFORT_FAILURES=1 (pull request 1548), as the contract
+ *   selects, only when something is degraded and nothing is fatal (a fatal
+ *   run never starts anyway).
  * - netns degraded: the proxy variables the supervisor sets only when it has
  *   a namespace, pointing at --proxy-url, so cooperating clients still go
  *   through the policy proxy.

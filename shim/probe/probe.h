@@ -1,5 +1,5 @@
 /* Bootstrap probes: each asks the runtime whether one step of the
- * supervisor's bootstrap (FACTS.md §5) would work, in a throw-away child
+ * supervisor's bootstrap (docs/platform/supervisor.md) would work, in a throw-away child
  * (crun's shape) so nothing it does lasts, bounded in time.
  *
  * A result is three-valued: SUPPORTED, UNSUPPORTED (the runtime refused a

@@ -3,7 +3,7 @@
  * First which filter flags the runtime accepts, each with a trivial
  * allow-all program through raw seccomp(2) so the answer is the kernel's
  * (libseccomp would translate or pre-check flags).  gVisor accepts 0 and
- * TSYNC but answers EINVAL to LOG and NEW_LISTENER (FACTS.md §2).  Then
+ * TSYNC but answers EINVAL to LOG and NEW_LISTENER (docs/platform/gvisor.md).  Then
  * what makes up libseccomp's API level, asked as libseccomp asks it: the
  * shim does not link libseccomp, whose first call alone cost 1-2 ms under
  * gVisor.  Then the verdict: the supervisor's prelude list as libseccomp
