@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The supervisor's own list (docs/platform/supervisor.md, proxy variables): set only with a namespace. */
+/* The supervisor's own list (docs/platform/supervisor.md, proxy variables): set only with a
+ * namespace. */
 static const char *const proxy_vars[] = {
     "ALL_PROXY", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "grpc_proxy",
 };
