@@ -32,6 +32,10 @@ struct shim_bootstrap {
     struct shim_fallback_plan plan;
     struct shim_fallback_prog prog;
     enum shim_supervisor_contract contract;
+    bool token_file;      /* --token-file=auto: move the token when possible */
+    char *token_dir;      /* <state dir>/token */
+    char token_path[256]; /* where it was written, or "" */
+    char token_note[600]; /* why it was or was not moved */
     struct shim_env_contract env;
     /* what each upstream supervisor variant will do with that environment */
     struct shim_variant_outcome variants[SHIM_VARIANT_COUNT];

@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "policy/tokenfile.h"
 #include "probe/passwd.h"
 #include "report/finding.h"
 #include "util.h"
@@ -165,6 +166,7 @@ static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
     struct shim_env_contract c;
     shim_env_contract_compute_for(b->verdict, &sp, b->contract, b->proxy_url, b->report_path,
                                   base_env, &c);
+    shim_env_contract_token(&c, base_env, b->token_path[0] ? b->token_path : NULL);
     shim_env_contract_free(&b->env);
     b->env = c;
 
@@ -222,6 +224,9 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
     b->netns_probe = cfg->netns_probe;
     b->contract = cfg->contract;
+    b->token_file = cfg->token_file;
+    if (cfg->state_dir && asprintf(&b->token_dir, "%s/token", cfg->state_dir) < 0)
+        b->token_dir = NULL;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
     b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
     if (!b->proxy_url || !b->report_path) {
@@ -266,8 +271,42 @@ bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err)
     return true;
 }
 
+/* Writes the token into <state dir>/token/sandbox-token, 0400 in a 0700
+ * directory, only on a tmpfs (never on a disk or a checkpointed bind); the
+ * result and the reason go into b (the report). */
+static void token_move(struct shim_bootstrap *b, char *const *base_env)
+{
+    b->token_path[0] = '\0';
+    if (!b->token_file) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: --token-file=off");
+        return;
+    }
+    if (!shim_env_token_movable(base_env)) {
+        snprintf(b->token_note, sizeof b->token_note,
+                 shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN_FILE")
+                     ? "OPENSHELL_SANDBOX_TOKEN_FILE set by the operator"
+                     : "no OPENSHELL_SANDBOX_TOKEN");
+        return;
+    }
+    oss_error err = {0};
+    char path[256];
+    if (!b->token_dir ||
+        snprintf(path, sizeof path, "%s/sandbox-token", b->token_dir) >= (int)sizeof path) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: no state dir");
+        return;
+    }
+    if (shim_token_write(b->token_dir, path, shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN"),
+                         &err) < 0) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: %s", err.msg);
+        return;
+    }
+    snprintf(b->token_path, sizeof b->token_path, "%s", path);
+    snprintf(b->token_note, sizeof b->token_note, "moved to %s (0400, tmpfs)", path);
+}
+
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
 {
+    token_move(b, base_env);
     /* Recomputed against the environment actually passed, so the report
      * says which names the operator had set there. */
     contract_compute(b, base_env);
@@ -393,6 +432,7 @@ void shim_bootstrap_free(struct shim_bootstrap *b)
             netns_cleanup(b);
     }
     shim_env_contract_free(&b->env);
+    free(b->token_dir);
     free(b->proxy_url);
     free(b->report_path);
     free(b);

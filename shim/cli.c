@@ -37,6 +37,7 @@ static void defaults(struct shim_config *c)
     c->probe_mask = SHIM_SUB_ALL;
     c->degrade_mask = 0; /* strict: degrade nothing unless told to */
     c->fallback_seccomp = SHIM_FALLBACK_AUTO;
+    c->token_file = true;
     c->probe_timeout_ms = MS(2000);
     c->freeze_threshold_ms = MS(2000);
     c->on_restore_timeout_ms = MS(5000);
@@ -208,6 +209,7 @@ enum opt_id {
     O_PROXY_URL,
     O_FALLBACK,
     O_CONTRACT,
+    O_TOKEN_FILE,
     O_REPORT,
     O_PROBE_TIMEOUT,
     O_NETNS_PROBE,
@@ -256,6 +258,7 @@ static const struct opt opts[] = {
     {"proxy-url", 0, true, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
     {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
+    {"token-file", 0, true, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
     {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
@@ -356,6 +359,11 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_fallback(what, v, &c->fallback_seccomp, err);
     case O_CONTRACT:
         return p_contract(what, v, &c->contract, err);
+    case O_TOKEN_FILE:
+        if (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0)
+            return bad(err, what, v, "auto or off");
+        c->token_file = strcmp(v, "auto") == 0;
+        return 0;
     case O_REPORT:
         return p_nonempty(what, v, &c->report_path, err);
     case O_PROBE_TIMEOUT:

@@ -108,6 +108,23 @@ void shim_env_contract_compute(const enum shim_verdict v[SHIM_SUB_COUNT], const 
                                   ret);
 }
 
+bool shim_env_token_movable(char *const *base_env)
+{
+    const char *t = shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN");
+    return t && *t && !shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN_FILE");
+}
+
+void shim_env_contract_token(struct shim_env_contract *c, char *const *base_env,
+                             const char *token_path)
+{
+    if (!token_path || !shim_env_token_movable(base_env) || c->n + 2 > SHIM_ENV_MAX)
+        return;
+    add(c, base_env, "OPENSHELL_SANDBOX_TOKEN", "", false, "moved into a 0400 file on a tmpfs");
+    c->e[c->n - 1].action = SHIM_ENV_REMOVED;
+    add(c, base_env, "OPENSHELL_SANDBOX_TOKEN_FILE", token_path, true,
+        "the token's file: every upstream variant reads it");
+}
+
 void shim_env_contract_free(struct shim_env_contract *c)
 {
     for (size_t i = 0; i < c->n; i++)
@@ -124,9 +141,18 @@ char **shim_env_build(const struct shim_env_contract *c, char *const *base_env)
     if (!env)
         return NULL;
     size_t k = 0;
-    for (size_t i = 0; i < nb; i++)
+    for (size_t i = 0; i < nb; i++) {
+        bool removed = false;
+        for (size_t j = 0; j < c->n && !removed; j++) {
+            size_t l = strlen(c->e[j].name);
+            removed = c->e[j].action == SHIM_ENV_REMOVED &&
+                      strncmp(base_env[i], c->e[j].name, l) == 0 && base_env[i][l] == '=';
+        }
+        if (removed)
+            continue;
         if (!(env[k++] = strdup(base_env[i])))
             goto oom;
+    }
     for (size_t i = 0; i < c->n; i++) {
         /* Re-checked against base here so a contract computed from another
          * environment still cannot override what this one holds. */

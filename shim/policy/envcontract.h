@@ -24,6 +24,7 @@
 enum shim_env_action {
     SHIM_ENV_SET = 0,  /* added by the shim */
     SHIM_ENV_OPERATOR, /* already in the base environment: left alone */
+    SHIM_ENV_REMOVED,  /* taken out of the supervisor's environment */
 };
 
 struct shim_env_entry {
@@ -65,6 +66,16 @@ void shim_env_contract_compute_for(const enum shim_verdict v[SHIM_SUB_COUNT],
                                    enum shim_supervisor_contract contract, const char *proxy_url,
                                    const char *report_path, char *const *base_env,
                                    struct shim_env_contract *ret);
+
+/* The token off the environment (docs/probes.md, the token file): when the
+ * base holds a non-empty OPENSHELL_SANDBOX_TOKEN and no
+ * OPENSHELL_SANDBOX_TOKEN_FILE, and token_path is not NULL (the shim wrote
+ * the token there), the token is REMOVED and the file variable SET.  All
+ * three upstream variants read the file (docs/platform/supervisor.md). */
+void shim_env_contract_token(struct shim_env_contract *c, char *const *base_env,
+                             const char *token_path);
+/* True when the base holds a token the shim would move. */
+bool shim_env_token_movable(char *const *base_env);
 
 /* The same with contract "both" and an unknown seccomp split.
  * base_env may be NULL (= empty). */

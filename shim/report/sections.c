@@ -235,7 +235,9 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
         const struct shim_env_entry *e = &b->env.e[i];
         oss_json_obj_begin(j);
         oss_json_kv_str(j, "name", e->name);
-        oss_json_kv_str(j, "action", e->action == SHIM_ENV_SET ? "set" : "operator");
+        oss_json_kv_str(j, "action", e->action == SHIM_ENV_SET        ? "set"
+                                     : e->action == SHIM_ENV_REMOVED ? "removed"
+                                                                     : "operator");
         oss_json_kv_str(j, "why", e->why);
         if (e->action == SHIM_ENV_SET) {
             if (e->secret_free) {
@@ -250,6 +252,11 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     oss_json_arr_end(j);
 
     oss_json_kv_str(j, "supervisor_contract", shim_contract_name(b->contract));
+    oss_json_key(j, "token");
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "file", b->token_path[0] ? b->token_path : NULL);
+    oss_json_kv_str(j, "note", b->token_note[0] ? b->token_note : NULL);
+    oss_json_obj_end(j);
     shim_variants_json(b, j);
 
     oss_json_key(j, "timings_us");

@@ -76,12 +76,45 @@ e2e_check "operator's skip: the stand-in skipped both seccomp steps too" "skippe
 check_variant "$RS_DIR" "operator skip" pr1549
 
 echo "=== 1b. the container already runs as the sandbox identity (runAsUser): pull request 1549 starts"
-rs runas "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" --degrade=all \
-    --run-as=65534:65534 --state-dir=/out/state --report=/out/report.json -- \
+rs runas "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --env OPENSHELL_SANDBOX_TOKEN=tok-runas-e2e \
+    --user 65534:65534 -- "$SHIM" --degrade=all \
+    --run-as=65534:65534 --state-dir=/run/oss-state --report=/out/report.json -- \
     "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
 e2e_check "runAsUser, pr1549: exit status (the workload's)" 0 "$RS_RC"
 check_runasuser_run "$RS_DIR" runsc-runas
 cp "$RS_DIR/report.json" "$OSS_TMP/runsc-runas.json"
+e2e_check "runAsUser: token moved out of the supervisor's env" "None removed" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN)"
+e2e_check "runAsUser: token file passed instead" "/run/oss-state/token/sandbox-token set" \
+    "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
+e2e_check "runAsUser: the workload has neither token variable" "" "$(grep -E '^OPENSHELL_SANDBOX_TOKEN' "$RS_DIR/wl.env" || true)"
+
+echo "=== 1c. the token off the environment, and what a uid-0 process in the sandbox still reads"
+# The shim's child here is a plain program standing for a uid-0 workload
+# (no upstream supervisor starts one as uid 0 under these capabilities).
+# (os.stat: coreutils' statx answers EINVAL under this runsc)
+TOKWL='env > /out/child.env
+'"$OSS_PYTHON"' -c "import os; s = os.stat(\"/run/openshell/token/sandbox-token\"); print(\"%o %d\" % (s.st_mode & 0o777, s.st_uid))" > /out/mode 2>&1
+cat /run/openshell/token/sandbox-token > /out/file 2>&1
+tr "\0" "\n" < /proc/1/environ | grep -c "^OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret$" > /out/pid1 2>&1; true'
+rs token0 --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all --report=/out/report.json \
+    --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
+e2e_check "token: moved" "None removed" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN)"
+e2e_check "token: file variable" "/run/openshell/token/sandbox-token set" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
+e2e_check "token: not in the child's environment" "" "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+e2e_check "token: the file is 0400, root's, on the tmpfs" "400 0" "$(cat "$RS_DIR/mode")"
+e2e_check "token: the report never holds the value" 0 "$(grep -c tok-e2e-secret "$RS_DIR/report.json")"
+# measured: what a uid-0 process with Substrate's caps still reads
+e2e_check "token: a uid-0 process reads the file (owner)" tok-e2e-secret "$(cat "$RS_DIR/file")"
+e2e_check "token: a uid-0 process reads it in PID 1's /proc/1/environ" 1 "$(cat "$RS_DIR/pid1")"
+rs token-off --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all --token-file=off \
+    --report=/out/report.json --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
+e2e_check "control: --token-file=off keeps it in the environment" "OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret" \
+    "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+rs token-bind --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all \
+    --report=/out/report.json --state-dir=/out/state -- /bin/sh -c "$TOKWL"
+e2e_check "token: a state dir that is no tmpfs keeps it in the environment" \
+    "OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret" "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+e2e_check_re "token: the report says why" 'not on a tmpfs' "$(jget "$RS_DIR/report.json" bootstrap.token.note)"
 RS_DIR="$OSS_TMP/degraded-pr1548"
 e2e_check "runsc runtime.gvisor" true "$(jget "$RS_DIR/report.json" bootstrap.runtime.gvisor)"
 e2e_check "runsc runtime caps (Substrate's three)" 0000000020000420 "$(jget "$RS_DIR/report.json" bootstrap.runtime.cap_effective)"

@@ -162,9 +162,54 @@ static void test_url_redact(void **state)
     free(r);
 }
 
+/* The token: moved only when the shim wrote the file, never over an
+ * operator's file variable; the built environment has no token value. */
+static void test_token_file(void **state)
+{
+    (void)state;
+    enum shim_verdict v[SHIM_SUB_COUNT] = {SHIM_VERDICT_OK, SHIM_VERDICT_OK, SHIM_VERDICT_OK,
+                                           SHIM_VERDICT_OK};
+    char *base[] = {"PATH=/bin", "OPENSHELL_SANDBOX_TOKEN=s3cr3t", NULL};
+    struct shim_env_contract c;
+    shim_env_contract_compute(v, NULL, "/r", base, &c);
+    shim_env_contract_token(&c, base, "/run/openshell/token/sandbox-token");
+    char **env = shim_env_build(&c, base);
+    assert_null(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"));
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN_FILE"),
+                        "/run/openshell/token/sandbox-token");
+    assert_string_equal(shim_env_get(env, "PATH"), "/bin");
+    for (size_t i = 0; env[i]; i++)
+        assert_null(strstr(env[i], "s3cr3t"));
+    const struct shim_env_entry *e = find(&c, "OPENSHELL_SANDBOX_TOKEN");
+    assert_int_equal(e->action, SHIM_ENV_REMOVED);
+    assert_false(e->secret_free);
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    /* control: without a written file nothing moves */
+    shim_env_contract_compute(v, NULL, "/r", base, &c);
+    shim_env_contract_token(&c, base, NULL);
+    env = shim_env_build(&c, base);
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"), "s3cr3t");
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    /* an operator's file variable wins: nothing moves */
+    char *op[] = {"OPENSHELL_SANDBOX_TOKEN=s3cr3t", "OPENSHELL_SANDBOX_TOKEN_FILE=/x", NULL};
+    assert_false(shim_env_token_movable(op));
+    shim_env_contract_compute(v, NULL, "/r", op, &c);
+    shim_env_contract_token(&c, op, "/run/t");
+    env = shim_env_build(&c, op);
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN_FILE"), "/x");
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"), "s3cr3t");
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    char *empty[] = {"OPENSHELL_SANDBOX_TOKEN=", NULL};
+    assert_false(shim_env_token_movable(empty));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_file),
         cmocka_unit_test(test_best_effort_all_combinations),
         cmocka_unit_test(test_netns_degraded_proxies),
         cmocka_unit_test(test_never_overrides),
