@@ -33,6 +33,9 @@ struct shim_bootstrap {
     struct shim_fallback_prog prog;
     enum shim_supervisor_contract contract;
     bool token_file;      /* --token-file=auto: move the token when possible */
+    bool proxy_workload;  /* proxy variables on the workload's command line */
+    char exe[256];        /* this binary, for exec-env; "" when unknown */
+    char proxy_note[200]; /* where the proxy variables went and why */
     char *token_dir;      /* <state dir>/token */
     char token_path[256]; /* where it was written, or "" */
     char token_note[600]; /* why it was or was not moved */

@@ -167,6 +167,8 @@ static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
     shim_env_contract_compute_for(b->verdict, &sp, b->contract, b->proxy_url, b->report_path,
                                   base_env, &c);
     shim_env_contract_token(&c, base_env, b->token_path[0] ? b->token_path : NULL);
+    if (b->proxy_workload)
+        shim_env_contract_proxy_to_workload(&c);
     shim_env_contract_free(&b->env);
     b->env = c;
 
@@ -225,6 +227,17 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->netns_probe = cfg->netns_probe;
     b->contract = cfg->contract;
     b->token_file = cfg->token_file;
+    /* The workload's command must follow a "--" on the supervisor's command
+     * line, and the shim must know its own path, for exec-env. */
+    ssize_t el = readlink("/proc/self/exe", b->exe, sizeof b->exe - 1);
+    b->exe[el > 0 ? el : 0] = '\0';
+    b->proxy_workload = !cfg->proxy_env_supervisor && b->exe[0] == '/' &&
+                        shim_workload_argv_wrappable(cfg->child_argv);
+    snprintf(b->proxy_note, sizeof b->proxy_note, "%s",
+             b->proxy_workload           ? "on the workload's command line (exec-env)"
+             : cfg->proxy_env_supervisor ? "in the supervisor's environment: --proxy-env=supervisor"
+                                         : "in the supervisor's environment: the workload's "
+                                           "command is not after a '--' on its command line");
     if (cfg->state_dir && asprintf(&b->token_dir, "%s/token", cfg->state_dir) < 0)
         b->token_dir = NULL;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
@@ -311,6 +324,11 @@ char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
      * says which names the operator had set there. */
     contract_compute(b, base_env);
     return shim_env_build(&b->env, base_env);
+}
+
+char **shim_bootstrap_child_argv(const struct shim_bootstrap *b, char *const *argv)
+{
+    return shim_workload_argv_wrap(argv, b->exe, &b->env);
 }
 
 int shim_bootstrap_child_apply(const struct shim_bootstrap *b)

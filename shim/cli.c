@@ -210,6 +210,7 @@ enum opt_id {
     O_FALLBACK,
     O_CONTRACT,
     O_TOKEN_FILE,
+    O_PROXY_ENV,
     O_REPORT,
     O_PROBE_TIMEOUT,
     O_NETNS_PROBE,
@@ -259,6 +260,7 @@ static const struct opt opts[] = {
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
     {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
     {"token-file", 0, true, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
+    {"proxy-env", 0, true, "OPENSHELL_SHIM_PROXY_ENV", O_PROXY_ENV},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
     {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
@@ -359,6 +361,11 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_fallback(what, v, &c->fallback_seccomp, err);
     case O_CONTRACT:
         return p_contract(what, v, &c->contract, err);
+    case O_PROXY_ENV:
+        if (strcmp(v, "workload") != 0 && strcmp(v, "supervisor") != 0)
+            return bad(err, what, v, "workload or supervisor");
+        c->proxy_env_supervisor = strcmp(v, "supervisor") == 0;
+        return 0;
     case O_TOKEN_FILE:
         if (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0)
             return bad(err, what, v, "auto or off");

@@ -98,7 +98,8 @@ struct shim_config {
     char *proxy_url;
     enum shim_fallback_seccomp fallback_seccomp;
     enum shim_supervisor_contract contract;
-    bool token_file; /* move OPENSHELL_SANDBOX_TOKEN into a file (default on) */
+    bool token_file;           /* move OPENSHELL_SANDBOX_TOKEN into a file (default on) */
+    bool proxy_env_supervisor; /* --proxy-env=supervisor: the old way, into its env */
     char *report_path;
     int64_t probe_timeout_ms;
     enum shim_netns_probe netns_probe;

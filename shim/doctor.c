@@ -36,7 +36,11 @@ static void table(const struct shim_bootstrap *b, oss_buf *o)
                                   : "inactive",
                    b->plan.reason ? b->plan.reason : "");
     for (size_t i = 0; i < b->env.n; i++)
-        if (b->env.e[i].action == SHIM_ENV_REMOVED)
+        if (b->env.e[i].action == SHIM_ENV_WORKLOAD)
+            oss_buf_printf(o, "env: %s=%s on the workload only: %s\n", b->env.e[i].name,
+                           b->env.e[i].secret_free ? b->env.e[i].value : "(a URL)",
+                           b->env.e[i].why);
+        else if (b->env.e[i].action == SHIM_ENV_REMOVED)
             oss_buf_printf(o, "env: %s would be removed: %s\n", b->env.e[i].name, b->env.e[i].why);
         else if (b->env.e[i].action == SHIM_ENV_SET)
             oss_buf_printf(o, "env: %s=%s would be set: %s\n", b->env.e[i].name,

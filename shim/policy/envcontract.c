@@ -108,6 +108,79 @@ void shim_env_contract_compute(const enum shim_verdict v[SHIM_SUB_COUNT], const 
                                   ret);
 }
 
+static bool is_proxy_name(const char *n)
+{
+    for (size_t i = 0; i < sizeof proxy_vars / sizeof proxy_vars[0]; i++)
+        if (!strcmp(n, proxy_vars[i]))
+            return true;
+    return !strcmp(n, "NO_PROXY") || !strcmp(n, "no_proxy") || !strcmp(n, "NODE_USE_ENV_PROXY");
+}
+
+void shim_env_contract_proxy_to_workload(struct shim_env_contract *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].action == SHIM_ENV_SET && is_proxy_name(c->e[i].name)) {
+            c->e[i].action = SHIM_ENV_WORKLOAD;
+            c->e[i].why = "no network namespace: set on the workload only (exec-env), so the "
+                          "supervisor's own clients do not use its proxy";
+        }
+}
+
+static int dashdash(char *const *argv)
+{
+    for (int i = 0; argv && argv[i]; i++)
+        if (!strcmp(argv[i], "--"))
+            return argv[i + 1] ? i : -1;
+    return -1;
+}
+
+bool shim_workload_argv_wrappable(char *const *argv)
+{
+    return dashdash(argv) > 0;
+}
+
+char **shim_workload_argv_wrap(char *const *argv, const char *exe,
+                               const struct shim_env_contract *c)
+{
+    int dd = dashdash(argv);
+    if (dd <= 0 || !exe)
+        return NULL;
+    size_t n = 0, nw = 0;
+    while (argv[n])
+        n++;
+    for (size_t i = 0; i < c->n; i++)
+        nw += c->e[i].action == SHIM_ENV_WORKLOAD;
+    if (nw == 0)
+        return NULL; /* nothing for the workload alone: the command line stays */
+    char **v = calloc(n + nw + 4, sizeof *v);
+    if (!v)
+        return NULL;
+    size_t k = 0;
+    for (int i = 0; i <= dd; i++)
+        if (!(v[k++] = strdup(argv[i])))
+            goto oom;
+    if (!(v[k++] = strdup(exe)) || !(v[k++] = strdup("exec-env")))
+        goto oom;
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->e[i].action != SHIM_ENV_WORKLOAD)
+            continue;
+        size_t len = strlen(c->e[i].name) + strlen(c->e[i].value) + 2;
+        if (!(v[k] = malloc(len)))
+            goto oom;
+        snprintf(v[k++], len, "%s=%s", c->e[i].name, c->e[i].value);
+    }
+    if (!(v[k++] = strdup("--")))
+        goto oom;
+    for (size_t i = (size_t)dd + 1; i < n; i++)
+        if (!(v[k++] = strdup(argv[i])))
+            goto oom;
+    v[k] = NULL;
+    return v;
+oom:
+    shim_env_free(v);
+    return NULL;
+}
+
 bool shim_env_token_movable(char *const *base_env)
 {
     const char *t = shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN");

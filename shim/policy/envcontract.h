@@ -25,6 +25,7 @@ enum shim_env_action {
     SHIM_ENV_SET = 0,  /* added by the shim */
     SHIM_ENV_OPERATOR, /* already in the base environment: left alone */
     SHIM_ENV_REMOVED,  /* taken out of the supervisor's environment */
+    SHIM_ENV_WORKLOAD, /* set on the workload only (exec-env on its command line) */
 };
 
 struct shim_env_entry {
@@ -76,6 +77,19 @@ void shim_env_contract_token(struct shim_env_contract *c, char *const *base_env,
                              const char *token_path);
 /* True when the base holds a token the shim would move. */
 bool shim_env_token_movable(char *const *base_env);
+
+/* The proxy variables the shim SETs go to the workload only: they become
+ * WORKLOAD entries, left out of the supervisor's environment. */
+void shim_env_contract_proxy_to_workload(struct shim_env_contract *c);
+/* Pure: whether argv (the supervisor's command line) carries the workload
+ * after a "--", where exec-env can be put in front of it. */
+bool shim_workload_argv_wrappable(char *const *argv);
+/* A new argv: argv with `exe exec-env NAME=VALUE... --` inserted after its
+ * first "--", one NAME=VALUE per WORKLOAD entry of c.  NULL when c has no
+ * WORKLOAD entry, argv is not wrappable, or out of memory; free with
+ * shim_env_free(). */
+char **shim_workload_argv_wrap(char *const *argv, const char *exe,
+                               const struct shim_env_contract *c);
 
 /* The same with contract "both" and an unknown seccomp split.
  * base_env may be NULL (= empty). */

@@ -31,8 +31,7 @@ int shim_token_write(const char *dir, const char *path, const char *value, oss_e
         return oss_err(err, OSS_ERR_INVALID, EXDEV, "%s is not on a tmpfs", dir);
     if (unlink(path) < 0 && errno != ENOENT)
         return oss_err_errno(err, "unlink %s", path);
-    _cleanup_close_ int fd =
-        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
     if (fd < 0)
         return oss_err_errno(err, "create %s", path);
     if (oss_write_all(fd, value, strlen(value)) < 0) {

@@ -235,11 +235,13 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
         const struct shim_env_entry *e = &b->env.e[i];
         oss_json_obj_begin(j);
         oss_json_kv_str(j, "name", e->name);
-        oss_json_kv_str(j, "action", e->action == SHIM_ENV_SET        ? "set"
-                                     : e->action == SHIM_ENV_REMOVED ? "removed"
-                                                                     : "operator");
+        oss_json_kv_str(j, "action",
+                        e->action == SHIM_ENV_SET        ? "set"
+                        : e->action == SHIM_ENV_REMOVED  ? "removed"
+                        : e->action == SHIM_ENV_WORKLOAD ? "workload"
+                                                         : "operator");
         oss_json_kv_str(j, "why", e->why);
-        if (e->action == SHIM_ENV_SET) {
+        if (e->action == SHIM_ENV_SET || e->action == SHIM_ENV_WORKLOAD) {
             if (e->secret_free) {
                 oss_json_kv_str(j, "value", e->value);
             } else {
@@ -252,6 +254,7 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     oss_json_arr_end(j);
 
     oss_json_kv_str(j, "supervisor_contract", shim_contract_name(b->contract));
+    oss_json_kv_str(j, "proxy_env", b->proxy_note);
     oss_json_key(j, "token");
     oss_json_obj_begin(j);
     oss_json_kv_str(j, "file", b->token_path[0] ? b->token_path : NULL);

@@ -65,7 +65,7 @@ e2e_check "injected doctor --json --degrade=all exit" 0 "$HS_RC"
 e2e_check "injected doctor --json --degrade=all outcome" degraded "$(jget "$HS_DIR/stdout" bootstrap.outcome)"
 
 echo "=== CONTROL: strict shim without injection starts the stand-in with every protection"
-hs native - -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/sh -c 'exit 7'
+hs native - --run-as=65534:65534 -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/sh -c 'exit 7'
 e2e_check "native strict: the workload's exit status passes through" 7 "$HS_RC"
 e2e_check "native strict outcome" ok "$(jget "$HS_DIR/report.json" bootstrap.outcome)"
 e2e_check "native strict: no findings" "" "$(findings "$HS_DIR/stderr")"

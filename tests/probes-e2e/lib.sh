@@ -232,6 +232,8 @@ check_runasuser_run() {
         "$(kv "$d/wl.env" OPENSHELL_SHIM_REPORT)"
     e2e_check "$tag stand-in proxy answers via HTTP_PROXY" "via-proxy=200" "$(grep '^via-proxy=' "$d/proxy" || echo missing)"
     e2e_check_re "$tag control: same request without the proxy fails" '^direct=ERR' "$(grep '^direct=' "$d/proxy" || echo missing)"
+    e2e_check "$tag no proxy variable in the supervisor's own environment" "sup_proxy=0" "$(grep '^sup_proxy=' "$d/proxy" || echo missing)"
+    e2e_check "$tag report: proxy variables on the workload only" "http://127.0.0.1:3128 workload" "$(env_entry "$d/report.json" HTTP_PROXY)"
 }
 
 # The workload of the degraded run: dump the environment, then fetch a
@@ -255,5 +257,11 @@ try:
     res.append("direct=%d" % r.status)
 except Exception as e:
     res.append("direct=ERR %s" % type(e).__name__)
+# the supervisor own environment (the parent): proxy variables in it?
+try:
+    penv = open("/proc/%d/environ" % os.getppid(), "rb").read().split(b"\0")
+    res.append("sup_proxy=%d" % sum(1 for e in penv if e.split(b"=")[0].upper().endswith(b"_PROXY")))
+except Exception as e:
+    res.append("sup_proxy=ERR %s" % type(e).__name__)
 open(out + "/proxy", "w").write("\n".join(res) + "\n")
 '

@@ -83,6 +83,14 @@ rs runas "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --env OPENSHE
 e2e_check "runAsUser, pr1549: exit status (the workload's)" 0 "$RS_RC"
 check_runasuser_run "$RS_DIR" runsc-runas
 cp "$RS_DIR/report.json" "$OSS_TMP/runsc-runas.json"
+# CONTROL: --proxy-env=supervisor puts them into the supervisor's environment
+# (where its inference client would use them).
+rs runas-supenv "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" \
+    --degrade=all --run-as=65534:65534 --proxy-env=supervisor --state-dir=/run/oss-state \
+    --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+e2e_check "control: --proxy-env=supervisor: the supervisor's env has them (6 URLs, NO_PROXY, no_proxy, NODE_USE_ENV_PROXY)" "sup_proxy=9" "$(grep '^sup_proxy=' "$RS_DIR/proxy" || echo missing)"
+e2e_check "control: --proxy-env=supervisor: the workload still has them (inherited)" http://127.0.0.1:3128 "$(kv "$RS_DIR/wl.env" HTTP_PROXY)"
+RS_DIR="$OSS_TMP/runas"
 e2e_check "runAsUser: token moved out of the supervisor's env" "None removed" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN)"
 e2e_check "runAsUser: token file passed instead" "/run/oss-state/token/sandbox-token set" \
     "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
