@@ -48,7 +48,8 @@ cleanup() {
 }
 oss_on_exit cleanup
 
-# The supervisor: the stand-in in pull request 1549's mode, with a local
+# The supervisor: the stand-in in pull request 1549's mode (stdin held open,
+# see the wrapper), with a local
 # policy file (no gateway here), dropping to 65534 -- which the sandbox
 # already is (--runsc-user, the runAsUser shape): the one configuration in
 # which an upstream supervisor starts a workload under Substrate's three
@@ -62,6 +63,12 @@ cat >"$sup" <<SUP
 export OPENSHELL_STANDIN_VARIANT=pr1549 OPENSHELL_STANDIN_RUN_AS=65534:65534
 export OPENSHELL_POLICY_RULES=$OSS_SOURCE_DIR/tests/standin/policy/sandbox.rego
 export OPENSHELL_POLICY_DATA=$OSS_SOURCE_DIR/tests/standin/policy/policy.yaml
+# pull request 1549 hands its own stdin to the workload (no PTY, no pipes);
+# the gateway's default command is "/bin/bash -l", which ends at EOF of a
+# /dev/null stdin: an open, silent stdin, as a runtime with stdin attached
+# gives, keeps it running
+f=/tmp/supervisor-stdin.\$\$
+mkfifo -m 0600 "\$f" && exec 0<>"\$f" && rm -f "\$f"
 exec $B/tests/standin/openshell-sandbox-standin "\$@"
 SUP
 chmod 0755 "$sup"
