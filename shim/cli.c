@@ -5,6 +5,7 @@
 #include "config.h"
 #include "error.h"
 #include "init/signals.h"
+#include "restore/detect.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -58,6 +59,7 @@ void shim_config_free(struct shim_config *c)
     free(c->state_dir);
     free(c->on_restore_exec);
     free(c->notify_what);
+    free(c->actor);
     memset(c, 0, sizeof *c);
 }
 
@@ -224,6 +226,8 @@ enum opt_id {
     O_ON_RESTORE,
     O_ON_RESTORE_EXEC,
     O_ON_RESTORE_TIMEOUT,
+    O_ACTOR,
+    O_GOLDEN,
     O_JSON,
     O_SUBREAPER,
     O_GROUP,
@@ -274,6 +278,8 @@ static const struct opt opts[] = {
     {"on-restore", 0, true, "OPENSHELL_SHIM_ON_RESTORE", O_ON_RESTORE},
     {"on-restore-exec", 0, true, "OPENSHELL_SHIM_ON_RESTORE_EXEC", O_ON_RESTORE_EXEC},
     {"on-restore-timeout", 0, true, "OPENSHELL_SHIM_ON_RESTORE_TIMEOUT", O_ON_RESTORE_TIMEOUT},
+    {"actor", 0, true, "OPENSHELL_SHIM_ACTOR", O_ACTOR},
+    {"golden", 0, true, "OPENSHELL_SHIM_GOLDEN", O_GOLDEN},
     {"json", 0, false, NULL, O_JSON},
     {"subreaper", 's', false, NULL, O_SUBREAPER},
     {"group", 'g', false, NULL, O_GROUP},
@@ -415,6 +421,20 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_nonempty(what, v, &c->on_restore_exec, err);
     case O_ON_RESTORE_TIMEOUT:
         return p_duration(what, v, &c->on_restore_timeout_ms, err);
+    case O_ACTOR:
+        /* The raw actor name as /run/ate/actor-id holds it; checked with
+         * the identity rules, so it can be compared and logged safely. */
+        if (!shim_actor_name_valid(v))
+            return bad(err, what, v, "an actor name ([A-Za-z0-9._:/@+-], at most 253 bytes)");
+        return p_nonempty(what, v, &c->actor, err);
+    case O_GOLDEN:
+        if (!strcmp(v, "hold"))
+            c->golden = SHIM_GOLDEN_HOLD;
+        else if (!strcmp(v, "run"))
+            c->golden = SHIM_GOLDEN_RUN;
+        else
+            return bad(err, what, v, "hold or run");
+        return 0;
     case O_JSON:
         c->json = true;
         return 0;
@@ -488,6 +508,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
         return -1;
 
     bool saw_dashdash = false;
+    int command_at = -1; /* the first non-option word, tini's form */
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -545,7 +566,9 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             }
             continue;
         }
-        /* A positional word before "--": a subcommand, or a mistake. */
+        /* A positional word: a subcommand when it is the first word and
+         * names one, else (tini's form) the command itself: options stop at
+         * the first non-option, so the command's own flags are its own. */
         if (c->command == SHIM_CMD_RUN && strcmp(a, "doctor") == 0) {
             c->command = SHIM_CMD_DOCTOR;
             continue;
@@ -563,8 +586,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             set_str(&c->notify_what, a);
             continue;
         }
-        return oss_err(err, OSS_ERR_INVALID, 0,
-                       "unexpected argument '%s': the command to run goes after '--'", a);
+        if (c->command == SHIM_CMD_RUN) {
+            command_at = i;
+            break;
+        }
+        return oss_err(err, OSS_ERR_INVALID, 0, "unexpected argument '%s'", a);
     }
 
     if (c->verbosity > 0) {
@@ -579,6 +605,12 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                        (long long)c->backoff_max_ms, (long long)c->backoff_initial_ms);
     if (c->restart_window_ms == 0)
         return oss_err(err, OSS_ERR_INVALID, 0, "--restart-window must be above 0");
+    if (c->golden == SHIM_GOLDEN_DEFAULT)
+        c->golden = c->actor ? SHIM_GOLDEN_HOLD : SHIM_GOLDEN_RUN;
+    if (c->golden == SHIM_GOLDEN_HOLD && c->actor == NULL)
+        return oss_err(err, OSS_ERR_INVALID, 0,
+                       "--golden=hold needs --actor=NAME: without it the golden boot cannot "
+                       "be told from the real one");
 
     switch (c->command) {
     case SHIM_CMD_HELP:
@@ -595,9 +627,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
     case SHIM_CMD_RUN:
         break;
     }
-    if (!saw_dashdash)
+    if (command_at > 0)
+        i = command_at;
+    else if (!saw_dashdash)
         return oss_err(err, OSS_ERR_INVALID, 0,
-                       "missing command: give it after '--' (openshell-shim [options] -- CMD ...)");
+                       "missing command (openshell-shim [options] [--] CMD [ARGS...])");
     if (i >= argc)
         return oss_err(err, OSS_ERR_INVALID, 0, "missing command after '--'");
     c->child_argc = argc - i;

@@ -22,6 +22,14 @@ enum shim_command {
     SHIM_CMD_VERSION,
 };
 
+/* --golden: what the shim does while the identity file names another actor
+ * (the golden boot Substrate snapshots, see docs/platform/substrate.md). */
+enum shim_golden {
+    SHIM_GOLDEN_DEFAULT = 0, /* hold when --actor is given, else run */
+    SHIM_GOLDEN_HOLD,        /* probes and readyz only; the supervisor waits */
+    SHIM_GOLDEN_RUN,         /* start the supervisor at once */
+};
+
 enum shim_restart {
     SHIM_RESTART_NEVER = 0,
     SHIM_RESTART_ON_FAILURE,
@@ -115,6 +123,10 @@ struct shim_config {
     int on_restore_signal; /* delivered to the supervisor's group on restore */
     char *on_restore_exec;
     int64_t on_restore_timeout_ms;
+    /* The golden boot: the actor this shim serves (--actor) and whether the
+     * supervisor waits until the identity file names it (--golden). */
+    char *actor;
+    enum shim_golden golden;
 
     /* doctor / notify */
     bool json;

@@ -5,7 +5,7 @@
 
 void shim_usage(FILE *f)
 {
-    fputs("Usage: openshell-shim [options] -- SUPERVISOR [ARGS...]\n"
+    fputs("Usage: openshell-shim [options] [--] SUPERVISOR [ARGS...]\n"
           "       openshell-shim doctor [--json] [--degrade=LIST] [--run-as=UID:GID]\n"
           "       openshell-shim notify restore|status [--state-dir=DIR]\n"
           "\n"
@@ -80,7 +80,16 @@ void shim_usage(FILE *f)
           "  --on-restore=SIG         signal the supervisor's group after a restore (none)\n"
           "  --on-restore-exec=CMD    run CMD (sh -c) after a restore\n"
           "  --on-restore-timeout=DUR time limit for CMD (5s)\n"
+          "  --actor=NAME             this sandbox's actor, as the identity file names it\n"
+          "                           [OPENSHELL_SHIM_ACTOR]\n"
+          "  --golden=hold|run        while the identity file names another actor (the\n"
+          "                           golden boot): hold = probes and readyz 200 only, the\n"
+          "                           supervisor starts after the restore into NAME; run =\n"
+          "                           start it at once (default: hold with --actor)\n"
+          "                           [OPENSHELL_SHIM_GOLDEN]\n"
           "\n"
+          "Options stop at the first word that is not one (as tini's do): that word is the\n"
+          "command, and what follows is its own. '--' before it is optional.\n"
           "Durations: 500ms, 10s, 2m or plain seconds. Flags win over environment.\n"
           "Exit status: the child's code; 128+N if it died of signal N; 127 command not\n"
           "found; 126 not executable; 125 bad usage or setup failure; 124 a required\n"
