@@ -115,6 +115,7 @@ print("     fallback seccomp: mode %s, active %s (%s)" % (fb["mode"], fb["active
 for v, o in b["supervisor_variants"].items():
     print("     %-7s -> %s" % (v, "starts" if o["workload_starts"] else "cannot start (%s)" % o["stops_at"]))
 print("     env contract: " + ", ".join("%s=%s" % (e["name"], e.get("value", "")) if e["action"] == "set"
+      else "%s=%s (workload only)" % (e["name"], e.get("value", "")) if e["action"] == "workload"
       else "%s kept (%s)" % (e["name"], e["action"]) for e in b["env"]))
 PY
 echo "    workload: $(cat "$OUT/count")"
