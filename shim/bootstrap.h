@@ -37,6 +37,11 @@ bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err);
  * (free with shim_env_free() of policy/envcontract.h, or leak into execve).
  * NULL only when out of memory. */
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env);
+/* The supervisor's command line with `openshell-shim exec-env` put in front
+ * of the workload's command when variables go to the workload only (after
+ * shim_bootstrap_child_env); NULL when nothing needs it: use argv as is.
+ * Free with shim_env_free(). */
+char **shim_bootstrap_child_argv(const struct shim_bootstrap *b, char *const *argv);
 /* Called in the forked child right before execve: async-signal-safe,
  * installs the fallback filter (prctl NO_NEW_PRIVS + seccomp(2) with the
  * precompiled BPF and only flags the probe saw accepted).  Returns 0 (also

@@ -38,6 +38,7 @@ static void defaults(struct shim_config *c)
     c->probe_mask = SHIM_SUB_ALL;
     c->degrade_mask = 0; /* strict: degrade nothing unless told to */
     c->fallback_seccomp = SHIM_FALLBACK_AUTO;
+    c->token_file = true;
     c->probe_timeout_ms = MS(2000);
     c->freeze_threshold_ms = MS(2000);
     c->on_restore_timeout_ms = MS(5000);
@@ -159,6 +160,17 @@ static int p_fallback(const char *what, const char *v, enum shim_fallback_seccom
     return 0;
 }
 
+static int p_contract(const char *what, const char *v, enum shim_supervisor_contract *out,
+                      oss_error *err)
+{
+    for (int i = SHIM_CONTRACT_BOTH; i <= SHIM_CONTRACT_NONE; i++)
+        if (!strcmp(v, shim_contract_name((enum shim_supervisor_contract)i))) {
+            *out = (enum shim_supervisor_contract)i;
+            return 0;
+        }
+    return bad(err, what, v, "skip-bootstrap, best-effort, both or none");
+}
+
 static int p_netns_probe(const char *what, const char *v, enum shim_netns_probe *out,
                          oss_error *err)
 {
@@ -198,6 +210,9 @@ enum opt_id {
     O_RUN_AS,
     O_PROXY_URL,
     O_FALLBACK,
+    O_CONTRACT,
+    O_TOKEN_FILE,
+    O_PROXY_ENV,
     O_REPORT,
     O_PROBE_TIMEOUT,
     O_NETNS_PROBE,
@@ -247,6 +262,9 @@ static const struct opt opts[] = {
     {"run-as", 0, true, "OPENSHELL_SHIM_RUN_AS", O_RUN_AS},
     {"proxy-url", 0, true, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
+    {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
+    {"token-file", 0, true, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
+    {"proxy-env", 0, true, "OPENSHELL_SHIM_PROXY_ENV", O_PROXY_ENV},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
     {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
@@ -347,6 +365,18 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_nonempty(what, v, &c->proxy_url, err);
     case O_FALLBACK:
         return p_fallback(what, v, &c->fallback_seccomp, err);
+    case O_CONTRACT:
+        return p_contract(what, v, &c->contract, err);
+    case O_PROXY_ENV:
+        if (strcmp(v, "workload") != 0 && strcmp(v, "supervisor") != 0)
+            return bad(err, what, v, "workload or supervisor");
+        c->proxy_env_supervisor = strcmp(v, "supervisor") == 0;
+        return 0;
+    case O_TOKEN_FILE:
+        if (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0)
+            return bad(err, what, v, "auto or off");
+        c->token_file = strcmp(v, "auto") == 0;
+        return 0;
     case O_REPORT:
         return p_nonempty(what, v, &c->report_path, err);
     case O_PROBE_TIMEOUT:

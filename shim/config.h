@@ -54,6 +54,17 @@ enum shim_fallback_seccomp {
     SHIM_FALLBACK_OFF,
 };
 
+/* Which switches the shim sets for the supervisor (docs/probes.md, the
+ * supervisor contract): OpenShell pull request 1549's OPENSHELL_SKIP_BOOTSTRAP,
+ * pull request 1548's OPENSHELL_BEST_EFFORT_FAILURES, both, or none. */
+enum shim_supervisor_contract {
+    SHIM_CONTRACT_BOTH = 0,
+    SHIM_CONTRACT_SKIP_BOOTSTRAP,
+    SHIM_CONTRACT_BEST_EFFORT,
+    SHIM_CONTRACT_NONE,
+};
+const char *shim_contract_name(enum shim_supervisor_contract c);
+
 /* How the netns probe puts the veth peer into its namespace (netns.h,
  * peer_at_create): auto moves it under gVisor and creates it inside on a
  * Linux kernel, where the two are the same question and the move alone
@@ -94,6 +105,9 @@ struct shim_config {
     gid_t run_as_gid;
     char *proxy_url;
     enum shim_fallback_seccomp fallback_seccomp;
+    enum shim_supervisor_contract contract;
+    bool token_file;           /* move OPENSHELL_SANDBOX_TOKEN into a file (default on) */
+    bool proxy_env_supervisor; /* --proxy-env=supervisor: the old way, into its env */
     char *report_path;
     int64_t probe_timeout_ms;
     enum shim_netns_probe netns_probe;

@@ -375,6 +375,8 @@ int shim_run_main(const struct shim_config *cfg)
     if (!refused)
         shim_bootstrap_emit_findings(rc.boot, STDERR_FILENO);
     char **child_env = NULL;
+    char **child_argv = NULL;
+    struct shim_config run_cfg;
     rc.refused = refused;
     if (refused) {
         snprintf(rc.refusal, sizeof rc.refusal, "%s", refusal.msg);
@@ -389,6 +391,17 @@ int shim_run_main(const struct shim_config *cfg)
         if (child_env == NULL) {
             log_error("building the supervisor's environment: out of memory");
             return SHIM_EXIT_USAGE;
+        }
+        child_argv = shim_bootstrap_child_argv(rc.boot, cfg->child_argv);
+        if (child_argv != NULL) {
+            /* The supervisor's command line with exec-env in front of the
+             * workload (docs/probes.md): a copy of the config that lives as
+             * long as the supervisor. */
+            run_cfg = *cfg;
+            run_cfg.child_argv = child_argv;
+            for (run_cfg.child_argc = 0; child_argv[run_cfg.child_argc]; run_cfg.child_argc++)
+                ;
+            cfg = &run_cfg;
         }
     }
 
@@ -450,5 +463,6 @@ int shim_run_main(const struct shim_config *cfg)
     shim_report_free(rc.report);
     shim_bootstrap_free(rc.boot);
     shim_env_free(child_env);
+    shim_env_free(child_argv);
     return code;
 }

@@ -3,8 +3,7 @@
  * itself right before exec'ing the supervisor, inherited by the supervisor
  * and the workload.
  *
- * `prelude` denies exactly the supervisor's prelude list (docs/platform/supervisor.md,
- * "Seccomp prelude") with
+ * `prelude` denies exactly the supervisor's prelude list (docs/platform/supervisor.md) with
  * EPERM: the supervisor would install that list on itself, so it cannot
  * break it.  `workload` adds the part of the workload list the supervisor
  * itself never needs.  Both programs are compiled when the shim is built

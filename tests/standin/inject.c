@@ -1,6 +1,5 @@
 /* Fault injector for tests: makes chosen syscalls fail with chosen errnos
- * (emulating gVisor's refusals on the host kernel, docs/platform/gvisor.md,
- * "Emulating the refusals on the host"), then execs.
+ * (emulating gVisor's refusals on the host kernel, docs/platform/gvisor.md), then execs.
  *
  *   inject SYSCALL:ERRNO[,SYSCALL:ERRNO...] -- PROGRAM ARGS...
  *
