@@ -8,8 +8,11 @@
 #include <string.h>
 
 const char *const shim_secret_env_names[] = {
-    "OPENSHELL_SANDBOX_TOKEN",     "OPENSHELL_SHIM_TLS_CA_PEM", "OPENSHELL_SHIM_TLS_CERT_PEM",
-    "OPENSHELL_SHIM_TLS_KEY_PEM", NULL,
+    "OPENSHELL_SANDBOX_TOKEN",
+    "OPENSHELL_SHIM_TLS_CA_PEM",
+    "OPENSHELL_SHIM_TLS_CERT_PEM",
+    "OPENSHELL_SHIM_TLS_KEY_PEM",
+    NULL,
 };
 
 char **shim_env_dup(char *const *env)

@@ -52,8 +52,8 @@ static void test_path_allowed(void **state)
     assert_false(allowed("/run/oss-state/ca.crt", "/run/oss-state")); /* the state dir itself */
     assert_false(allowed("/run/oss-state/tls/ca.crt", NULL));
     assert_false(allowed("/run/oss-statex/tls/ca.crt", "/run/oss-state"));
-    assert_false(allowed("/x/../tls/ca.crt", "/x/.."));  /* a state dir with '..' */
-    assert_false(allowed("/a/tls/ca.crt", "a"));          /* a relative state dir */
+    assert_false(allowed("/x/../tls/ca.crt", "/x/..")); /* a state dir with '..' */
+    assert_false(allowed("/a/tls/ca.crt", "a"));        /* a relative state dir */
     assert_false(allowed("", NULL));
     assert_false(allowed(NULL, NULL));
     char longp[400];

@@ -335,13 +335,11 @@ static void tls_files_read(void)
         oss_buf_free(&b);
         char m[OSS_ERR_MSG_MAX];
         if (r < 0) {
-            snprintf(m, sizeof m, "failed to read %s from %s (after 5 attempts)", what[i],
-                     path[i]);
+            snprintf(m, sizeof m, "failed to read %s from %s (after 5 attempts)", what[i], path[i]);
             step_fatal("policy", err.code, m);
         }
         if (!pem) {
-            snprintf(m, sizeof m, "TLS handshake: no PEM block in %s (after 5 attempts)",
-                     path[i]);
+            snprintf(m, sizeof m, "TLS handshake: no PEM block in %s (after 5 attempts)", path[i]);
             step_fatal("policy", EPROTO, m);
         }
     }
