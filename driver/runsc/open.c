@@ -42,6 +42,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     if (b == NULL || be == NULL)
         abort();
     drv_backend_init(be, &rb_ops, b);
+    b->be = be;
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = c;
     b->dir = path_join(c->state_dir, "runsc");
