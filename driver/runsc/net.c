@@ -180,9 +180,12 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
                    memcmp(buf + boff, refusal, sizeof refusal - 1) == 0;
         int k = snprintf(why, whyn, "HTTP %d%s%.*s", code, blen > 0 ? ": " : "",
                          (int)(blen < 400 ? blen : 400), buf + boff);
-        for (int q = 0; k > 0 && q < k && (size_t)q < whyn; q++)
+        size_t wl = k > 0 ? ((size_t)k < whyn ? (size_t)k : whyn - 1) : 0;
+        for (size_t q = 0; q < wl; q++)
             if (why[q] == '\r' || why[q] == '\n' || why[q] == '\0')
                 why[q] = ' ';
+        while (wl > 0 && why[wl - 1] == ' ') /* the shim ends its reason with a newline */
+            why[--wl] = '\0';
         return code;
     }
 }

@@ -90,11 +90,30 @@ class Ctx:
     def stub(self):
         return self.drv.stub
 
-    def create(self, sid, image=None, timeout=120):
+    def create_nowait(self, sid, image=None, name=None, timeout=30):
+        """CreateSandbox only: it answers once the sandbox is recorded."""
         pb = self.pb
         sb = gc.make_sandbox(pb, sid, image or self.args.image)
+        if name is not None:
+            sb.name = name
         self.stub().CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
-        return self.get(sid)
+
+    def wait_phase(self, sid, want="Ready", timeout=120):
+        """Polls Get (bounded) until the create finished; Error is final."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sb = self.get(sid)
+            ph = gc.gateway_phase(sb)
+            if ph == want:
+                return sb
+            if ph == "Error" or time.monotonic() > deadline:
+                raise Failed(f"{sid}: {ph} instead of {want} "
+                             f"({[(c.type, c.reason, c.message) for c in sb.status.conditions]})")
+            time.sleep(0.05)
+
+    def create(self, sid, image=None, timeout=120):
+        self.create_nowait(sid, image)
+        return self.wait_phase(sid, "Ready", timeout)
 
     def get(self, sid):
         return self.stub().GetSandbox(self.pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
@@ -304,7 +323,21 @@ def suite_crash(ctx, steps):
         ctx.start()
         code = ctx.code_of_get(sid)
         C = ctx.grpc.StatusCode
-        if op in ("create", "delete"):
+        if op == "create":
+            # the create may have answered OK: the sandbox stays, as a failed
+            # create the gateway shows as Error, until Delete removes it
+            sb = ctx.get(sid)
+            ready = [c for c in sb.status.conditions if c.type == "Ready"]
+            check(gc.gateway_phase(sb) == "Error" and ready and
+                  ready[0].reason == "CreateFailed" and "create failed while" in ready[0].message,
+                  f"{step}: after the restart a failed create "
+                  f"({[(c.type, c.reason, c.message) for c in sb.status.conditions]})")
+            check(sid in ctx.list_ids(), f"{step}: List agrees")
+            check(not [x for x in ctx.leaks() if not x.startswith("state dir")],
+                  f"{step}: only the record is left before Delete ({ctx.leaks()})")
+            check(ctx.delete(sid), f"{step}: Delete of the failed create")
+            check(ctx.code_of_get(sid) == C.NOT_FOUND, f"{step}: gone after Delete")
+        elif op == "delete":
             check(code == C.NOT_FOUND, f"{step}: after the restart the sandbox is gone "
                                        f"({code.name})")
             check(sid not in ctx.list_ids(), f"{step}: List agrees")
@@ -327,6 +360,102 @@ def suite_crash(ctx, steps):
         rc = ctx.drv.stop()
         check(rc == 0, f"{step}: the recovered driver exited 0 on SIGTERM ({rc})")
         ctx.check_no_leaks(f"{step}")
+
+
+def conds(sb):
+    return [(c.type, c.status, c.reason) for c in sb.status.conditions]
+
+
+def suite_async(ctx, stops):
+    """Create answers at once and progress goes through the watch; names are
+    kept; Delete during a create; a repeated create in flight; Stop on the
+    first Ready event; the shim's refusal ends a create at once."""
+    C = ctx.grpc.StatusCode
+    drv = ctx.start()
+    w = gc.Watch(drv)
+    name = "My-sandbox:name/with_odd=chars"
+    t0 = time.monotonic()
+    ctx.create_nowait("asy", name=name)
+    dt = (time.monotonic() - t0) * 1000
+    sb = ctx.get("asy")
+    check(sb.name == name and sb.status.sandbox_name == name, f"Get keeps the name ({sb.name!r})")
+    check(gc.gateway_phase(sb) == "Provisioning", f"right after Create: {conds(sb)}")
+    code, msg = gc.code_of(lambda: ctx.create_nowait("asy"))
+    check(code in (C.ALREADY_EXISTS,), f"a repeated create in flight: {code.name} {msg}")
+    seq = []
+    ev = w.wait_for(lambda e: (gc.is_sandbox("asy")(e) and
+                               (seq.append(conds(e.sandbox.sandbox)) or True) and
+                               gc.gateway_phase(e.sandbox.sandbox) in ("Ready", "Error")),
+                    120, "asy Ready")
+    check(gc.gateway_phase(ev.sandbox.sandbox) == "Ready", f"asy Ready ({seq})")
+    check(all(e.sandbox.sandbox.name == name for e in [ev]), "watch events keep the name")
+    check(not any(t == "Suspended" and st == "True" for c in seq for (t, st, _) in c),
+          f"never Suspended before the first Ready ({seq})")
+    log(f"create answered in {dt:.0f} ms; lifecycle seen: {seq}")
+    ctx.stop("asy")
+    w.wait_for(gc.is_sandbox("asy", "Stopped"), 60, "asy Stopped")
+    check(ctx.get("asy").name == name, "a stopped sandbox keeps its name")
+    w.cancel()
+    check(ctx.drv.stop() == 0, "driver stopped")
+    drv = ctx.start()
+    check(ctx.get("asy").name == name, "the name survives a driver restart")
+    check(any(x.id == "asy" and x.name == name for x in ctx.stub().ListSandboxes(
+        ctx.pb.ListSandboxesRequest(), timeout=10).sandboxes), "List after restart: the name")
+    check(ctx.delete("asy"), "deleted")
+
+    # Delete during a create: at once, and a moment later (runsc run / readyz)
+    for delay in (0.0, 0.4, 1.0):
+        ctx.create_nowait("ddc")
+        time.sleep(delay)
+        code, _ = gc.code_of(lambda: ctx.delete("ddc"))
+        check(code == C.OK, f"delete {delay}s into a create answers OK ({code.name})")
+        check(ctx.code_of_get("ddc") == C.NOT_FOUND, f"gone after delete ({delay}s)")
+        ctx.check_no_leaks(f"delete {delay}s into a create")
+
+    # Ready means free: Stop sent on the first Ready event succeeds
+    ok = 0
+    w = gc.Watch(drv)
+    for i in range(stops):
+        sid = f"sor{i}"
+        ctx.create_nowait(sid)
+        w.wait_for(gc.is_sandbox(sid, "Ready"), 120, f"{sid} first Ready")
+        code, msg = gc.code_of(lambda: ctx.stop(sid))
+        if code == C.OK:
+            ok += 1
+        else:
+            log(f"{sid}: Stop on the first Ready: {code.name} {msg}")
+        check(ctx.delete(sid), f"{sid} deleted")
+    w.cancel()
+    check(ok == stops, f"Stop on the first Ready event: {ok} of {stops} succeeded")
+    check(ctx.drv.stop() == 0, "driver stopped")
+    ctx.check_no_leaks("after the async suite")
+
+    # The shim refuses to start (no degradation allowed, a protection this
+    # machine's gVisor lacks): the create fails at once with its reason
+    strict = ctx.args.driver.replace("--shim-degrade all", "--shim-degrade none")
+    if strict == ctx.args.driver:
+        raise Failed("cannot make the strict driver command")
+    saved, ctx.args.driver = ctx.args.driver, strict
+    try:
+        ctx.start()
+        t0 = time.monotonic()
+        ctx.create_nowait("ref")
+        deadline = time.monotonic() + 60
+        while gc.gateway_phase(ctx.get("ref")) == "Provisioning" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        dt = time.monotonic() - t0
+        sb = ctx.get("ref")
+        ready = [c for c in sb.status.conditions if c.type == "Ready"]
+        check(gc.gateway_phase(sb) == "Error" and ready and "refused" in ready[0].message,
+              f"a refusing shim fails the create ({conds(sb)}: "
+              f"{ready[0].message if ready else ''})")
+        check(dt < 30, f"... well before the 60 s readiness deadline ({dt:.1f} s)")
+        log(f"refusal reported after {dt:.1f} s: {ready[0].message if ready else ''}")
+        check(ctx.delete("ref"), "deleted")
+        check(ctx.drv.stop() == 0, "driver stopped")
+    finally:
+        ctx.args.driver = saved
+    ctx.check_no_leaks("after the refusal")
 
 
 def suite_badinput(ctx):
@@ -368,7 +497,8 @@ def main():
     ap.add_argument("--image", default="local/host")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
-    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput"])
+    ap.add_argument("--ready-stops", type=int, default=50)
+    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput", "async"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
     gc.generate_stubs(args.reference, tmp)
@@ -382,6 +512,8 @@ def main():
             suite_restart(ctx)
         elif args.suite == "crash":
             suite_crash(ctx, args.steps.split(","))
+        elif args.suite == "async":
+            suite_async(ctx, args.ready_stops)
         else:
             suite_badinput(ctx)
     except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too

@@ -196,7 +196,7 @@ void it_names_restart(void)
     oss_error err = {0};
     struct drv_sandbox_spec s1, s2;
     make_spec(&s1, "it-name-own");
-    s1.name = (char *)"Own Template: name/with?odd=chars";
+    s1.name = (char *)"Own-Template:name/with?odd=chars";
     make_spec(&s2, "it-name-pre");
     s2.name = (char *)"pre-provisioned-name";
     s2.template_override = (char *)"team-golden";

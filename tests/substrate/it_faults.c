@@ -35,19 +35,19 @@ void it_lifecycle(void)
     struct drv_actor a = {0};
 
     CHECK(b->ops->validate(b, &s, &err) == 0, "validate: %s", err.msg);
-    s.name = (char *)"Life Name"; /* the gateway's name, kept as sent */
+    s.name = (char *)"Life-Name:kept"; /* the gateway's name, kept as sent */
     int r = b->ops->create(b, &s, &a, &err);
     CHECK(r == 0, "create: %s", err.msg);
     /* the answer comes before the template is Ready: a create step, not a status */
     CHECK(a.create_step == DRV_CREATE_DEPENDENCIES, "create answered step %d", a.create_step);
-    CHECK(a.name && strcmp(a.name, "Life Name") == 0, "create answered name %s", a.name);
+    CHECK(a.name && strcmp(a.name, "Life-Name:kept") == 0, "create answered name %s", a.name);
     drv_actor_clear(&a);
     CHECK(wait_create_done(b, "it-life", 15000, &a, &err) == DRV_CREATE_DONE,
           "background create: %s", err.msg);
     CHECK(a.raw_status == DRV_ACTOR_RUNNING, "created actor is %d", a.raw_status);
     CHECK(a.template_name && strcmp(a.template_name, "osb-it-life") == 0, "template %s",
           a.template_name);
-    CHECK(a.name && strcmp(a.name, "Life Name") == 0, "get answered name %s", a.name);
+    CHECK(a.name && strcmp(a.name, "Life-Name:kept") == 0, "get answered name %s", a.name);
     drv_actor_clear(&a);
     CHECK(KUBE_OBJECTS() == 2, "template + Secret expected, %d objects", KUBE_OBJECTS());
 

@@ -169,7 +169,7 @@ void it_crash_create(void)
     }
     struct drv_sandbox_spec s;
     make_spec(&s, tmpl ? "it-crash-t" : "it-crash-r");
-    s.name = (char *)(tmpl ? "crash name t" : "crash name r");
+    s.name = (char *)(tmpl ? "crash-name-t" : "crash-name-r");
     oss_error err = {0};
     struct drv_actor a = {0};
     CHECK(b->ops->create(b, &s, &a, &err) == 0, "create: %s", err.msg);
@@ -196,7 +196,7 @@ void it_after_crash(void)
           KUBE_OBJECTS());
 
     static const char *const ids[] = {"it-crash-t", "it-crash-r"};
-    static const char *const names[] = {"crash name t", "crash name r"};
+    static const char *const names[] = {"crash-name-t", "crash-name-r"};
     for (int i = 0; i < 2; i++) {
         int step = wait_create_done(b, ids[i], 20000, &a, &err);
         CHECK(step == DRV_CREATE_DONE, "%s after the restart: step %d %s %s", ids[i], step,
