@@ -416,10 +416,13 @@ def suite_async(ctx, stops):
     # Ready came as a watch event (even rounds) or from a tight Get poll (odd
     # rounds: it sees every moment the driver shows)
     ok = 0
+    returns = []
     w = gc.Watch(drv)
     for i in range(stops):
         sid = f"sor{i}"
+        t0 = time.monotonic()
         ctx.create_nowait(sid)
+        returns.append((time.monotonic() - t0) * 1000)
         if i % 2 == 0:
             w.wait_for(gc.is_sandbox(sid, "Ready"), 120, f"{sid} first Ready")
         else:
@@ -434,6 +437,9 @@ def suite_async(ctx, stops):
         check(ctx.delete(sid), f"{sid} deleted")
     w.cancel()
     check(ok == stops, f"Stop on the first Ready event: {ok} of {stops} succeeded")
+    if returns:
+        print(f"bench.create_return_ms_median={statistics.median(returns):.1f} "
+              f"(min {min(returns):.1f}, max {max(returns):.1f}, {len(returns)} creates)")
     check(ctx.drv.stop() == 0, "driver stopped")
     ctx.check_no_leaks("after the async suite")
 
