@@ -41,7 +41,7 @@ struct rb {
     unsigned cursor;     /* last slot handed out: slots rotate so a start gets a new address */
     struct rb_sbx **v;
     size_t n;
-    char *pause; /* OSS_RUNSC_TEST_PAUSE: a step name where the backend stops (tests) */
+    char *pause;            /* OSS_RUNSC_TEST_PAUSE: a step name where the backend stops (tests) */
     struct drv_backend *be; /* for drv_backend_notify */
 };
 

@@ -95,8 +95,7 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
             log_warn("reconcile: %s", e.msg);
             return true; /* keep the record: a Delete can retry */
         }
-        log_info("reconcile: sandbox %s was being deleted when the driver stopped: removed",
-                 r->id);
+        log_info("reconcile: sandbox %s was being deleted when the driver stopped: removed", r->id);
         return false;
     }
     if (s.adopt_pid)

@@ -54,8 +54,8 @@ struct sbx {
     uint64_t version;          /* bumped on every change shown while not done */
     bool admitting;            /* CreateSandbox is still writing the record */
     bool deleting;
-    bool cancel;   /* the job stops at its next step */
-    bool has_job;  /* a job thread exists (joined by whoever removes it) */
+    bool cancel;  /* the job stops at its next step */
+    bool has_job; /* a job thread exists (joined by whoever removes it) */
     pthread_t job;
     struct substrate *owner;
 };
@@ -69,7 +69,7 @@ struct substrate {
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t cond;  /* admitting ended, a job ended, cancel was set */
     bool atespace_ready;
-    bool loaded;       /* the records have been listed */
+    bool loaded; /* the records have been listed */
     bool shutting_down;
     struct sbx **v;
     size_t n;
@@ -221,8 +221,8 @@ static bool cancelled(struct substrate *s, struct sbx *x)
 /* The CRD never reports Failed (FACTS.md §3), so the only way to notice a
  * template that cannot boot its golden actor is our own deadline.  1 =
  * cancelled. */
-static int wait_template_ready(struct substrate *s, struct sbx *x, const char *ns,
-                               const char *name, oss_error *err)
+static int wait_template_ready(struct substrate *s, struct sbx *x, const char *ns, const char *name,
+                               oss_error *err)
 {
     int64_t end = oss_mono_ms() + ready_timeout_ms(s->c);
     char last[64] = "";
@@ -583,8 +583,8 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
         pthread_mutex_unlock(&s->lock);
         return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_UNAVAILABLE, "the driver is stopping");
     }
-    struct sbx *x = add(s, spec->id, spec->name, plan.template_name, plan.apply_template,
-                        DRV_RECORD_PENDING);
+    struct sbx *x =
+        add(s, spec->id, spec->name, plan.template_name, plan.apply_template, DRV_RECORD_PENDING);
     x->admitting = true;
     pthread_mutex_unlock(&s->lock);
 
@@ -611,9 +611,8 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
         goto fail;
     }
     made_secret = true;
-    if (plan.apply_template &&
-        drv_kube_apply(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, plan.template_name, tmpl.data, err) <
-            0) {
+    if (plan.apply_template && drv_kube_apply(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns,
+                                              plan.template_name, tmpl.data, err) < 0) {
         oss_err_prefix(err, "applying ActorTemplate %s/%s", ns, plan.template_name);
         goto fail;
     }
@@ -715,7 +714,8 @@ static int do_delete(struct substrate *s, const char *id, bool have_record, bool
     oss_error ae = {0};
     bool gone = false;
     if (drv_ateapi_get_actor(s->api, s->atespace, id, &a, &ae) < 0) {
-        if (!is_grpc(&ae, GRPC_STATUS_NOT_FOUND) && !is_grpc(&ae, GRPC_STATUS_FAILED_PRECONDITION)) {
+        if (!is_grpc(&ae, GRPC_STATUS_NOT_FOUND) &&
+            !is_grpc(&ae, GRPC_STATUS_FAILED_PRECONDITION)) {
             *err = ae;
             return -1;
         }

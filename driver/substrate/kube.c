@@ -300,7 +300,8 @@ int drv_kube_list_secrets(struct drv_kube *k, const char *ns, const char *select
         return oss_err(err, OSS_ERR_INVALID, 0, "namespace '%s' is not a DNS-1123 label", ns);
     for (const char *p = selector; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-./%ABCDEF", *p)))
-            return oss_err(err, OSS_ERR_INVALID, 0, "label selector '%s' is not URL-safe", selector);
+            return oss_err(err, OSS_ERR_INVALID, 0, "label selector '%s' is not URL-safe",
+                           selector);
     _cleanup_free_ char *path = NULL;
     if (asprintf(&path, "/api/v1/namespaces/%s/secrets?labelSelector=%s", ns, selector) < 0)
         abort();

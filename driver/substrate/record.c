@@ -110,7 +110,7 @@ static json_object *get(json_object *o, const char *key)
 static const char *str(json_object *o)
 {
     return (o != NULL && json_object_is_type(o, json_type_string)) ? json_object_get_string(o)
-                                                                    : NULL;
+                                                                   : NULL;
 }
 
 /* Copies s into dst; false when absent or too long (never cut: a cut name

@@ -24,11 +24,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DRV_LABEL_ATESPACE      "openshell.nvidia.com/atespace"
-#define DRV_ANN_ACTOR_TEMPLATE  "openshell.nvidia.com/actor-template"
-#define DRV_ANN_CREATE          "openshell.nvidia.com/create"
-#define DRV_ANN_CREATE_FAILURE  "openshell.nvidia.com/create-failure"
-#define DRV_RECORD_FAILURE_MAX  512
+#define DRV_LABEL_ATESPACE     "openshell.nvidia.com/atespace"
+#define DRV_ANN_ACTOR_TEMPLATE "openshell.nvidia.com/actor-template"
+#define DRV_ANN_CREATE         "openshell.nvidia.com/create"
+#define DRV_ANN_CREATE_FAILURE "openshell.nvidia.com/create-failure"
+#define DRV_RECORD_FAILURE_MAX 512
 
 enum drv_record_state {
     DRV_RECORD_PENDING, /* answered OK, finishing in the background */
@@ -39,9 +39,9 @@ const char *drv_record_state_name(enum drv_record_state s);
 
 /* What a record says, as parsed from a SecretList item. */
 struct drv_record {
-    char id[64];         /* label sandbox-id */
-    char name[256];      /* annotation sandbox-name (the gateway's name) */
-    char tmpl[64];       /* annotation actor-template */
+    char id[64];    /* label sandbox-id */
+    char name[256]; /* annotation sandbox-name (the gateway's name) */
+    char tmpl[64];  /* annotation actor-template */
     enum drv_record_state state;
     char failure[DRV_RECORD_FAILURE_MAX];
     bool ours; /* the template is the driver's own (osb-...), deleted with the sandbox */

@@ -109,10 +109,8 @@ void it_delete_during_create(void)
     drv_actor_clear(&a);
     CHECK(KUBE_OBJECTS() == 2, "record + template: %d", KUBE_OBJECTS());
     int64_t t0 = oss_mono_ms();
-    CHECK(b->ops->delete_(b, "it-ddc", &err) == 0, "delete while the template boots: %s",
-          err.msg);
-    printf("delete during the golden boot answered in %lld ms\n",
-           (long long)(oss_mono_ms() - t0));
+    CHECK(b->ops->delete_(b, "it-ddc", &err) == 0, "delete while the template boots: %s", err.msg);
+    printf("delete during the golden boot answered in %lld ms\n", (long long)(oss_mono_ms() - t0));
     CHECK(ATE_ACTORS() == 0 && KUBE_OBJECTS() == 0, "left %d actors, %d objects", ATE_ACTORS(),
           KUBE_OBJECTS());
     int r = b->ops->get(b, "it-ddc", &a, &err);

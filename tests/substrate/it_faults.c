@@ -106,10 +106,11 @@ void it_lifecycle(void)
     CHECK(a.name && strcmp(a.name, "override-name") == 0, "override name %s", a.name);
     drv_actor_clear(&a);
     /* only the sandbox's record: no template is applied for it */
-    CHECK(kube_patches() == patches + 2, "%d PATCHes for a pre-provisioned template, want 2 "
-          "(record, done)", kube_patches() - patches);
-    CHECK(KUBE_OBJECTS() == 2, "pre-provisioned template + the record: %d objects",
-          KUBE_OBJECTS());
+    CHECK(kube_patches() == patches + 2,
+          "%d PATCHes for a pre-provisioned template, want 2 "
+          "(record, done)",
+          kube_patches() - patches);
+    CHECK(KUBE_OBJECTS() == 2, "pre-provisioned template + the record: %d objects", KUBE_OBJECTS());
     CHECK(b->ops->delete_(b, "it-override", &err) == 0, "delete override: %s", err.msg);
     CHECK(KUBE_OBJECTS() == 1, "the pre-provisioned template must survive (alone)");
 
@@ -209,8 +210,7 @@ void it_aborted(void)
            "{\"fail\":{\"CreateActor\":[{\"code\":\"ABORTED\",\"count\":3}],"
            "\"ResumeActor\":[{\"code\":\"ABORTED\",\"count\":4}],"
            "\"GetActor\":[{\"code\":\"UNAVAILABLE\",\"count\":2}]}}");
-    CHECK(create_wait(b, &s, 20000, &a, &err) == 0, "create through an ABORTED storm: %s",
-          err.msg);
+    CHECK(create_wait(b, &s, 20000, &a, &err) == 0, "create through an ABORTED storm: %s", err.msg);
     drv_actor_clear(&a);
     CHECK(counter("injected.ABORTED") == 7, "storm not served: %d", counter("injected.ABORTED"));
     CHECK(counter("injected.UNAVAILABLE") == 2, "UNAVAILABLE not served");
@@ -279,8 +279,7 @@ void it_create_fails(void)
     CHECK(ATE_ACTORS() == 0, "left an actor");
     /* the failed create is shown until Delete, which removes the record */
     r = b->ops->create(b, &s, &a, &err);
-    CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "create over a failed one: %s",
-          err.msg);
+    CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "create over a failed one: %s", err.msg);
     CHECK(b->ops->delete_(b, "it-fail", &err) == 0, "delete failed: %s", err.msg);
     CHECK(KUBE_OBJECTS() == 0, "delete left %d objects", KUBE_OBJECTS());
 

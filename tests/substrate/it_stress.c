@@ -199,11 +199,10 @@ void it_after_crash(void)
     static const char *const names[] = {"crash-name-t", "crash-name-r"};
     for (int i = 0; i < 2; i++) {
         int step = wait_create_done(b, ids[i], 20000, &a, &err);
-        CHECK(step == DRV_CREATE_DONE, "%s after the restart: step %d %s %s", ids[i], step,
-              err.msg, a.failure ? a.failure : "");
+        CHECK(step == DRV_CREATE_DONE, "%s after the restart: step %d %s %s", ids[i], step, err.msg,
+              a.failure ? a.failure : "");
         CHECK(a.raw_status == DRV_ACTOR_RUNNING, "%s is %d", ids[i], a.raw_status);
-        CHECK(a.name && strcmp(a.name, names[i]) == 0, "%s name after restart: %s", ids[i],
-              a.name);
+        CHECK(a.name && strcmp(a.name, names[i]) == 0, "%s name after restart: %s", ids[i], a.name);
         drv_actor_clear(&a);
         struct drv_sandbox_spec s;
         make_spec(&s, ids[i]);
