@@ -713,6 +713,8 @@ static int do_delete(struct substrate *s, const char *id, bool have_record, bool
     struct drv_actor a = {0};
     oss_error ae = {0};
     bool gone = false;
+    if (!have_record)
+        ours = true; /* until the actor says otherwise: leftovers of a create cut short */
     if (drv_ateapi_get_actor(s->api, s->atespace, id, &a, &ae) < 0) {
         if (!is_grpc(&ae, GRPC_STATUS_NOT_FOUND) &&
             !is_grpc(&ae, GRPC_STATUS_FAILED_PRECONDITION)) {
@@ -737,7 +739,8 @@ static int do_delete(struct substrate *s, const char *id, bool have_record, bool
         oss_err_prefix(err, "deleting ActorTemplate %s", tname);
         return -1;
     }
-    /* the record goes last: until then a restarted driver knows the sandbox */
+    /* the record goes last: until then a restarted driver knows the sandbox
+     * (delete_owned leaves a Secret alone that is not ours) */
     if ((ours || have_record) && delete_owned(s, DRV_KUBE_SECRET, sname, err) < 0) {
         oss_err_prefix(err, "deleting Secret %s", sname);
         return -1;
