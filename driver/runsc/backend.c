@@ -162,8 +162,9 @@ static bool create_cancelled(void *arg)
     return c;
 }
 
-/* Waits for readyz at the sandbox's current address and records the pid. */
-static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
+/* Waits for readyz at the sandbox's current address and records the pid.
+ * cancellable: a create's wait, which Delete may cancel (a Start's is not). */
+static int await_ready(struct rb *b, struct rb_sbx *s, bool cancellable, oss_error *err)
 {
     char st[32];
     int pid = 0;
@@ -177,7 +178,7 @@ static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
     rb_names(b, s->r.slot, &n);
     s->owner = b;
     return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS,
-                                 create_cancelled, s, err);
+                                 cancellable ? create_cancelled : NULL, s, err);
 }
 
 /* ---- validation ---- */
@@ -288,7 +289,7 @@ static void *create_main(void *arg)
         goto fail;
     pause_point(b, "create:after-run");
     step = "waiting for the shim's readyz";
-    if (await_ready(b, s, err) < 0)
+    if (await_ready(b, s, true, err) < 0)
         goto fail;
 
     pthread_mutex_lock(&b->lock);
@@ -417,6 +418,8 @@ static void creator_join_locked(struct rb *b, struct rb_sbx *s, bool cancel)
     pthread_mutex_unlock(&b->lock);
     pthread_join(t, NULL);
     pthread_mutex_lock(&b->lock);
+    /* the flag is also what a later start's readyz wait asks: clear it */
+    s->cancel = false;
 }
 
 /* ---- stop (checkpoint) ---- */
@@ -434,7 +437,7 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
          * flight and takes the sandbox over (the create answered OK: the
          * gateway must get a normal answer, not ABORTED) */
         bool in_flight = s->busy;
-        creator_join_locked(b, s, true);
+        creator_join_locked(b, s, in_flight);
         s = find(b, id);
         if (s != NULL && in_flight)
             s->busy = false; /* the cancelled create left it to us */
@@ -614,7 +617,7 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0)
         goto fail;
     pause_point(b, "start:after-restore");
-    if (await_ready(b, s, err) < 0)
+    if (await_ready(b, s, false, err) < 0)
         goto fail;
     /* the image is spent: the running sandbox has moved on from it */
     rb_rm_rf(img, &(oss_error){0});

@@ -434,6 +434,12 @@ def suite_async(ctx, stops):
             ok += 1
         else:
             log(f"{sid}: Stop on the first Ready: {code.name} {msg}")
+        if i < 4 and code == C.OK:
+            # a Start after the create's thread was reaped must not inherit
+            # its cancellation (its readyz wait would end at the first miss)
+            code, msg = gc.code_of(lambda: ctx.startsb(sid))
+            check(code == C.OK and gc.gateway_phase(ctx.get(sid)) == "Ready",
+                  f"{sid}: Start after the first Stop ({code.name} {msg})")
         check(ctx.delete(sid), f"{sid} deleted")
     w.cancel()
     check(ok == stops, f"Stop on the first Ready event: {ok} of {stops} succeeded")
