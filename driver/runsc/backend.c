@@ -334,7 +334,7 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     s->r.namespace_ = xstrdup(spec->namespace_);
     s->r.image = xstrdup(spec->image);
     s->r.has_token = spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0';
-    s->r.intent = DRV_RUNSC_CREATING;
+    s->r.intent = DRV_RUNSC_ADMITTING;
     s->r.status = DRV_ACTOR_RESUMING;
     s->r.version = 1;
     s->r.generation = 1;
@@ -379,6 +379,13 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
         goto fail;
     pause_point(b, "create:after-record");
     if (s->r.has_token && rb_write_token(b, s->r.id, spec->sandbox_token, err) < 0)
+        goto fail;
+    /* the last write before the answer: from here a restart keeps the
+     * sandbox (as a failed create), before it removes it */
+    pthread_mutex_lock(&b->lock);
+    s->r.intent = DRV_RUNSC_CREATING;
+    pthread_mutex_unlock(&b->lock);
+    if (rb_save(b, &s->r, err) < 0)
         goto fail;
     pthread_mutex_lock(&b->lock);
     int r = pthread_create(&s->creator, NULL, create_main, s);
@@ -444,7 +451,8 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
     }
     if (s == NULL)
         r = not_found(id, err);
-    else if (s->busy && s->r.intent == DRV_RUNSC_CREATING)
+    else if (s->busy &&
+             (s->r.intent == DRV_RUNSC_CREATING || s->r.intent == DRV_RUNSC_ADMITTING))
         r = oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
                     "sandbox %s is still being created", id);
     else if (s->busy)
@@ -691,6 +699,7 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
     a->version = r->version;
     enum drv_actor_status st = r->status;
     switch (r->intent) {
+    case DRV_RUNSC_ADMITTING:
     case DRV_RUNSC_CREATING:
         a->create_step = DRV_CREATE_STARTING;
         st = DRV_ACTOR_RESUMING;

@@ -90,6 +90,10 @@ enum drv_runsc_intent {
     DRV_RUNSC_STOPPING,
     DRV_RUNSC_STARTING,
     DRV_RUNSC_DELETING,
+    /* a create whose CreateSandbox has not answered yet: a gateway whose
+     * call failed keeps no row for it, so a restart removes it (creating,
+     * written just before the answer, is kept as a failed create) */
+    DRV_RUNSC_ADMITTING,
 };
 const char *drv_runsc_intent_name(enum drv_runsc_intent i);
 

@@ -1,6 +1,8 @@
 /* Crash recovery.  At start-up every record is loaded and settled against
  * what runsc and the kernel say, following the intent it was written with:
  *
+ *   admitting the create never answered: undo it (container, namespace,
+ *             directory); the gateway keeps no row for a failed call
  *   creating  the create answered OK and was finishing in the background:
  *             undo what it made (container, namespace, token) and keep the
  *             record as a failed create, shown until Delete

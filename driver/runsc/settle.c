@@ -27,7 +27,8 @@ void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status
         s.failure = "create failed while starting the sandbox: the driver restarted";
         s.create_failed = true;
         break;
-    case DRV_RUNSC_DELETING: /* the caller wanted it gone: finish */
+    case DRV_RUNSC_ADMITTING: /* the create never answered: undo it all */
+    case DRV_RUNSC_DELETING:  /* the caller wanted it gone: finish */
         s.remove = true;
         s.destroy = true;
         s.net_down = true;

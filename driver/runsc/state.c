@@ -18,7 +18,7 @@
 static const char *const intents[] = {
     [DRV_RUNSC_NONE] = "none",         [DRV_RUNSC_CREATING] = "creating",
     [DRV_RUNSC_STOPPING] = "stopping", [DRV_RUNSC_STARTING] = "starting",
-    [DRV_RUNSC_DELETING] = "deleting",
+    [DRV_RUNSC_DELETING] = "deleting", [DRV_RUNSC_ADMITTING] = "admitting",
 };
 
 const char *drv_runsc_intent_name(enum drv_runsc_intent i)

@@ -11,8 +11,9 @@
  *   suspend  SuspendActor;  resume  ResumeActor;
  *   delete   cancels a job in flight (it stops at its next step), then:
  *            resume if PAUSED (a paused actor cannot be suspended), suspend
- *            (FAILED_PRECONDITION tolerated), DeleteActor, then the template
- *            and the record the driver owns.
+ *            (FAILED_PRECONDITION tolerated), DeleteActor, then the
+ *            template's golden actor, the template (remove_template) and the
+ *            record the driver owns.
  *
  * Records are listed once, lazily, at the first call (a driver restart):
  * names come back, and pending creates are taken up again by new jobs.
@@ -54,6 +55,7 @@ struct sbx {
     uint64_t version;          /* bumped on every change shown while not done */
     bool admitting;            /* CreateSandbox is still writing the record */
     bool deleting;
+    bool hidden;  /* deleted (answered); waiting for the golden boot to end to clean up */
     bool cancel;  /* the job stops at its next step */
     bool has_job; /* a job thread exists (joined by whoever removes it) */
     pthread_t job;
@@ -307,6 +309,48 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
     return drv_kube_delete(s->kube, kind, ns, name, err);
 }
 
+/* Removes a template the driver owns together with its golden actor.
+ * Substrate's controller does nothing when a template goes, so without this
+ * every deleted sandbox leaves a SUSPENDED actor in ate-golden (and its
+ * snapshot, which no Substrate call removes: docs/substrate.md, "What a
+ * delete leaves behind").  Order (docs/platform/substrate.md, "What ends
+ * with a template, and what does not"): the golden actor before its
+ * template, and only once the template is Ready: by then the controller has
+ * suspended it and is done with it; before that, deleting it would break
+ * the controller's next ResumeActor, so a template that never got Ready is
+ * deleted alone and its golden actor stays.  *ret_golden_left is set when a
+ * golden actor had to be left. */
+static int remove_template(struct substrate *s, const char *name, bool *ret_golden_left,
+                           oss_error *err)
+{
+    const char *ns = drv_template_namespace(s->c);
+    struct drv_kube_obj o;
+    oss_error e = {0};
+    *ret_golden_left = false;
+    if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, &o, &e) < 0) {
+        if (e.domain == OSS_ERR_HTTP && e.code == 404)
+            return 0;
+        *err = e;
+        return -1;
+    }
+    if (!o.owned)
+        return 0; /* someone else's template under a colliding name */
+    if (o.golden_actor_id[0] != '\0') {
+        if (strcmp(o.phase, "Ready") == 0) {
+            if (drv_ateapi_delete_actor(s->api, DRV_GOLDEN_ATESPACE, o.golden_actor_id, &e) < 0 &&
+                !is_grpc(&e, GRPC_STATUS_NOT_FOUND)) {
+                *err = e;
+                oss_err_prefix(err, "deleting golden actor %s/%s of ActorTemplate %s",
+                               DRV_GOLDEN_ATESPACE, o.golden_actor_id, name);
+                return -1; /* keep the template: it is how the actor is found again */
+            }
+        } else {
+            *ret_golden_left = true;
+        }
+    }
+    return drv_kube_delete(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, err);
+}
+
 static int record_patch(struct substrate *s, const char *id, enum drv_record_state st,
                         const char *failure, oss_error *err)
 {
@@ -390,17 +434,23 @@ static int resume_first(struct substrate *s, struct sbx *x, oss_error *err)
  * gateway shows until Delete). */
 static void job_fail(struct substrate *s, struct sbx *x, const char *step, const oss_error *why)
 {
-    char msg[DRV_RECORD_FAILURE_MAX];
-    snprintf(msg, sizeof msg, "create failed while %s: %.400s", step, why->msg);
-    log_warn("sandbox %s: %s", x->id, msg);
     oss_error e = {0};
     if (remove_actor(s, x->id, &e) < 0 && !is_grpc(&e, GRPC_STATUS_NOT_FOUND))
         log_warn("sandbox %s: removing the actor after a failed create: %s", x->id, e.msg);
     oss_err_clear(&e);
-    if (x->ours && delete_owned(s, DRV_KUBE_ACTOR_TEMPLATE, x->tmpl, &e) < 0)
+    bool golden_left = false;
+    if (x->ours && remove_template(s, x->tmpl, &golden_left, &e) < 0)
         log_warn("sandbox %s: deleting ActorTemplate %s after a failed create: %s", x->id, x->tmpl,
                  e.msg);
     oss_err_clear(&e);
+    char msg[1024]; /* record_patch cuts it to DRV_RECORD_FAILURE_MAX */
+    snprintf(msg, sizeof msg, "create failed while %s: %.380s%s", step, why->msg,
+             golden_left
+                 ? " (the template was not Ready: its golden actor stays in " DRV_GOLDEN_ATESPACE
+                   ")"
+                 : "");
+    msg[DRV_RECORD_FAILURE_MAX - 1] = '\0'; /* as the record keeps it, after a restart too */
+    log_warn("sandbox %s: %s", x->id, msg);
     /* if this fails the record stays pending: a restarted driver takes it
      * up and fails it again */
     if (record_patch(s, x->id, DRV_RECORD_FAILED, msg, &e) < 0)
@@ -496,6 +546,8 @@ static void job_stop_locked(struct substrate *s, struct sbx *x)
     pthread_mutex_lock(&s->lock);
 }
 
+static int finisher_start(struct substrate *s, struct sbx *x, oss_error *err);
+
 /* ---- the records at start-up ---- */
 
 static void take_record(const struct drv_record *r, void *ctx)
@@ -506,6 +558,30 @@ static void take_record(const struct drv_record *r, void *ctx)
     struct sbx *x = add(s, r->id, r->name, r->tmpl, r->ours, r->state);
     if (r->state == DRV_RECORD_FAILED)
         x->failure = xstrdup(r->failure[0] != '\0' ? r->failure : "create failed");
+}
+
+/* A pending record of our own template whose template does not exist: the
+ * create stopped between applying the record and applying the template, so
+ * CreateSandbox never answered OK and the gateway (which drops its row when
+ * the call fails) knows nothing of it: remove it rather than create an actor
+ * nobody would ever delete.  1 = removed. */
+static int drop_unanswered(struct substrate *s, const char *id, const char *tmpl, oss_error *err)
+{
+    struct drv_kube_obj o;
+    oss_error e = {0};
+    if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, drv_template_namespace(s->c), tmpl, &o,
+                     &e) == 0)
+        return 0;
+    if (e.domain != OSS_ERR_HTTP || e.code != 404) {
+        *err = e;
+        return -1;
+    }
+    char sname[DRV_SECRET_NAME_MAX];
+    if (drv_secret_name(id, sname, sizeof sname, err) < 0 ||
+        delete_owned(s, DRV_KUBE_SECRET, sname, err) < 0)
+        return -1;
+    log_info("substrate: sandbox %s: its create never answered (no template): record removed", id);
+    return 1;
 }
 
 /* Lists the records once (the first call after start-up) and takes up the
@@ -527,24 +603,49 @@ static int ensure_loaded(struct substrate *s, oss_error *err)
         _cleanup_secret_buf_ oss_buf body = OSS_BUF_INIT;
         drv_record_selector(s->atespace, &sel);
         rc = drv_kube_list_secrets(s->kube, drv_template_namespace(s->c), sel.data, &body, err);
-        if (rc == 0) {
-            pthread_mutex_lock(&s->lock);
-            rc = drv_record_parse_list(body.data != NULL ? body.data : "", body.len, take_record, s,
-                                       err);
-            size_t pending = 0;
-            for (size_t i = 0; rc == 0 && i < s->n; i++)
-                if (s->v[i]->state == DRV_RECORD_PENDING && !s->v[i]->has_job &&
-                    !s->v[i]->admitting) {
-                    pending++;
-                    if (job_start(s, s->v[i], err) < 0)
-                        rc = -1;
-                }
-            if (rc == 0) {
-                s->loaded = true;
-                log_info("substrate: %zu sandbox records, %zu creates taken up", s->n, pending);
-            }
-            pthread_mutex_unlock(&s->lock);
+        /* the records go into a table of their own first: the unanswered
+         * ones are sorted out before anyone can see them */
+        struct substrate tmp = {.c = s->c};
+        if (rc == 0)
+            rc = drv_record_parse_list(body.data != NULL ? body.data : "", body.len, take_record,
+                                       &tmp, err);
+        for (size_t i = 0; rc == 0 && i < tmp.n;) {
+            struct sbx *x = tmp.v[i];
+            int d = x->state == DRV_RECORD_PENDING && x->ours
+                        ? drop_unanswered(s, x->id, x->tmpl, err)
+                        : 0;
+            if (d < 0)
+                rc = -1;
+            else if (d == 1)
+                drop(&tmp, x);
+            else
+                i++;
         }
+        pthread_mutex_lock(&s->lock);
+        size_t pending = 0;
+        for (size_t i = 0; rc == 0 && i < tmp.n; i++) {
+            struct sbx *x = tmp.v[i];
+            if (find(s, x->id) != NULL)
+                continue; /* created by this driver meanwhile: that one is current */
+            struct sbx *y = add(s, x->id, x->name, x->tmpl, x->ours, x->state);
+            if (x->failure != NULL)
+                y->failure = xstrdup(x->failure);
+            if (y->state == DRV_RECORD_PENDING) {
+                pending++;
+                if (job_start(s, y, err) < 0)
+                    rc = -1;
+            } else if (y->state == DRV_RECORD_DELETING && finisher_start(s, y, err) < 0) {
+                rc = -1;
+            }
+        }
+        if (rc == 0) {
+            s->loaded = true;
+            log_info("substrate: %zu sandbox records, %zu creates taken up", tmp.n, pending);
+        }
+        pthread_mutex_unlock(&s->lock);
+        while (tmp.n > 0)
+            drop(&tmp, tmp.v[0]);
+        free(tmp.v);
         if (rc < 0)
             oss_err_prefix(err, "listing the sandbox records");
     }
@@ -574,9 +675,14 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
                             plan.apply_secret, &secret);
 
     pthread_mutex_lock(&s->lock);
-    if (find(s, spec->id) != NULL) {
+    struct sbx *old = find(s, spec->id);
+    if (old != NULL) {
+        bool hidden = old->hidden;
         pthread_mutex_unlock(&s->lock);
-        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ALREADY_EXISTS, "sandbox %s already exists",
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ALREADY_EXISTS,
+                       hidden ? "sandbox %s was deleted and its template is still being removed: "
+                                "use another id"
+                              : "sandbox %s already exists",
                        spec->id);
     }
     if (s->shutting_down) {
@@ -702,9 +808,85 @@ static int sub_suspend(struct drv_backend *b, const char *id, oss_error *err)
 
 /* ---- delete ---- */
 
-static int do_delete(struct substrate *s, const char *id, bool have_record, bool ours,
-                     oss_error *err)
+/* True when the template's golden actor is booting: deleting the template
+ * now would leave that actor RUNNING in ate-golden for good (the controller
+ * stops at a deleted template, and only SUSPENDED actors can be deleted). */
+static bool golden_booting(struct substrate *s, const char *tname)
 {
+    struct drv_kube_obj o;
+    oss_error e = {0};
+    if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, drv_template_namespace(s->c), tname, &o,
+                     &e) < 0)
+        return false;
+    return o.owned && o.golden_actor_id[0] != '\0' && strcmp(o.phase, "Ready") != 0;
+}
+
+/* The rest of a delete that had to wait for a golden boot: once the
+ * template is Ready (or its deadline passed), the golden actor, the
+ * template and the record go; the sandbox was gone for callers already. */
+static void *finisher_main(void *arg)
+{
+    struct sbx *x = arg;
+    struct substrate *s = x->owner;
+    const char *ns = drv_template_namespace(s->c);
+    int64_t end = oss_mono_ms() + ready_timeout_ms(s->c);
+    for (;;) {
+        struct drv_kube_obj o;
+        oss_error e = {0};
+        if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, x->tmpl, &o, &e) < 0) {
+            if (e.domain == OSS_ERR_HTTP && e.code == 404)
+                break;
+        } else if (strcmp(o.phase, "Ready") == 0 || oss_mono_ms() >= end) {
+            break;
+        }
+        if (job_sleep(s, x, READY_POLL_MS))
+            return NULL; /* shutting down: the record says "deleting", the next driver finishes */
+    }
+    oss_error e = {0};
+    bool golden_left = false;
+    char sname[DRV_SECRET_NAME_MAX];
+    if (remove_template(s, x->tmpl, &golden_left, &e) < 0 ||
+        drv_secret_name(x->id, sname, sizeof sname, &e) < 0 ||
+        delete_owned(s, DRV_KUBE_SECRET, sname, &e) < 0) {
+        log_warn("sandbox %s: finishing the delete: %s (the next driver retries)", x->id, e.msg);
+        return NULL;
+    }
+    if (golden_left)
+        log_warn("sandbox %s: ActorTemplate %s never got Ready: its golden actor stays in %s",
+                 x->id, x->tmpl, DRV_GOLDEN_ATESPACE);
+    log_info("sandbox %s: delete finished after the golden boot", x->id);
+    pthread_mutex_lock(&s->lock);
+    if (x->has_job) { /* nobody is joining this thread: it removes itself */
+        x->has_job = false;
+        pthread_detach(pthread_self());
+        drop(s, x);
+    } /* else the driver is stopping and its destroy joins us and drops x */
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* s->lock held. */
+static int finisher_start(struct substrate *s, struct sbx *x, oss_error *err)
+{
+    x->owner = s;
+    x->hidden = true;
+    x->deleting = true;
+    x->cancel = false;
+    int r = pthread_create(&x->job, NULL, finisher_main, x);
+    if (r != 0) {
+        errno = r;
+        return oss_err_errno(err, "finishing the delete of sandbox %s", x->id);
+    }
+    x->has_job = true;
+    return 0;
+}
+
+/* *ret_deferred: the template's golden boot is still going on; the actor is
+ * gone and the record says "deleting"; the caller starts the finisher. */
+static int do_delete(struct substrate *s, const char *id, bool have_record, bool ours,
+                     bool *ret_deferred, oss_error *err)
+{
+    *ret_deferred = false;
     char tname[DRV_TEMPLATE_NAME_MAX];
     char sname[DRV_SECRET_NAME_MAX];
     if (drv_template_name(id, tname, sizeof tname, err) < 0 ||
@@ -734,8 +916,15 @@ static int do_delete(struct substrate *s, const char *id, bool have_record, bool
             return -1; /* the actor still exists: keep its template */
         }
     }
-    /* delete_owned also checks the ownership annotation */
-    if (ours && delete_owned(s, DRV_KUBE_ACTOR_TEMPLATE, tname, err) < 0) {
+    if (ours && have_record && golden_booting(s, tname)) {
+        if (record_patch(s, id, DRV_RECORD_DELETING, NULL, err) < 0)
+            return -1;
+        *ret_deferred = true;
+        return 0;
+    }
+    /* both check the ownership annotation */
+    bool golden_left = false; /* a template never Ready: nothing to wait for here */
+    if (ours && remove_template(s, tname, &golden_left, err) < 0) {
         oss_err_prefix(err, "deleting ActorTemplate %s", tname);
         return -1;
     }
@@ -763,6 +952,10 @@ static int sub_delete(struct drv_backend *b, const char *id, oss_error *err)
         pthread_cond_wait(&s->cond, &s->lock);
         x = find(s, id);
     }
+    if (x != NULL && x->hidden) {
+        pthread_mutex_unlock(&s->lock);
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_NOT_FOUND, "sandbox %s not found", id);
+    }
     if (x != NULL && x->deleting) {
         pthread_mutex_unlock(&s->lock);
         return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ABORTED,
@@ -775,13 +968,20 @@ static int sub_delete(struct drv_backend *b, const char *id, oss_error *err)
     }
     pthread_mutex_unlock(&s->lock);
 
-    int r = do_delete(s, id, have_record, ours, err);
+    bool deferred = false;
+    int r = do_delete(s, id, have_record, ours, &deferred, err);
     pthread_mutex_lock(&s->lock);
     if (x != NULL) {
-        if (r == 0)
+        if (r == 0 && deferred) {
+            x->state = DRV_RECORD_DELETING;
+            if (finisher_start(s, x, err) < 0)
+                log_warn("%s (the next driver finishes it)", err->msg);
+            oss_err_clear(err);
+        } else if (r == 0) {
             drop(s, x);
-        else
+        } else {
             x->deleting = false; /* shown as it was; a retry finishes */
+        }
     }
     pthread_mutex_unlock(&s->lock);
     return r;
@@ -798,6 +998,10 @@ static int sub_get(struct drv_backend *b, const char *id, struct drv_actor *ret,
         return -1;
     pthread_mutex_lock(&s->lock);
     struct sbx *x = find(s, id);
+    if (x != NULL && x->hidden) {
+        pthread_mutex_unlock(&s->lock);
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_NOT_FOUND, "sandbox %s not found", id);
+    }
     if (x != NULL && x->state != DRV_RECORD_DONE) {
         synth(s, x, ret);
         pthread_mutex_unlock(&s->lock);
@@ -847,6 +1051,8 @@ static int sub_list(struct drv_backend *b, struct drv_actor **ret, size_t *ret_n
     size_t m = n;
     for (size_t i = 0; i < s->n; i++) {
         struct sbx *x = s->v[i];
+        if (x->hidden)
+            continue; /* deleted: the actor is gone already */
         struct drv_actor key = {.id = x->id};
         struct drv_actor *a = n > 0 ? bsearch(&key, v, n, sizeof *v, cmp_id) : NULL;
         if (x->state != DRV_RECORD_DONE) {

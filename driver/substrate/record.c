@@ -22,6 +22,8 @@ const char *drv_record_state_name(enum drv_record_state s)
         return "done";
     case DRV_RECORD_FAILED:
         return "failed";
+    case DRV_RECORD_DELETING:
+        return "deleting";
     }
     return "pending";
 }
@@ -148,6 +150,8 @@ static bool parse_item(json_object *item, struct drv_record *r)
         r->state = DRV_RECORD_DONE;
     else if (strcmp(st, "failed") == 0)
         r->state = DRV_RECORD_FAILED;
+    else if (strcmp(st, "deleting") == 0)
+        r->state = DRV_RECORD_DELETING;
     else
         return false;
     const char *f = str(get(ann, DRV_ANN_CREATE_FAILURE));

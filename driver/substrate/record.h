@@ -8,7 +8,7 @@
  *
  *   labels       managed-by, sandbox-id, atespace (the restart's selector)
  *   annotations  owned-by, sandbox-name, actor-template, create
- *                ("pending" | "done" | "failed"), create-failure
+ *                ("pending" | "done" | "failed" | "deleting"), create-failure
  *   data.token   the sandbox token, only when the driver's own template
  *                hands it to the actor; dropped when a create fails
  *
@@ -34,6 +34,7 @@ enum drv_record_state {
     DRV_RECORD_PENDING, /* answered OK, finishing in the background */
     DRV_RECORD_DONE,    /* resumed once: the actor's status speaks */
     DRV_RECORD_FAILED,  /* the background create failed and was undone */
+    DRV_RECORD_DELETING, /* deleted (answered), the template's golden boot still to end */
 };
 const char *drv_record_state_name(enum drv_record_state s);
 

@@ -20,7 +20,7 @@ static void check_record(const struct drv_record *r, void *ctx)
         strnlen(r->tmpl, sizeof r->tmpl) == sizeof r->tmpl ||
         strnlen(r->failure, sizeof r->failure) == sizeof r->failure ||
         !oss_dns1123_label_valid(r->id) || !oss_dns1123_label_valid(r->tmpl) ||
-        r->state > DRV_RECORD_FAILED)
+        r->state > DRV_RECORD_DELETING)
         __builtin_trap();
 }
 

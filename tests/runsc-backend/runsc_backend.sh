@@ -59,10 +59,10 @@ sock="$OSS_TMP/run/driver.sock"
 if [[ $suite == lifecycle ]]; then
     # the same backend-neutral suite the in-memory double passes
     exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" --reference "$ref" \
-        --socket "$sock" --driver "$cmd" --image local/host --suite lifecycle \
+        --socket "$sock" --driver "$cmd" --image local/host --suite lifecycle --suite nulstrings \
         --create-timeout 120 --event-timeout 20
 fi
 exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
-    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" \
+    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --workload "$workload" \
     --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
     --ready-stops "${OSS_RUNSC_READY_STOPS:-50}" "$suite"

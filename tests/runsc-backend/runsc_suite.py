@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Suites of the runsc backend, driven through the driver's gRPC socket the
-way the gateway drives it (stubs from the REFERENCE protos, via
-tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
+"""Suites of the runsc backend, driven through the driver's gRPC socket by
+the gateway model (tests/driver/gateway_model.py: creates, stops, starts and
+deletes as the upstream gateway does, and applies every snapshot by its
+rules; stubs from the REFERENCE protos, via tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
 the driver command, the root filesystems and the cleanup.
 
   runsc_suite.py --reference DIR --socket PATH --driver CMD --state-dir DIR SUITE
@@ -28,6 +29,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
 import gateway_client as gc  # noqa: E402
+import gateway_model as gm  # noqa: E402
 from gateway_client import Failed, check, log  # noqa: E402
 
 WORKLOAD_PORT = 9090
@@ -82,38 +84,80 @@ class Ctx:
         self.pb = pb
         self.grpc = grpc
         self.drv = None
+        self.model = None
 
     def start(self, extra_env=None):
         self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env)
+        # The gateway model is the peer for every lifecycle call; like a
+        # gateway it outlives driver restarts and re-opens its watch on the
+        # new driver (2 s after the old stream failed).
+        if self.model is None:
+            self.model = gm.GatewayModel(self.drv.stub, self.pb, log=log)
+            self.model.start_watch()
+        else:
+            self.model.stub = self.drv.stub
         return self.drv
+
+    def wait_phase(self, sid, phase, timeout=120):
+        m = self.model
+        if not m.wait_phase(sid, phase, timeout):
+            raise Failed(f"gateway model: {sid} never became {phase} (is {m.phase(sid)}; "
+                         f"apply errors {m.apply_errors[-3:]})")
+
+    def close_model(self):
+        """The model's verdict on the whole suite: every snapshot applied."""
+        m = self.model
+        if m is None:
+            return
+        m.close()
+        if m.lock_holds:
+            log(f"gateway model: CreateSandbox held the global lock up to "
+                f"{m.max_lock_hold() * 1000:.0f} ms over {len(m.lock_holds)} creates "
+                f"(goal < 200 ms)")
+        check(not m.apply_errors,
+              f"gateway model: every driver snapshot applied ({m.apply_errors[:3]})")
 
     def stub(self):
         return self.drv.stub
 
-    def create_nowait(self, sid, image=None, name=None, timeout=30):
-        """CreateSandbox only: it answers once the sandbox is recorded."""
-        pb = self.pb
-        sb = gc.make_sandbox(pb, sid, image or self.args.image)
-        if name is not None:
-            sb.name = name
-        self.stub().CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
+    def create(self, sid, image=None, timeout=120):
+        """As a gateway user: create (a name distinct from the id), then wait
+        until the gateway shows the sandbox Ready."""
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=f"{sid}-name")
+        if self.args.workload:
+            # a gateway never sends an empty command (it fills in a login
+            # shell): name the workload as a user would
+            sb.spec.command[:] = json.loads(self.args.workload)
+        self.model.create(sb, timeout=timeout)
+        self.wait_phase(sid, gm.READY, timeout)
+        return self.get(sid)
 
-    def wait_phase(self, sid, want="Ready", timeout=120):
-        """Polls Get (bounded) until the create finished; Error is final."""
+    def create_nowait(self, sid, image=None, name=None, timeout=30):
+        """CreateSandbox through the gateway model: it answers once the
+        sandbox is recorded; Ready comes later through the watch."""
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name or f"{sid}-name")
+        if self.args.workload:
+            sb.spec.command[:] = json.loads(self.args.workload)
+        self.model.create(sb, timeout=timeout)
+
+    def create_direct(self, sid, image=None, timeout=30):
+        """CreateSandbox straight to the driver (a contract check no gateway
+        would make: the same id twice)."""
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=f"{sid}-name")
+        self.stub().CreateSandbox(self.pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
+
+    def wait_get_phase(self, sid, want="Ready", timeout=120):
+        """Polls Get (bounded) until the phase is `want`; Error is final."""
         deadline = time.monotonic() + timeout
         while True:
             sb = self.get(sid)
             ph = gc.gateway_phase(sb)
             if ph == want:
                 return sb
-            if ph == "Error" or time.monotonic() > deadline:
+            if (ph == "Error" and want != "Error") or time.monotonic() > deadline:
                 raise Failed(f"{sid}: {ph} instead of {want} "
                              f"({[(c.type, c.reason, c.message) for c in sb.status.conditions]})")
             time.sleep(0.05)
-
-    def create(self, sid, image=None, timeout=120):
-        self.create_nowait(sid, image)
-        return self.wait_phase(sid, "Ready", timeout)
 
     def get(self, sid):
         return self.stub().GetSandbox(self.pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
@@ -122,14 +166,27 @@ class Ctx:
         return gc.code_of(lambda: self.get(sid))[0]
 
     def stop(self, sid):
-        self.stub().StopSandbox(self.pb.StopSandboxRequest(sandbox_id=sid), timeout=120)
+        # the gateway stops only a Ready sandbox (mod.rs:1033): wait for it
+        # as a user would, after a driver restart too
+        if self.model.phase(sid) != gm.STOPPED:
+            self.wait_phase(sid, gm.READY, 60)
+        self.model.stop(sid)
+        self.wait_phase(sid, gm.STOPPED, 60)
 
     def startsb(self, sid):
-        self.stub().StartSandbox(self.pb.StartSandboxRequest(sandbox_id=sid), timeout=120)
+        # the gateway starts only what it has as Stopped (mod.rs:1185) and
+        # treats a Start of a Ready row as done: wait until its store agrees
+        # (after a driver restart its watch re-opens 2 s later)
+        if self.model.phase(sid) not in (gm.STOPPED, gm.STARTING):
+            self.wait_phase(sid, gm.STOPPED, 60)
+        self.model.start(sid)
+        self.wait_phase(sid, gm.READY, 120)
 
     def delete(self, sid):
-        return self.stub().DeleteSandbox(self.pb.DeleteSandboxRequest(sandbox_id=sid),
-                                         timeout=120).deleted
+        deleted = self.model.delete(sid)
+        if deleted and not self.model.wait_gone(sid, 60):
+            raise Failed(f"gateway model: no Deleted event for {sid}")
+        return deleted
 
     def list_ids(self):
         return sorted(x.id for x in self.stub().ListSandboxes(
@@ -290,6 +347,15 @@ STEPS = ["create:after-record", "create:after-netns", "create:after-run",
          "delete:after-record", "delete:after-kill"]
 
 
+def swallow(call):
+    """Runs a call the test kills the driver under; its failure is expected."""
+    import grpc
+    try:
+        call()
+    except (gm.GatewayError, Failed, grpc.RpcError):
+        pass
+
+
 def suite_crash(ctx, steps):
     marker = os.path.join(ctx.args.state_dir, "runsc", "test-paused")
     for step in steps:
@@ -305,7 +371,7 @@ def suite_crash(ctx, steps):
                 ctx.stop(sid)
         call = {"create": lambda: ctx.create(sid), "stop": lambda: ctx.stop(sid),
                 "start": lambda: ctx.startsb(sid), "delete": lambda: ctx.delete(sid)}[op]
-        t = threading.Thread(target=lambda: gc.code_of(call), daemon=True)
+        t = threading.Thread(target=lambda: swallow(call), daemon=True)
         t.start()
         deadline = time.monotonic() + 60
         while not os.path.exists(marker) and time.monotonic() < deadline:
@@ -514,6 +580,7 @@ def main():
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--runsc", default="runsc")
     ap.add_argument("--image", default="local/host")
+    ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ready-stops", type=int, default=50)
@@ -535,6 +602,7 @@ def main():
             suite_async(ctx, args.ready_stops)
         else:
             suite_badinput(ctx)
+        ctx.close_model()
     except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too
         log(f"FAIL: {type(e).__name__}: {e}")
         if ctx.drv is not None:

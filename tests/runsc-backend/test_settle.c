@@ -24,7 +24,9 @@ static const struct row rows[] = {
     /* creating: the create had answered OK: undone, kept as a failed create */
     {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "missing", false, FAIL, true, true, false, false},
     {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, FAIL, true, true, false, false},
-    /* deleting: always removed, whatever exists */
+    /* admitting (the create never answered) and deleting: always removed */
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "missing", false, REMOVE, true, true, false, false},
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "running", false, REMOVE, true, true, false, false},
     {DRV_RUNSC_DELETING, DRV_ACTOR_SUSPENDED, "missing", true, REMOVE, true, true, false, false},
     {DRV_RUNSC_DELETING, DRV_ACTOR_RUNNING, "running", false, REMOVE, true, true, false, false},
     /* stopping */

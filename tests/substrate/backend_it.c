@@ -48,6 +48,7 @@ int main(int argc, char **argv)
         {"stop-on-ready", it_stop_on_ready},
         {"names-restart", it_names_restart},
         {"create-bench", it_create_bench},
+        {"golden", it_golden},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {
