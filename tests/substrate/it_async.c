@@ -104,24 +104,48 @@ void it_delete_during_create(void)
     struct drv_sandbox_spec s;
     make_spec(&s, "it-ddc");
 
-    golden_boot(60000);
+    /* During the golden boot: answered at once, the sandbox gone for every
+     * caller; the template (and its record, "deleting") stay until the
+     * golden actor is SUSPENDED, which only then can be deleted, also across
+     * a driver restart */
+    golden_boot(2500);
     CHECK(b->ops->create(b, &s, &a, &err) == 0, "create: %s", err.msg);
     drv_actor_clear(&a);
     CHECK(KUBE_OBJECTS() == 2, "record + template: %d", KUBE_OBJECTS());
+    int64_t end = oss_mono_ms() + 10000;
+    while (oss_mono_ms() < end && GOLDEN_ACTORS() < 1)
+        usleep(20000); /* the controller has started the golden actor */
     int64_t t0 = oss_mono_ms();
     CHECK(b->ops->delete_(b, "it-ddc", &err) == 0, "delete while the template boots: %s", err.msg);
     printf("delete during the golden boot answered in %lld ms\n", (long long)(oss_mono_ms() - t0));
-    CHECK(ATE_ACTORS() == 0 && KUBE_OBJECTS() == 0, "left %d actors, %d objects", ATE_ACTORS(),
-          KUBE_OBJECTS());
     int r = b->ops->get(b, "it-ddc", &a, &err);
     CHECK(r < 0 && err.code == GRPC_STATUS_NOT_FOUND, "get after delete: %d", r);
+    CHECK(!listed(b, "it-ddc", NULL), "listed after delete");
+    r = b->ops->delete_(b, "it-ddc", &err);
+    CHECK(r < 0 && err.code == GRPC_STATUS_NOT_FOUND, "a second delete: %d %s", r, err.msg);
+    CHECK(ate_actors_in("openshell", -1) == 0, "the sandbox's actor is gone");
+    b->ops->destroy(b); /* a restart before the boot ended */
+    b = open_backend(&c);
+    r = b->ops->get(b, "it-ddc", &a, &err); /* the first call takes the records up */
+    CHECK(r < 0 && err.code == GRPC_STATUS_NOT_FOUND, "get after the restart: %d", r);
+    end = oss_mono_ms() + 20000;
+    while (oss_mono_ms() < end && (ATE_ACTORS() != 0 || KUBE_OBJECTS() != 0))
+        usleep(50000);
+    CHECK(ATE_ACTORS() == 0 && KUBE_OBJECTS() == 0,
+          "after the boot: left %d actors (%d golden), %d objects", ATE_ACTORS(), GOLDEN_ACTORS(),
+          KUBE_OBJECTS());
 
     /* during ResumeActor: the delete waits for that call, then removes the actor */
     golden_boot(0);
     ctl_do("OSS_IT_ATE_CTL", "faults", "{\"latency_ms\":{\"ResumeActor\":1500}}");
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create again: %s", err.msg);
+    /* the finisher lets go of the id just after its last delete */
+    end = oss_mono_ms() + 5000;
+    while ((r = b->ops->create(b, &s, &a, &err)) < 0 && strstr(err.msg, "still being removed") &&
+           oss_mono_ms() < end)
+        usleep(20000);
+    CHECK(r == 0, "create again: %s", err.msg);
     drv_actor_clear(&a);
-    int64_t end = oss_mono_ms() + 15000;
+    end = oss_mono_ms() + 15000;
     while (oss_mono_ms() < end && counter("calls.ResumeActor") == 0)
         usleep(20000);
     CHECK(counter("calls.ResumeActor") > 0, "never reached ResumeActor");
@@ -260,11 +284,16 @@ void it_create_bench(void)
         CHECK(r == 0 && a.create_step == DRV_CREATE_DEPENDENCIES, "create %d: %s", i, err.msg);
         drv_actor_clear(&a);
     }
+    /* the boots end (not timed), so the deletes can remove the golden actors */
+    golden_boot(0);
     for (int i = 0; i < n; i++) {
         char id[32];
         snprintf(id, sizeof id, "it-cb-%d", i);
         CHECK(b->ops->delete_(b, id, &err) == 0, "delete: %s", err.msg);
     }
+    int64_t end = oss_mono_ms() + 60000;
+    while (oss_mono_ms() < end && (ATE_ACTORS() != 0 || KUBE_OBJECTS() != 0))
+        usleep(100000);
     CHECK(ATE_ACTORS() == 0 && KUBE_OBJECTS() == 0, "left %d actors, %d objects", ATE_ACTORS(),
           KUBE_OBJECTS());
     qsort(t, (size_t)n, sizeof *t, cmp_i64);
