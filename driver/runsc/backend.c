@@ -451,8 +451,7 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
     }
     if (s == NULL)
         r = not_found(id, err);
-    else if (s->busy &&
-             (s->r.intent == DRV_RUNSC_CREATING || s->r.intent == DRV_RUNSC_ADMITTING))
+    else if (s->busy && (s->r.intent == DRV_RUNSC_CREATING || s->r.intent == DRV_RUNSC_ADMITTING))
         r = oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
                     "sandbox %s is still being created", id);
     else if (s->busy)

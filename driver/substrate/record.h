@@ -31,9 +31,9 @@
 #define DRV_RECORD_FAILURE_MAX 512
 
 enum drv_record_state {
-    DRV_RECORD_PENDING, /* answered OK, finishing in the background */
-    DRV_RECORD_DONE,    /* resumed once: the actor's status speaks */
-    DRV_RECORD_FAILED,  /* the background create failed and was undone */
+    DRV_RECORD_PENDING,  /* answered OK, finishing in the background */
+    DRV_RECORD_DONE,     /* resumed once: the actor's status speaks */
+    DRV_RECORD_FAILED,   /* the background create failed and was undone */
     DRV_RECORD_DELETING, /* deleted (answered), the template's golden boot still to end */
 };
 const char *drv_record_state_name(enum drv_record_state s);
