@@ -266,7 +266,7 @@ def suite_lifecycle(args, tmp):
 
         img = args.image
         sid = f"{args.prefix}-life"
-        # the gateway's id is its own; the name is the user's (sandbox.rs:319-323)
+        # the gateway's id is its own; the name is the user's (sandbox.rs:300-312)
         good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token,
                             name=f"{args.prefix}-box-{os.urandom(3).hex()}")
         check(code_of(lambda: s.ValidateSandboxCreate(
@@ -635,12 +635,16 @@ def suite_nulstrings(args, tmp):
         v = {"id": "nul-ok", "name": "nul-ok", "namespace": "", "log_level": "info",
              "env_key": "FOO", "env_value": "bar", "token": "tok", "command": "sleep",
              "image": args.image, "label_key": "team", "label_value": "a",
-             "tenv_key": "TFOO", "tenv_value": "b", "annotation": "v", "driver_cfg": "x"}
+             "tenv_key": "TFOO", "tenv_value": "b", "annotation": "v", "driver_cfg": ""}
         v.update(over)
         pc = struct_pb2.Struct()
         pc.update({"annotations": {"example.com/a": v["annotation"]}})
         dc = struct_pb2.Struct()
-        dc.update({"substrate": {"note": v["driver_cfg"]}})
+        # the gateway forwards only this driver's own block of the public
+        # template.driver_config (NVIDIA/OpenShell:crates/openshell-server/
+        # src/compute/mod.rs@2f7fb65 select_driver_config ~3452-3470); an
+        # empty actor_template means "synthesize one"
+        dc.update({"actor_template": v["driver_cfg"]})
         return pb.DriverSandbox(
             id=v["id"], name=v["name"], namespace=v["namespace"],
             spec=pb.DriverSandboxSpec(
@@ -667,8 +671,7 @@ def suite_nulstrings(args, tmp):
         ({"tenv_value": "b\0c"}, "sandbox.spec.template.environment.value"),
         ({"annotation": "v\0w"},
          "sandbox.spec.template.platform_config.fields.value.struct_value.fields.value"),
-        ({"driver_cfg": "x\0y"},
-         "sandbox.spec.template.driver_config.fields.value.struct_value.fields.value"),
+        ({"driver_cfg": "x\0y"}, "sandbox.spec.template.driver_config.fields.value"),
     ]
     try:
         # CONTROL: the same request without a NUL passes validation, so a

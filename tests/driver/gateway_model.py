@@ -9,10 +9,17 @@ rules"):
   mod.rs      = crates/openshell-server/src/compute/mod.rs
   persist.rs  = crates/openshell-server/src/persistence/mod.rs
   sandbox.rs  = crates/openshell-server/src/grpc/sandbox.rs
+  validation.rs = crates/openshell-server/src/grpc/validation.rs
+  grpc/mod.rs, grpc/workspace.rs under crates/openshell-server/src/
 
-The model is strict on purpose: it has no leniency upstream lacks.  What it
-leaves out (the SQL store, policies, providers' contents, SSH sessions,
-object-version CAS retries) does not change what a driver sees.  The
+The model is strict on purpose: it has no leniency upstream lacks.  It
+connects as the gateway does (GetCapabilities, listener requirements), and
+creates only what the gateway's CreateSandbox handler would let through,
+shaped as the gateway shapes it, after the driver's ValidateSandboxCreate.
+What it leaves out (the SQL store, auth and workspaces' own objects,
+policies, providers' contents, SSH sessions, CAS retry loops, per-id
+lifecycle gates, startup/shutdown lifecycle, main-process exit reports)
+does not change what this driver sees in the lifecycle suites.  The
 supervisor is simulated: when `auto_session` is on, a sandbox whose driver
 snapshot says Ready=True gets a supervisor session, as the real supervisor
 dials in once its sandbox runs; a stop ends it.
@@ -53,9 +60,24 @@ class ApplyError(Exception):
     """A driver snapshot the gateway could not apply (logged upstream)."""
 
 
+def _lower(s):
+    """str::to_ascii_lowercase: only A-Z fold.  Python's str.lower() also
+    folds non-ASCII letters (U+212A KELVIN SIGN becomes "k"), which would
+    make a reason upstream calls terminal look transient."""
+    return s.translate(_ASCII_FOLD)
+
+
+_ASCII_FOLD = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def _eq(a, b):
+    """str::eq_ignore_ascii_case."""
+    return _lower(a) == _lower(b)
+
+
 def is_terminal_failure_reason(reason):
-    """mod.rs:4049-4062."""
-    return reason.lower() not in TRANSIENT_REASONS
+    """mod.rs:4049-4062 (to_ascii_lowercase, then the list)."""
+    return _lower(reason) not in TRANSIENT_REASONS
 
 
 def derive_phase(status):
@@ -66,14 +88,13 @@ def derive_phase(status):
         return UNKNOWN
     if status.deleting:
         return DELETING
-    if any(c.type.lower() == "suspended" and c.status.lower() == "true"
-           for c in status.conditions):
+    if any(_eq(c.type, "suspended") and _eq(c.status, "true") for c in status.conditions):
         return STOPPED
     for c in status.conditions:
         if c.type == "Ready":
-            if c.status.lower() == "true":
+            if _eq(c.status, "true"):
                 return READY
-            if c.status.lower() == "false":
+            if _eq(c.status, "false"):
                 return ERROR if is_terminal_failure_reason(c.reason) else PROVISIONING
             return PROVISIONING
     return PROVISIONING
@@ -91,15 +112,15 @@ def composed_phase(status, session_connected):
 def _confirms_stopped(incoming):
     """mod.rs:3822-3832."""
     return incoming.HasField("status") and any(
-        c.status.lower() == "false" and c.reason.lower() in ("containerexited", "containerstopped")
+        _eq(c.status, "false") and _lower(c.reason) in ("containerexited", "containerstopped")
         for c in incoming.status.conditions)
 
 
 def _confirms_stopping(incoming):
     """mod.rs:3834-3845."""
     return incoming.HasField("status") and any(
-        c.type.lower() == "suspended" and c.status.lower() == "false" and
-        c.reason.lower() in ("podterminating", "podnotterminated")
+        _eq(c.type, "suspended") and _eq(c.status, "false") and
+        _lower(c.reason) in ("podterminating", "podnotterminated")
         for c in incoming.status.conditions)
 
 
@@ -110,10 +131,13 @@ class Row:
         self.id, self.name, self.phase = sid, name, phase
         self.status = None  # the last applied DriverSandboxStatus
         self.created = self.updated = now
+        self.version = 0    # resource_version: every write bumps it (persist.rs:875-890)
+        self.workspace = DEFAULT_WORKSPACE
 
     def copy(self):
         r = Row(self.id, self.name, self.phase, self.created)
-        r.status, r.updated = self.status, self.updated
+        r.status, r.updated, r.version = self.status, self.updated, self.version
+        r.workspace = self.workspace
         return r
 
 
@@ -154,17 +178,120 @@ def store_update(current, updated):
                          f"(stored {current.name!r}, driver reported {updated.name!r})")
 
 
-def gateway_defaults(sandbox):
-    """sandbox.rs:226-229: a sandbox created without a command gets the
-    login shell with a terminal; the driver never sees an empty command
-    from the gateway.  Returns a copy."""
+# validation.rs = crates/openshell-server/src/grpc/validation.rs
+MAX_NAME_LEN = 253              # grpc/mod.rs:126
+MAX_ROUTABLE_NAME_LEN = 19      # grpc/mod.rs:130: a sandbox name the user gives
+MAX_MAIN_PROCESS_ARGS = 256     # validation.rs:37
+MAX_MAIN_PROCESS_ARGV_SIZE = 256 * 1024  # validation.rs:39
+MAX_EXEC_ARG_LEN = 32 * 1024    # validation.rs:33
+DEFAULT_WORKSPACE = "default"   # grpc/workspace.rs:36
+
+
+def _invalid(msg):
+    return GatewayError("INVALID_ARGUMENT", msg)
+
+
+def validate_name(name):
+    """validation.rs:158-164 + 115-143: a non-empty name is at most 19
+    bytes and a DNS-1123 label (ASCII lowercase, digits, hyphens; no hyphen
+    at either end, none doubled)."""
+    if not name:
+        return
+    if len(name.encode()) > MAX_ROUTABLE_NAME_LEN:
+        raise _invalid(f"name exceeds maximum length ({len(name.encode())} > "
+                       f"{MAX_ROUTABLE_NAME_LEN})")
+    if not all(c in "abcdefghijklmnopqrstuvwxyz0123456789-" for c in name):
+        raise _invalid("name must contain only lowercase alphanumeric characters or hyphens")
+    if name.startswith("-") or name.endswith("-"):
+        raise _invalid("name must not start or end with a hyphen")
+    if "--" in name:
+        raise _invalid("name must not contain consecutive hyphens")
+
+
+def validate_command(command):
+    """validation.rs:218-245 validate_main_process_command (NUL: validation.rs:87-93)."""
+    if len(command) > MAX_MAIN_PROCESS_ARGS:
+        raise _invalid(f"spec.command exceeds {MAX_MAIN_PROCESS_ARGS} argument limit")
+    if not command[0]:
+        raise _invalid("spec.command[0] must not be empty")
+    if sum(len(a.encode()) for a in command) > MAX_MAIN_PROCESS_ARGV_SIZE:
+        raise _invalid(f"spec.command total size exceeds {MAX_MAIN_PROCESS_ARGV_SIZE} byte limit")
+    for i, a in enumerate(command):
+        if len(a.encode()) > MAX_EXEC_ARG_LEN:
+            raise _invalid(f"spec.command[{i}] exceeds {MAX_EXEC_ARG_LEN} byte limit")
+        if "\0" in a:
+            raise _invalid(f"spec.command[{i}] contains null bytes")
+
+
+def gateway_request(sandbox, default_image, name_source=None):
+    """The DriverSandbox the gateway really sends, built from what a user
+    asked for (`sandbox`: id = the gateway's id, the user's name, spec).
+    Returns (for ValidateSandboxCreate, for CreateSandbox); raises
+    GatewayError for what the gateway refuses before any driver call.
+
+      sandbox.rs:219-221  no spec: INVALID_ARGUMENT
+      sandbox.rs:226-229  no command: /bin/bash -l with a terminal
+      sandbox.rs:232      name and command validated (validate_name,
+                          validate_command)
+      sandbox.rs:281-284  the template always exists; an empty image is
+                          the driver's GetCapabilities default_image
+      sandbox.rs:300-305  an empty name is generated (a routable name)
+      sandbox.rs:321      a new row has no status
+      mod.rs:3400         namespace is always "" (the driver picks it)
+      mod.rs:3407         workspace: the resolved workspace's name
+                          ("default", grpc/workspace.rs:36)
+      mod.rs:3431 + 943-946  the spec conversion clears sandbox_token:
+                          ValidateSandboxCreate never sees it; only
+                          CreateSandbox carries the minted token
+    """
+    if not sandbox.HasField("spec"):
+        raise _invalid("spec is required")
     sb = type(sandbox)()
     sb.CopyFrom(sandbox)
-    if sb.HasField("spec") and not sb.spec.command:
+    if not sb.spec.command:
         sb.spec.command[:] = ["/bin/bash", "-l"]
-        if "tty" in type(sb.spec).DESCRIPTOR.fields_by_name:
-            sb.spec.tty = True
-    return sb
+        sb.spec.tty = True
+    validate_name(sb.name)
+    validate_command(list(sb.spec.command))
+    if not sb.spec.template.image:  # touching .template creates it, as get_or_insert_with
+        sb.spec.template.image = default_image
+    if not sb.name:
+        sb.name = (name_source or _routable_name)()
+    sb.namespace = ""
+    sb.ClearField("status")
+    if not sb.workspace:
+        sb.workspace = DEFAULT_WORKSPACE
+    token = sb.spec.sandbox_token
+    sb.spec.sandbox_token = ""
+    validate = type(sb)()
+    validate.CopyFrom(sb)
+    sb.spec.sandbox_token = token
+    return validate, sb
+
+
+def _routable_name():
+    """sandbox.rs:144-149 generate_routable_name: a petname cut to 19
+    bytes; the model uses a random DNS label of that length."""
+    import os
+    return "sandbox-" + os.urandom(5).hex()[:10]
+
+
+def _is_socket_addr(text):
+    """Rust's SocketAddr::from_str: "a.b.c.d:port" or "[v6]:port"."""
+    import ipaddress
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+        kind = ipaddress.IPv6Address
+    else:
+        host, sep, port = text.rpartition(":")
+        kind = ipaddress.IPv4Address
+    if not sep or not port.isdigit() or not port.isascii() or int(port) > 65535:
+        return False
+    try:
+        kind(host)
+    except ValueError:
+        return False
+    return "%" not in host or host.rpartition("%")[2].isdigit()  # scope ids are numeric
 
 
 def _code(e):
@@ -189,8 +316,9 @@ class GatewayModel:
     tests can see the watch re-open delay without waiting for it."""
 
     def __init__(self, stub, pb, auto_session=True, sleep=time.sleep, clock=time.monotonic,
-                 log=None):
+                 log=None, driver_name="substrate"):
         self.stub, self.pb = stub, pb
+        self.driver_name = driver_name
         self.auto_session = auto_session
         self.sleep, self.clock = sleep, clock
         self.log = log or (lambda msg: None)
@@ -209,11 +337,46 @@ class GatewayModel:
         self._stop = threading.Event()
         self._call = None
         self._thread = None
+        self._connect()
+
+    def _connect(self):
+        """mod.rs:590-677 from_driver: the runtime does not exist unless
+        GetCapabilities answers (any error is fatal, mod.rs:600-607); its
+        default_image fills every create without an image (mod.rs:621,
+        sandbox.rs:281-284).  GetGatewayListenerRequirements may be
+        UNIMPLEMENTED (mod.rs:666-672); any other error, or a requirement
+        without a selector, stops the gateway (mod.rs:633-637, 673)."""
+        pb = self.pb
+        try:
+            caps = self.stub.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=30)
+        except Exception as e:
+            raise GatewayError(_code(e), f"compute driver GetCapabilities failed: "
+                               f"{_details(e)}") from None
+        self.default_image = caps.default_image
+        self.gateway_manages_lifecycle = caps.gateway_manages_lifecycle
+        try:
+            reqs = self.stub.GetGatewayListenerRequirements(
+                pb.GetGatewayListenerRequirementsRequest(), timeout=30).requirements
+        except Exception as e:
+            if _code(e) != "UNIMPLEMENTED":
+                raise GatewayError(_code(e), "compute driver GetGatewayListenerRequirements "
+                                   f"failed: {_details(e)}") from None
+            reqs = []
+        for r in reqs:
+            if r.WhichOneof("selector") is None:
+                raise GatewayError("INTERNAL", f"compute driver '{self.driver_name}' returned "
+                                   "a gateway listener requirement without a selector")
+            if r.WhichOneof("selector") == "exact_bind_address" and \
+                    not _is_socket_addr(r.exact_bind_address):  # mod.rs:639-644
+                raise GatewayError("INTERNAL", f"compute driver '{self.driver_name}' returned "
+                                   "invalid gateway listener address "
+                                   f"'{r.exact_bind_address}'")
 
     # ---- the store, always under self.lock -------------------------------
 
     def _write(self, new):
         new.updated = self.clock()
+        new.version = self.rows[new.id].version + 1 if new.id in self.rows else 1
         self.rows[new.id] = new
         self.changed.notify_all()
 
@@ -327,18 +490,27 @@ class GatewayModel:
     # ---- the gateway's own RPCs ------------------------------------------
 
     def create(self, sandbox, providers=True, timeout=120):
-        """sandbox.rs:213-368 + mod.rs:895-997.  `sandbox` is the
-        DriverSandbox the gateway sends (id and the user's name).  With
-        providers the global lock is held from before the row is written
-        until the driver answers (sandbox.rs:253-257 .. 368); the time it
-        was held is recorded in lock_holds."""
+        """sandbox.rs:213-368 + mod.rs:895-997.  `sandbox` is what the user
+        asked for, with the gateway's id: gateway_request turns it into the
+        DriverSandbox the gateway sends.  With providers the global lock is
+        held from sandbox.rs:253-257 until create_sandbox returns
+        (sandbox.rs:368): across ValidateSandboxCreate, the row's write and
+        CreateSandbox; the time it was held is recorded in lock_holds.
+        Returns the DriverSandbox sent to CreateSandbox."""
         pb = self.pb
-        sandbox = gateway_defaults(sandbox)
+        validate, sandbox = gateway_request(sandbox, self.default_image)
         held = None
         if providers:
             self.lock.acquire()
             held = self.clock()
         try:
+            # sandbox.rs:339-346: the driver's validation, before any row;
+            # its status goes back to the user as it is
+            try:
+                self.stub.ValidateSandboxCreate(pb.ValidateSandboxCreateRequest(sandbox=validate),
+                                                timeout=timeout)
+            except Exception as e:
+                raise GatewayError(_code(e), _details(e)) from None
             if providers:
                 self._create_row_locked(sandbox)
             else:
@@ -354,6 +526,7 @@ class GatewayModel:
                 if code == "FAILED_PRECONDITION":  # mod.rs:977-984
                     raise GatewayError("FAILED_PRECONDITION", msg) from None
                 raise GatewayError("INTERNAL", f"create sandbox failed: {msg}") from None
+            return sandbox
         finally:
             if providers:
                 self.lock_holds.append((sandbox.id, self.clock() - held))
@@ -367,10 +540,16 @@ class GatewayModel:
                 fn()
 
     def _create_row_locked(self, sandbox):
-        # mod.rs:914-938 put_if(MustCreate); sandbox.rs:337 phase Provisioning
+        """mod.rs:916-940 put_if(MustCreate): the id, and the name within
+        its workspace (migrations/sqlite/006_add_workspace_column.sql:13-15),
+        are unique; sandbox.rs:323: the row starts Provisioning."""
         if sandbox.id in self.rows:
             raise GatewayError("ALREADY_EXISTS", f"sandbox '{sandbox.name}' already exists")
-        self._write(Row(sandbox.id, sandbox.name, PROVISIONING, self.clock()))
+        row = Row(sandbox.id, sandbox.name, PROVISIONING, self.clock())
+        row.workspace = sandbox.workspace
+        if any(r.name == row.name and r.workspace == row.workspace for r in self.rows.values()):
+            raise GatewayError("ALREADY_EXISTS", f"sandbox '{sandbox.name}' already exists")
+        self._write(row)
 
     def _get_driver_sandbox(self, sid, name):
         """mod.rs:3279-3315: NOT_FOUND is None; another id is an error."""
@@ -387,24 +566,30 @@ class GatewayModel:
         return got.sandbox if got.HasField("sandbox") else None
 
     def stop(self, sid):
-        """mod.rs:999-1152: Ready (or Stopping) -> Stopping, the driver call
-        outside the lock, then Stopped; a failed call restores the row."""
+        """mod.rs:999-1152: Ready -> Stopping (a Stopping row is retried as
+        it is, mod.rs:1039-1042), the driver call outside the lock, then
+        Stopped and the supervisor session ended (mod.rs:1121-1147); a
+        failed call is recovered (recover_failed_lifecycle)."""
         with self.lock:
             cur = self._row(sid)
-            if cur.phase == STOPPED:
+            if cur.phase == STOPPED:  # mod.rs:1027-1032: done; sessions cleaned again
+                self.sessions.discard(sid)
                 return cur
             if cur.phase not in (READY, STOPPING):  # mod.rs:1033-1037
                 raise GatewayError("FAILED_PRECONDITION",
                                    f"sandbox must be Ready to stop (current phase: {cur.phase})")
             previous = cur
-            stopping = cur.copy()
-            stopping.phase = STOPPING
-            self._write(stopping)
+            if cur.phase == STOPPING:
+                stopping = cur
+            else:
+                stopping = cur.copy()
+                stopping.phase = STOPPING
+                self._write(stopping)
         try:
             self.stub.StopSandbox(self.pb.StopSandboxRequest(sandbox_id=sid, sandbox_name=cur.name),
                                   timeout=120)
         except Exception as e:
-            self._recover(sid, previous)
+            self._recover(sid, stopping, previous, expected_stopped=True)
             raise GatewayError(_code(e), f"stop sandbox failed: {_details(e)}") from None
         with self.lock:
             latest = self._row(sid)
@@ -414,12 +599,13 @@ class GatewayModel:
                 self._write(latest)
             elif latest.phase != STOPPED:
                 raise GatewayError("ABORTED", "sandbox lifecycle changed while stop completed")
-            self.sessions.discard(sid)
+            self.sessions.discard(sid)  # mod.rs:1136-1138 cleanup_stopped_sandbox_sessions
             return latest
 
     def start(self, sid):
-        """mod.rs:1154-1287: Stopped (or Starting) -> Starting; snapshots and
-        the supervisor session take it on from there."""
+        """mod.rs:1154-1287: Stopped -> Starting (a Starting row is retried
+        as it is, mod.rs:1191-1194); snapshots and the supervisor session
+        take it on from there."""
         with self.lock:
             cur = self._row(sid)
             if cur.phase == READY:
@@ -428,45 +614,77 @@ class GatewayModel:
                 raise GatewayError("FAILED_PRECONDITION",
                                    f"sandbox must be Stopped to start (current phase: {cur.phase})")
             previous = cur
-            starting = cur.copy()
-            starting.phase = STARTING
-            self._write(starting)
+            if cur.phase == STARTING:
+                starting = cur
+            else:
+                starting = cur.copy()
+                starting.phase = STARTING
+                self._write(starting)
         try:
             self.stub.StartSandbox(self.pb.StartSandboxRequest(sandbox_id=sid,
                                                                sandbox_name=cur.name), timeout=120)
         except Exception as e:
-            self._recover(sid, previous)
+            self._recover(sid, starting, previous, expected_stopped=False)
             raise GatewayError(_code(e), f"start sandbox failed: {_details(e)}") from None
         with self.lock:
             return self._row(sid)
 
-    def _recover(self, sid, previous):
-        """mod.rs:1289-1344, reduced: the driver's own snapshot if it has
-        one, else the row as it was before the call."""
+    def _recover(self, sid, transition, previous, expected_stopped):
+        """mod.rs:1289-1344 recover_failed_lifecycle.  The driver's Get
+        (outside the lock) decides:
+          - no answer, an error, or no status: the row STAYS in its
+            transition (Stopping/Starting), mod.rs:1333-1342;
+          - a stop the driver still progresses (Suspended=False
+            PodTerminating/PodNotTerminated): stays Stopping, 1306-1313;
+          - backend Error, or the driver's stopped/running state is the
+            one the call wanted: the snapshot is applied to the transition
+            row, 1314-1328;
+          - otherwise the row before the call is restored, 1329-1331.
+        Both writes are CAS on the transition's version (1346-1375,
+        1418-1437): a row that changed meanwhile is left alone, and a
+        snapshot the store refuses (a changed name) is skipped."""
         try:
-            snap = self._get_driver_sandbox(sid, previous.name)
+            snap, failed = self._get_driver_sandbox(sid, transition.name), False
         except ApplyError:
-            snap = None
+            snap, failed = None, True
         with self.lock:
-            if sid not in self.rows:
+            if failed or snap is None or not snap.HasField("status"):
                 return
-            if snap is not None and snap.HasField("status"):
-                new = apply_driver_snapshot(previous, snap, sid in self.sessions)
-                store_update(previous, new)
+            cur = self.rows.get(sid)
+            if cur is None or cur.version != transition.version:
+                return
+            backend = derive_phase(snap.status)
+            observed_stopped = backend == STOPPED or _confirms_stopped(snap)
+            if expected_stopped and _confirms_stopping(snap):
+                return
+            if backend == ERROR or observed_stopped == expected_stopped:
+                new = apply_driver_snapshot(cur, snap, sid in self.sessions)
+                try:
+                    store_update(cur, new)
+                except ApplyError as e:
+                    self.apply_errors.append((sid, str(e)))
+                    return
                 self._write(new)
+                if new.phase == STOPPED:
+                    self.sessions.discard(sid)
             else:
                 self._write(previous.copy())
 
     def delete(self, sid):
-        """mod.rs:1440-1578: the row becomes Deleting, the driver call runs
-        outside the lock; deleted=true leaves the row for the watch's
-        Deleted event, deleted=false removes it at once; a failed call is
-        recovered from GetSandbox, where NOT_FOUND drops the row
-        (mod.rs:1809-1821) whatever the driver still holds."""
+        """mod.rs:1440-1578 + sandbox.rs:767-797: an id the store lacks is
+        NOT_FOUND (mod.rs:1448-1453); a Deleting row answers deleted=true
+        at once (mod.rs:1598-1602); otherwise the row becomes Deleting and
+        the driver call runs outside the lock.  deleted=true leaves the row
+        for the watch's Deleted event; deleted=false removes it at once,
+        and an INTERNAL error if it is no longer Deleting (1651-1716).  A
+        failed call is recovered from GetSandbox (1785-1838): a snapshot
+        with status is applied to the Deleting row, NOT_FOUND drops the
+        row, anything else restores the row before the call; a recovery
+        the store refuses leaves the row Deleting (1840-1928)."""
         with self.lock:
             cur = self.rows.get(sid)
             if cur is None:
-                return True
+                raise GatewayError("NOT_FOUND", "sandbox not found")
             if cur.phase == DELETING:
                 return True
             previous = cur
@@ -478,23 +696,32 @@ class GatewayModel:
                 sandbox_id=sid, sandbox_name=cur.name), timeout=120)
         except Exception as e:
             try:
-                snap = self._get_driver_sandbox(sid, cur.name)
-                failed = False
+                snap, failed = self._get_driver_sandbox(sid, cur.name), False
             except ApplyError:
                 snap, failed = None, True
             with self.lock:
-                if snap is None and not failed:
-                    self._drop(sid)  # mod.rs:1809-1821
-                elif snap is not None and snap.HasField("status"):
-                    new = apply_driver_snapshot(deleting, snap, sid in self.sessions)
-                    store_update(deleting, new)
-                    self._write(new)
-                else:
-                    self._write(previous.copy())
+                now = self.rows.get(sid)
+                if now is not None and now.version == deleting.version:
+                    if snap is None and not failed:
+                        self._drop(sid)  # mod.rs:1809-1821
+                    elif snap is not None and snap.HasField("status"):
+                        new = apply_driver_snapshot(deleting, snap, sid in self.sessions)
+                        try:
+                            store_update(deleting, new)
+                            self._write(new)
+                        except ApplyError as err:  # the row remains Deleting
+                            self.apply_errors.append((sid, str(err)))
+                    else:
+                        self._write(previous.copy())
             raise GatewayError("INTERNAL", f"delete sandbox failed: {_details(e)}") from None
         if not r.deleted:
             with self.lock:
-                self._drop(sid)
+                now = self.rows.get(sid)
+                if now is not None:
+                    if now.phase != DELETING:
+                        raise GatewayError("INTERNAL", "compute resource was absent, but "
+                                           "gateway cleanup did not complete")
+                    self._drop(sid)
         return r.deleted
 
     def reconcile(self, grace_s=ORPHAN_GRACE_PERIOD_S):
@@ -512,28 +739,33 @@ class GatewayModel:
                 cur = self.rows.get(snap.id)
                 if cur is None or cur.updated > started:
                     continue
+                version = cur.version
             current = self._get_driver_sandbox(snap.id, snap.name)  # raises: the pass stops
             if current is None:
                 continue
             with self.lock:
+                cur = self.rows.get(snap.id)  # mod.rs:3151-3164: changed meanwhile: skipped
+                if cur is None or cur.version != version or cur.updated > started:
+                    continue
                 self._apply_locked(current)  # raises: the pass stops
         with self.lock:
             missing = [r.copy() for r in self.rows.values() if r.id not in ids]
         for row in missing:  # mod.rs:3170-3277 prune_missing_sandbox
             if row.updated > started or self.clock() - row.created < grace_s:
                 continue
-            current = self._get_driver_sandbox(row.id, row.name)
+            current = self._get_driver_sandbox(row.id, row.name)  # raises: the pass stops
             with self.lock:
-                if row.id not in self.rows:
+                cur = self.rows.get(row.id)  # mod.rs:3208-3221: changed meanwhile: skipped
+                if cur is None or cur.version != row.version or cur.updated > started:
                     continue
                 if current is not None:
                     self._apply_locked(current)
-                elif self.rows[row.id].phase in (STOPPING, STOPPED, STARTING):
-                    err = self.rows[row.id].copy()
+                elif cur.phase in (STOPPING, STOPPED, STARTING):  # mod.rs:3229-3267
+                    err = cur.copy()
                     err.phase = ERROR  # reason ComputeResourceMissing
                     self._write(err)
                 else:
-                    self._drop(row.id)
+                    self._drop(row.id)  # mod.rs:3269-3276
 
     # ---- what the suites ask ---------------------------------------------
 
