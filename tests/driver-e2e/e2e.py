@@ -229,8 +229,10 @@ def t_template_shape(c):
     seps = [i for i, x in enumerate(cmd) if x == "--"]
     check(len(seps) == 2, f"two `--` separators (shim -- supervisor -- workload): {cmd}")
     check(cmd[seps[0] + 1] == SUPERVISOR, "the supervisor follows the first `--`")
-    check(cmd[seps[1] + 1:] == ["/bin/sleep", "infinity"],
-          "the configured default workload follows the second `--`")
+    # a gateway always sends a command (its default is a login shell:
+    # gateway_model.gateway_request), so default_workload does not apply
+    check(cmd[seps[1] + 1:] == ["/bin/bash", "-l"],
+          f"the gateway's command follows the second `--` ({cmd[seps[1] + 1:]})")
     sup = cmd[seps[0] + 1:seps[1]]
     check("--sandbox-id" in sup and sup[sup.index("--sandbox-id") + 1] == "e2e-life",
           "supervisor gets --sandbox-id")
