@@ -699,7 +699,7 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
      * template re-applied (the spec is immutable). */
     struct drv_actor existing = {0};
     oss_error ge = {0};
-    bool made_secret = false;
+    bool made_secret = false, made_template = false;
     if (drv_ateapi_get_actor(s->api, s->atespace, spec->id, &existing, &ge) == 0) {
         drv_actor_clear(&existing);
         oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_ALREADY_EXISTS, "sandbox %s already exists",
@@ -723,21 +723,30 @@ static int sub_create(struct drv_backend *b, const struct drv_sandbox_spec *spec
         goto fail;
     }
 
+    made_template = plan.apply_template;
+
     pthread_mutex_lock(&s->lock);
-    x->admitting = false;
-    pthread_cond_broadcast(&s->cond);
     int r = job_start(s, x, err);
-    if (r == 0)
+    if (r == 0) {
+        x->admitting = false;
+        pthread_cond_broadcast(&s->cond);
         synth(s, x, ret);
-    pthread_mutex_unlock(&s->lock);
-    if (r < 0) {
-        /* the record stays pending: a restarted driver takes it up */
-        return -1;
     }
-    return 0;
+    pthread_mutex_unlock(&s->lock);
+    if (r == 0)
+        return 0;
+    /* no thread, no answer: undo it all, or the record would outlive the
+     * failed call and a restarted driver would create an actor nobody knows */
 
 fail:;
     oss_error re = {0};
+    bool golden_left = false;
+    if (made_template && remove_template(s, plan.template_name, &golden_left, &re) < 0) {
+        char m[OSS_ERR_MSG_MAX];
+        snprintf(m, sizeof m, "%s", err->msg);
+        oss_err(err, err->domain, err->code, "%.300s (rollback of the template failed: %.300s)", m,
+                re.msg);
+    }
     if (made_secret && drv_kube_delete(s->kube, DRV_KUBE_SECRET, ns, plan.secret_name, &re) < 0) {
         /* the caller must learn that something may be left behind */
         char m[OSS_ERR_MSG_MAX];
