@@ -69,6 +69,7 @@ struct drv_config {
     char *rootfs_dir;   /* image -> rootfs directory, see docs */
     char *runsc_path;   /* default runsc on PATH */
     char *runsc_subnet; /* IPv4 pool carved into one /30 per sandbox network */
+    char *runsc_user;   /* "UID:GID" of the container process (Substrate: 0:0) */
 };
 
 void drv_config_defaults(struct drv_config *c);

@@ -78,6 +78,7 @@ struct drv_runsc_bundle_in {
     const char *identity_dir; /* host dir bound read-only at /run/ate */
     const char *token_dir;    /* host dir bound read-only at DRV_RUNSC_TOKEN_DIR, or NULL */
     const char *netns_path;   /* the network namespace runsc joins */
+    unsigned uid, gid;        /* process.user */
 };
 /* The OCI runtime spec (config.json), compact JSON. */
 void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out);
