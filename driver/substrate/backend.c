@@ -39,7 +39,6 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_ATESPACE        "openshell"
 #define DEFAULT_READY_TIMEOUT_S 300
 #define READY_POLL_MS           250
 
@@ -1121,7 +1120,7 @@ static const struct drv_backend_ops substrate_ops = {
 
 int drv_substrate_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_error *err)
 {
-    const char *as = (c->atespace && c->atespace[0]) ? c->atespace : DEFAULT_ATESPACE;
+    const char *as = drv_record_atespace(c);
     if (!oss_dns1123_label_valid(as) || strcmp(as, "ate-golden") == 0)
         return oss_err(err, OSS_ERR_INVALID, 0,
                        "atespace '%s' is not usable (a DNS-1123 label other than ate-golden)", as);

@@ -28,6 +28,11 @@ const char *drv_record_state_name(enum drv_record_state s)
     return "pending";
 }
 
+const char *drv_record_atespace(const struct drv_config *c)
+{
+    return c->atespace != NULL && c->atespace[0] != '\0' ? c->atespace : "openshell";
+}
+
 void drv_record_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
                              const char *atespace, const char *secret_name, const char *tmpl,
                              bool token_data, oss_buf *out)

@@ -48,6 +48,10 @@ struct drv_record {
     bool ours; /* the template is the driver's own (osb-...), deleted with the sandbox */
 };
 
+/* The atespace this driver's actors live in: the configured one, else
+ * "openshell".  Validity is checked when the backend opens. */
+const char *drv_record_atespace(const struct drv_config *c);
+
 /* The Secret for a new sandbox (state pending).  token_data: store the
  * spec's token under data.token. */
 void drv_record_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
