@@ -60,11 +60,6 @@ int drv_template_validate(const struct drv_sandbox_spec *spec, const struct drv_
 int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
                        oss_buf *out, oss_error *err);
 
-/* Appends the Secret JSON (type Opaque, data.token = base64(token)) to out.
- * The spec must carry a token. */
-int drv_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c, oss_buf *out,
-                     oss_error *err);
-
 /* RFC 4648 base64 with padding. */
 void drv_base64_encode(const void *data, size_t len, oss_buf *out);
 
