@@ -171,6 +171,7 @@ refuse() { # NAME EXPECTED-RE ENV...
     oss_assert_eq 124 "$rc" "$name: exit status"
     oss_assert_match "$re" "$(cat "$D/err")" "$name: the error line"
     [[ ! -e $D/ran ]] || oss_fail "$name: the supervisor ran"
+    oss_assert_match "^refused: " "$("$OSS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["bootstrap"]["tls"]["note"])' "$D/report.json")" "$name: the report's tls note"
     oss_assert_eq 0 "$(grep -cE "$CA_ID|$CERT_ID|$KEY_ID|BEGIN" "$D/err" "$D/report.json" | awk -F: '{s+=$2} END {print s}')" "$name: no PEM in the log or report"
 }
 refuse escape 'OPENSHELL_TLS_CA names a path the shim does not write' \
