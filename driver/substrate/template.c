@@ -278,6 +278,7 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
     }
     snprintf(fl->readyz, sizeof fl->readyz, "--readyz-port=%d", readyz_port(c));
     argv_add(a, fl->readyz);
+    argv_add(a, "--state-dir=" DRV_SHIM_STATE_DIR);
     if (c->shim_stay_alive)
         argv_add(a, "--stay-alive");
     if (c->shim_restart != NULL && c->shim_restart[0] != '\0') {

@@ -29,9 +29,13 @@
  * by the template's status.goldenActorID). */
 #define DRV_GOLDEN_ATESPACE "ate-golden"
 
-/* Where the shim writes the gateway client TLS files inside the actor
- * (OPENSHELL_TLS_CA/CERT/KEY point there). */
-#define DRV_TLS_DIR "/run/openshell/tls"
+/* The shim's state directory inside the actor, where it writes the token
+ * and the gateway client TLS files (OPENSHELL_TLS_CA/CERT/KEY point into
+ * its tls/).  The shim writes secrets only to a tmpfs, and in an actor the
+ * one tmpfs is /dev: /run is the image's own directory on the overlay root
+ * (docs/platform/substrate.md, "Which paths of an actor are on a tmpfs"). */
+#define DRV_SHIM_STATE_DIR "/dev/openshell"
+#define DRV_TLS_DIR        DRV_SHIM_STATE_DIR "/tls"
 
 /* Buffer sizes for the derived names (both include the NUL). */
 #define DRV_TEMPLATE_NAME_MAX 64
