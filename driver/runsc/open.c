@@ -34,8 +34,8 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     struct drv_backend *be = calloc(1, sizeof *be);
     if (b == NULL || be == NULL)
         abort();
-    be->ops = &rb_ops;
-    be->impl = b;
+    drv_backend_init(be, &rb_ops, b);
+    b->be = be;
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = c;
     b->dir = path_join(c->state_dir, "runsc");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runsc backend end to end: the driver (openshell-driver-substrate
 # --backend=runsc) driven over its gRPC socket by the gateway-like client.
-#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput
+#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|async
 # Each suite gets its own state dir and its own /24 of runsc_subnet, so the
 # suites can run in parallel; the EXIT trap removes whatever a failure left
 # (containers of this state dir's runsc root, its namespaces and veths).
@@ -17,7 +17,7 @@ ref=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 B="$OSS_BUILD_DIR"
 drv="$B/driver/openshell-driver-substrate"
 [[ -x $drv ]] || oss_fail "missing $drv"
-declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6)
+declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6 [async]=7)
 subnet="10.244.${octet[$suite]:?unknown suite $suite}.0/24"
 
 state="$OSS_TMP/state"
@@ -89,4 +89,5 @@ if [[ $suite == lifecycle ]]; then
 fi
 exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
     --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --workload "$workload" \
-    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} "$suite"
+    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
+    --ready-stops "${OSS_RUNSC_READY_STOPS:-50}" "$suite"

@@ -21,9 +21,12 @@ struct row {
 };
 
 static const struct row rows[] = {
-    /* creating / deleting: always removed, whatever exists */
-    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "missing", false, REMOVE, true, true, false, false},
-    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, REMOVE, true, true, false, false},
+    /* creating: the create had answered OK: undone, kept as a failed create */
+    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "missing", false, FAIL, true, true, false, false},
+    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, FAIL, true, true, false, false},
+    /* admitting (the create never answered) and deleting: always removed */
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "missing", false, REMOVE, true, true, false, false},
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "running", false, REMOVE, true, true, false, false},
     {DRV_RUNSC_DELETING, DRV_ACTOR_SUSPENDED, "missing", true, REMOVE, true, true, false, false},
     {DRV_RUNSC_DELETING, DRV_ACTOR_RUNNING, "running", false, REMOVE, true, true, false, false},
     /* stopping */
@@ -83,6 +86,20 @@ static void test_stop_keeps_the_old_slot_as_prev(void **state)
     assert_true(s.drop_image_tmp);
 }
 
+static void test_interrupted_create_is_a_failed_create(void **state)
+{
+    (void)state;
+    struct drv_runsc_settlement s;
+    drv_runsc_settle(DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, &s);
+    assert_false(s.remove); /* the gateway knows it: it must not vanish */
+    assert_true(s.create_failed);
+    assert_true(s.drop_token);
+    assert_non_null(strstr(s.failure, "create failed while"));
+    /* control: an interrupted stop is not a failed create */
+    drv_runsc_settle(DRV_RUNSC_STOPPING, DRV_ACTOR_RUNNING, "missing", false, &s);
+    assert_false(s.create_failed);
+}
+
 static void test_failed_stays(void **state)
 {
     (void)state;
@@ -98,6 +115,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_stop_keeps_the_old_slot_as_prev),
         cmocka_unit_test(test_failed_stays),
+        cmocka_unit_test(test_interrupted_create_is_a_failed_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
