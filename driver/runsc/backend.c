@@ -90,7 +90,7 @@ static bool slot_taken(struct rb *b, unsigned slot)
         if (b->v[i]->r.slot == slot)
             return true;
     struct drv_runsc_net_names n;
-    rb_names(b, slot, &n);
+    drv_runsc_slot_names(b, slot, &n);
     return drv_runsc_net_exists(&n); /* a leftover nobody owns yet */
 }
 
@@ -165,7 +165,7 @@ static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
                        "container %s is %s right after it was started", s->r.id, st);
     s->r.pid = pid;
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS, err);
 }
 
@@ -214,11 +214,11 @@ static void create_rollback(struct rb *b, struct rb_sbx *s)
         log_warn("rollback of %s: %s", s->r.id, e.msg);
     if (s->r.slot != 0) {
         struct drv_runsc_net_names n;
-        rb_names(b, s->r.slot, &n);
+        drv_runsc_slot_names(b, s->r.slot, &n);
         if (drv_runsc_net_down(&n, &e) < 0)
             log_warn("rollback of %s: %s", s->r.id, e.msg);
     }
-    if (rb_remove_dir(b, s->r.id, &e) < 0)
+    if (drv_runsc_remove_dir(b, s->r.id, &e) < 0)
         log_warn("rollback of %s: %s", s->r.id, e.msg);
     pthread_mutex_lock(&b->lock);
     drop(b, s);
@@ -276,30 +276,30 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     pthread_mutex_unlock(&b->lock);
 
     char dir[PATH_MAX];
-    rb_path(b, s->r.id, "", dir, sizeof dir);
+    drv_runsc_sbx_path(b, s->r.id, "", dir, sizeof dir);
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     _cleanup_close_ int console = -1;
     int64_t t0 = oss_mono_ms();
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         oss_err_errno(err, "mkdir %s", dir);
         goto fail;
     }
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "create:after-record");
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     pause_point(b, "create:after-netns");
-    if (rb_write_identity(b, &s->r, err) < 0 ||
-        (s->r.has_token && rb_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
-        rb_write_bundle(b, &s->r, err) < 0)
+    if (drv_runsc_write_identity(b, &s->r, err) < 0 ||
+        (s->r.has_token && drv_runsc_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
+        drv_runsc_write_bundle(b, &s->r, err) < 0)
         goto fail;
-    console = rb_open_console(b, s->r.id, err);
+    console = drv_runsc_open_console(b, s->r.id, err);
     if (console < 0)
         goto fail;
     char bdir[PATH_MAX];
-    rb_path(b, s->r.id, "bundle", bdir, sizeof bdir);
+    drv_runsc_sbx_path(b, s->r.id, "bundle", bdir, sizeof bdir);
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, s->r.id, cid);
     const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
@@ -314,7 +314,7 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     s->r.status = DRV_ACTOR_RUNNING;
     s->r.version++;
     pthread_mutex_unlock(&b->lock);
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     log_info("sandbox %s running at %s (create to ready %lld ms)", s->r.id, n.address,
              (long long)(oss_mono_ms() - t0));
@@ -374,7 +374,7 @@ static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, con
     s->r.failure = failure != NULL ? xstrdup(failure) : NULL;
     pthread_mutex_unlock(&b->lock);
     oss_error e = {0};
-    if (rb_save(b, &s->r, &e) < 0)
+    if (drv_runsc_save(b, &s->r, &e) < 0)
         log_error("%s", e.msg);
     pthread_mutex_lock(&b->lock);
     s->busy = false;
@@ -392,12 +392,12 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
         return 0;
     int64_t t0 = oss_mono_ms();
     char tmp[PATH_MAX], img[PATH_MAX];
-    rb_path(b, id, "image.tmp", tmp, sizeof tmp);
-    rb_path(b, id, "image", img, sizeof img);
-    if (rb_save(b, &s->r, err) < 0)
+    drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail_running;
     pause_point(b, "stop:after-record");
-    if (rb_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
+    if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
         goto fail_running;
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, id, cid);
@@ -417,7 +417,7 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
         goto fail_check;
     }
     /* publish: "image" exists only when the checkpoint is whole */
-    if (rb_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
+    if (drv_runsc_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
         if (err->domain == OSS_ERR_NONE)
             oss_err_errno(err, "rename %s", tmp);
         goto fail_check;
@@ -426,14 +426,14 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     if (drv_runsc_net_down(&n, &e) < 0)
         log_warn("stop %s: %s", id, e.msg);
     pthread_mutex_lock(&b->lock);
     s->r.prev_slot = s->r.slot;
     s->r.slot = 0;
     s->r.pid = 0;
-    s->r.image_bytes = rb_du(img);
+    s->r.image_bytes = drv_runsc_du(img);
     pthread_mutex_unlock(&b->lock);
     /* the memory is safe in the image: the spent container (stopped by
      * the checkpoint) goes away in the background */
@@ -447,7 +447,7 @@ fail_check:;
     /* checkpoint failed: is the sandbox still running? */
     char st[32];
     int pid = 0;
-    rb_rm_rf(tmp, &(oss_error){0});
+    drv_runsc_rm_rf(tmp, &(oss_error){0});
     if (drv_runsc_state(&b->cmd, id, st, sizeof st, &pid, &(oss_error){0}) == 0 &&
         strcmp(st, "running") == 0) {
         settle(b, s, DRV_ACTOR_RUNNING, NULL);
@@ -487,20 +487,20 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
         return -1;
     }
     char img[PATH_MAX], bdir[PATH_MAX];
-    rb_path(b, id, "image", img, sizeof img);
-    rb_path(b, id, "bundle", bdir, sizeof bdir);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, id, "bundle", bdir, sizeof bdir);
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     _cleanup_close_ int console = -1;
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "start:after-record");
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     /* as Substrate: the identity file is rewritten before the restore */
-    if (rb_write_identity(b, &s->r, err) < 0 || rb_write_bundle(b, &s->r, err) < 0)
+    if (drv_runsc_write_identity(b, &s->r, err) < 0 || drv_runsc_write_bundle(b, &s->r, err) < 0)
         goto fail;
-    console = rb_open_console(b, id, err);
+    console = drv_runsc_open_console(b, id, err);
     if (console < 0)
         goto fail;
     /* a container the reaper could not remove would block the id */
@@ -515,7 +515,7 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (await_ready(b, s, err) < 0)
         goto fail;
     /* the image is spent: the running sandbox has moved on from it */
-    rb_rm_rf(img, &(oss_error){0});
+    drv_runsc_rm_rf(img, &(oss_error){0});
     settle(b, s, DRV_ACTOR_RUNNING, NULL);
     log_info("sandbox %s restored at %s (start to ready %lld ms)", id, n.address,
              (long long)(oss_mono_ms() - t0));
@@ -546,7 +546,7 @@ static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
     if (claim(b, id, DRV_ACTOR_UNSPECIFIED, DRV_RUNSC_DELETING, &s, &noop, err) < 0)
         return -1;
     reaper_join(s);
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "delete:after-record");
     if (drv_runsc_destroy(&b->cmd, id, err) < 0)
@@ -554,11 +554,11 @@ static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
     pause_point(b, "delete:after-kill");
     if (s->r.slot != 0) {
         struct drv_runsc_net_names n;
-        rb_names(b, s->r.slot, &n);
+        drv_runsc_slot_names(b, s->r.slot, &n);
         if (drv_runsc_net_down(&n, err) < 0)
             goto fail;
     }
-    if (rb_remove_dir(b, id, err) < 0)
+    if (drv_runsc_remove_dir(b, id, err) < 0)
         goto fail;
     pthread_mutex_lock(&b->lock);
     drop(b, s);
@@ -611,7 +611,7 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
     a->raw_status = (int)st;
     if (r->slot != 0 && (st == DRV_ACTOR_RUNNING || st == DRV_ACTOR_RESUMING)) {
         struct drv_runsc_net_names n;
-        rb_names(b, r->slot, &n);
+        drv_runsc_slot_names(b, r->slot, &n);
         char addr[64];
         snprintf(addr, sizeof addr, "http://%s:%d", n.address, b->cfg->shim_readyz_port);
         a->address = xstrdup(addr);
@@ -645,7 +645,7 @@ static int rb_list(struct drv_backend *be, struct drv_actor **ret, size_t *ret_n
     return 0;
 }
 
-void rb_backend_destroy(struct drv_backend *be)
+void drv_runsc_backend_destroy(struct drv_backend *be)
 {
     struct rb *b = be->impl;
     for (size_t i = 0; i < b->n; i++) {
@@ -664,7 +664,7 @@ void rb_backend_destroy(struct drv_backend *be)
     free(be);
 }
 
-const struct drv_backend_ops rb_ops = {
+static const struct drv_backend_ops runsc_ops = {
     .name = "runsc",
     .validate = rb_validate,
     .create = rb_create,
@@ -673,5 +673,15 @@ const struct drv_backend_ops rb_ops = {
     .delete_ = rb_delete,
     .get = rb_get,
     .list = rb_list,
-    .destroy = rb_backend_destroy,
+    .destroy = drv_runsc_backend_destroy,
 };
+
+struct drv_backend *drv_runsc_backend_new(struct rb *b)
+{
+    struct drv_backend *be = calloc(1, sizeof *be);
+    if (be == NULL)
+        abort();
+    be->ops = &runsc_ops;
+    be->impl = b;
+    return be;
+}

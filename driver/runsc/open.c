@@ -38,11 +38,9 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
         return oss_err(err, OSS_ERR_INVALID, EPERM,
                        "the runsc backend needs root (runsc, network namespaces, mounts)");
     struct rb *b = calloc(1, sizeof *b);
-    struct drv_backend *be = calloc(1, sizeof *be);
-    if (b == NULL || be == NULL)
+    if (b == NULL)
         abort();
-    be->ops = &rb_ops;
-    be->impl = b;
+    struct drv_backend *be = drv_runsc_backend_new(b);
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = c;
     b->dir = path_join(c->state_dir, "runsc");
@@ -94,7 +92,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     char marker[PATH_MAX];
     snprintf(marker, sizeof marker, "%s/" RB_PAUSE_MARKER, b->dir);
     unlink(marker);
-    if (rb_reconcile(b, err) < 0)
+    if (drv_runsc_reconcile(b, err) < 0)
         goto fail;
     *ret = be;
     return 0;
@@ -102,6 +100,6 @@ fail:
     if (err->domain == OSS_ERR_NONE)
         oss_err_errno(err, "preparing %s", b->dir);
     oss_err_prefix(err, "runsc backend");
-    rb_backend_destroy(be);
+    drv_runsc_backend_destroy(be);
     return -1;
 }

@@ -41,7 +41,7 @@ static void net_down(struct rb *b, unsigned slot)
     if (slot == 0)
         return;
     struct drv_runsc_net_names n;
-    rb_names(b, slot, &n);
+    drv_runsc_slot_names(b, slot, &n);
     oss_error e = {0};
     if (drv_runsc_net_exists(&n) && drv_runsc_net_down(&n, &e) < 0)
         log_warn("reconcile: %s", e.msg);
@@ -74,8 +74,8 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         log_warn("reconcile: runsc state %s: %s", r->id, e.msg);
         return true;
     }
-    rb_path(b, r->id, "image", img, sizeof img);
-    rb_path(b, r->id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, r->id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, r->id, "image.tmp", tmp, sizeof tmp);
     enum drv_runsc_intent was = r->intent;
     struct drv_runsc_settlement s;
     drv_runsc_settle(r->intent, r->status, st, dir_exists(img), &s);
@@ -90,7 +90,7 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         r->pid = 0;
     }
     if (s.remove) {
-        if (rb_remove_dir(b, r->id, &e) < 0) {
+        if (drv_runsc_remove_dir(b, r->id, &e) < 0) {
             log_warn("reconcile: %s", e.msg);
             return true; /* keep the record: a Delete can retry */
         }
@@ -101,11 +101,11 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
     if (s.adopt_pid)
         r->pid = pid;
     if (s.drop_image)
-        rb_rm_rf(img, &e);
+        drv_runsc_rm_rf(img, &e);
     if (s.drop_image_tmp)
-        rb_rm_rf(tmp, &e);
+        drv_runsc_rm_rf(tmp, &e);
     if (s.measure_image)
-        r->image_bytes = rb_du(img);
+        r->image_bytes = drv_runsc_du(img);
     r->status = s.status;
     if (s.failure != NULL)
         set_failure(r, s.failure);
@@ -117,7 +117,7 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
                                                     : "failed");
     r->intent = DRV_RUNSC_NONE;
     r->version++;
-    if (rb_save(b, r, &e) < 0)
+    if (drv_runsc_save(b, r, &e) < 0)
         log_warn("reconcile: %s", e.msg);
     return true;
 }
@@ -171,7 +171,7 @@ static void sweep(struct rb *b)
         if (owned_slot(b, s))
             continue;
         struct drv_runsc_net_names n;
-        rb_names(b, s, &n);
+        drv_runsc_slot_names(b, s, &n);
         if (drv_runsc_net_exists(&n)) {
             log_info("reconcile: removing leftover interface %s", n.host_if);
             net_down(b, s);
@@ -179,7 +179,7 @@ static void sweep(struct rb *b)
     }
 }
 
-int rb_reconcile(struct rb *b, oss_error *err)
+int drv_runsc_reconcile(struct rb *b, oss_error *err)
 {
     _cleanup_closedir_ DIR *d = opendir(b->sbdir);
     if (d == NULL)
@@ -189,7 +189,7 @@ int rb_reconcile(struct rb *b, oss_error *err)
         if (de->d_name[0] == '.')
             continue;
         char p[PATH_MAX];
-        rb_path(b, de->d_name, "record.json", p, sizeof p);
+        drv_runsc_sbx_path(b, de->d_name, "record.json", p, sizeof p);
         _cleanup_buf_ oss_buf text = OSS_BUF_INIT;
         struct drv_runsc_record r = {0};
         oss_error e = {0};
@@ -200,8 +200,8 @@ int rb_reconcile(struct rb *b, oss_error *err)
              * first record: nothing outside it exists yet */
             log_warn("reconcile: %s: %s: removing the directory", de->d_name, e.msg);
             drv_runsc_record_clear(&r);
-            rb_path(b, de->d_name, "", p, sizeof p);
-            rb_rm_rf(p, &e);
+            drv_runsc_sbx_path(b, de->d_name, "", p, sizeof p);
+            drv_runsc_rm_rf(p, &e);
             continue;
         }
         if (!settle_one(b, &r)) {
