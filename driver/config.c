@@ -100,6 +100,11 @@ static const struct key keys[] = {
     {"runsc_path", K_STR, F(runsc_path), "runsc", "runsc binary (runsc backend)"},
     {"runsc_subnet", K_STR, F(runsc_subnet), "10.243.0.0/16",
      "IPv4 pool of the runsc backend: one /30 per sandbox network namespace"},
+    {"runsc_host_rootfs", K_BOOL, F(runsc_host_rootfs), "false",
+     "allow image local/host (the host's / read-only) in every sandbox: for trusted "
+     "single-user machines only"},
+    {"runsc_shim_actor", K_BOOL, F(runsc_shim_actor), "false",
+     "runsc backend: pass the shim --actor=<actor name> (needs a shim that knows the flag)"},
 };
 
 #define ENV_PREFIX      "OPENSHELL_SUBSTRATE_"

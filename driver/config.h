@@ -63,10 +63,12 @@ struct drv_config {
     char *default_workload; /* JSON array of argv when spec.command is empty */
 
     /* local runsc backend */
-    char *state_dir;    /* default /var/lib/openshell-driver-substrate */
-    char *rootfs_dir;   /* image -> rootfs directory, see docs */
-    char *runsc_path;   /* default runsc on PATH */
-    char *runsc_subnet; /* IPv4 pool carved into one /30 per sandbox network */
+    char *state_dir;        /* default /var/lib/openshell-driver-substrate */
+    char *rootfs_dir;       /* image -> rootfs directory, see docs */
+    char *runsc_path;       /* default runsc on PATH */
+    char *runsc_subnet;     /* IPv4 pool carved into one /30 per sandbox network */
+    bool runsc_host_rootfs; /* image local/host = the host's /: trusted single-user machines only */
+    bool runsc_shim_actor;  /* pass the shim --actor=<actor name> (a shim that knows the flag) */
 };
 
 void drv_config_defaults(struct drv_config *c);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "netstat.h"
 #include "restore/control.h"
 #include "run.h"
 #include "usage.h"
@@ -41,6 +42,9 @@ int main(int argc, char **argv)
         break;
     case SHIM_CMD_DOCTOR:
         code = shim_doctor_main(&cfg);
+        break;
+    case SHIM_CMD_NETSTAT:
+        code = shim_netstat_main();
         break;
     }
     shim_config_free(&cfg);

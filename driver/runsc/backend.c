@@ -33,7 +33,9 @@
 
 #define RUN_TIMEOUT_MS   120000
 #define READY_TIMEOUT_MS 60000
-#define CKPT_RETRIES     20
+/* how long a stop waits for connections that end by themselves: above the
+ * shim's readyz connection lifetime (2 s, then RST) */
+#define PREFLIGHT_MS 4000
 
 static char *xstrdup(const char *s)
 {
@@ -174,7 +176,8 @@ static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
 static int resolve_rootfs(const struct rb *b, const char *image, char **ret, oss_error *err)
 {
     char p[PATH_MAX];
-    if (drv_runsc_rootfs_path(b->cfg->rootfs_dir, image, p, sizeof p, err) < 0)
+    if (drv_runsc_rootfs_path(b->cfg->rootfs_dir, b->cfg->runsc_host_rootfs, image, p, sizeof p,
+                              err) < 0)
         return -1;
     char *real = realpath(p, NULL);
     struct stat st;
@@ -381,6 +384,41 @@ static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, con
     pthread_mutex_unlock(&b->lock);
 }
 
+/* Before a checkpoint: with the host link down (nothing from outside can
+ * open a connection), the sandbox's own TCP table through
+ * `runsc exec <shim> netstat`, until no endpoint would make the checkpoint
+ * fail (Debian's runsc ends the sandbox when one does, whatever
+ * --leave-running says: docs/platform/gvisor.md).  Endpoints that end by
+ * themselves (closing, handshakes) and the shim's own readyz connections
+ * (closed with RST after at most 2 s) are waited out; a connection still
+ * open at the deadline is the caller's answer. */
+static int tcp_preflight(struct rb *b, const char *id, oss_error *err)
+{
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    const char *ex[] = {"exec", cid, b->cfg->shim_path, "netstat", NULL};
+    int64_t deadline = oss_mono_ms() + PREFLIGHT_MS;
+    for (;;) {
+        _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
+        struct drv_runsc_tcp_verdict v;
+        oss_error e = {0};
+        if (drv_runsc_run(&b->cmd, ex, -1, 30000, &out, &e) < 0 ||
+            drv_runsc_tcp_verdict(out.data != NULL ? out.data : "", out.len, &v) < 0)
+            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                           "cannot list the sandbox's TCP connections before the checkpoint "
+                           "(%s netstat inside: %s); the sandbox keeps running",
+                           b->cfg->shim_path, e.msg[0] != '\0' ? e.msg : "unexpected output");
+        if (v.blocking == 0)
+            return 0;
+        if (oss_mono_ms() > deadline)
+            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                           "an open TCP connection blocks the checkpoint: %s%s; the sandbox "
+                           "keeps running: close the connection and stop again",
+                           v.first, v.blocking > 1 ? " (and more)" : "");
+        sleep_ms(100);
+    }
+}
+
 static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
 {
     struct rb *b = be->impl;
@@ -391,31 +429,26 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     if (noop)
         return 0;
     int64_t t0 = oss_mono_ms();
-    char tmp[PATH_MAX], img[PATH_MAX];
+    char tmp[PATH_MAX], img[PATH_MAX], opname[128], oppath[PATH_MAX + 128];
     drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
     drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    snprintf(opname, sizeof opname, "%s.checkpoint", id);
+    snprintf(oppath, sizeof oppath, "%s/%s", b->cmd.ops_dir, opname);
+    struct drv_runsc_net_names n;
+    drv_runsc_slot_names(b, s->r.slot, &n);
     if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail_running;
     pause_point(b, "stop:after-record");
+    if (drv_runsc_net_host_link(&n, false, err) < 0 || tcp_preflight(b, id, err) < 0)
+        goto fail_running;
     if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
         goto fail_running;
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, id, cid);
     const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
-    for (int i = 0;; i++) {
-        _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
-        oss_err_clear(err);
-        if (drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, &out, err) == 0)
-            break;
-        /* A TCP endpoint still closing (a probe that just ended) blocks a
-         * checkpoint in this runsc (FACTS.md §7); it clears within moments. */
-        if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
-            log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
-            sleep_ms(250);
-            continue;
-        }
+    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
+    if (drv_runsc_run_op(&b->cmd, opname, ck, -1, RUN_TIMEOUT_MS, &out, err) < 0)
         goto fail_check;
-    }
     /* publish: "image" exists only when the checkpoint is whole */
     if (drv_runsc_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
         if (err->domain == OSS_ERR_NONE)
@@ -425,8 +458,6 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     pause_point(b, "stop:after-checkpoint");
     log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
-    struct drv_runsc_net_names n;
-    drv_runsc_slot_names(b, s->r.slot, &n);
     if (drv_runsc_net_down(&n, &e) < 0)
         log_warn("stop %s: %s", id, e.msg);
     pthread_mutex_lock(&b->lock);
@@ -439,26 +470,39 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
      * the checkpoint) goes away in the background */
     reaper_start(b, s);
     settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
+    unlink(oppath);
     log_info("sandbox %s checkpointed (%lld ms, image %lld bytes)", id,
              (long long)(oss_mono_ms() - t0), (long long)s->r.image_bytes);
     return 0;
 
 fail_check:;
-    /* checkpoint failed: is the sandbox still running? */
+    /* checkpoint failed: the reason from runsc's whole output; is the
+     * sandbox still running? */
+    char why[OSS_ERR_MSG_MAX];
+    bool conn =
+        drv_runsc_checkpoint_reason(out.data != NULL ? out.data : err->msg,
+                                    out.data != NULL ? out.len : strlen(err->msg), why, sizeof why);
     char st[32];
     int pid = 0;
     drv_runsc_rm_rf(tmp, &(oss_error){0});
     if (drv_runsc_state(&b->cmd, id, st, sizeof st, &pid, &(oss_error){0}) == 0 &&
         strcmp(st, "running") == 0) {
+        drv_runsc_net_host_link(&n, true, &(oss_error){0});
         settle(b, s, DRV_ACTOR_RUNNING, NULL);
+        oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION, "%s; the sandbox keeps running",
+                why);
     } else {
-        char why[OSS_ERR_MSG_MAX + 64];
-        snprintf(why, sizeof why, "checkpoint failed and the sandbox is gone: %s", err->msg);
-        settle(b, s, DRV_ACTOR_CRASHED, why);
+        char lost[OSS_ERR_MSG_MAX + 64];
+        snprintf(lost, sizeof lost, "checkpoint failed and the sandbox is gone: %s", why);
+        settle(b, s, DRV_ACTOR_CRASHED, lost);
+        oss_err(err, OSS_ERR_GRPC, conn ? GRPC_STATUS_FAILED_PRECONDITION : GRPC_STATUS_INTERNAL,
+                "%s", lost);
     }
+    unlink(oppath);
     oss_err_prefix(err, "stopping sandbox %s", id);
     return -1;
 fail_running:
+    drv_runsc_net_host_link(&n, true, &(oss_error){0});
     settle(b, s, DRV_ACTOR_RUNNING, NULL);
     oss_err_prefix(err, "stopping sandbox %s", id);
     return -1;
@@ -658,6 +702,7 @@ void drv_runsc_backend_destroy(struct drv_backend *be)
     free(b->sbdir);
     free(b->root);
     free(b->procsys);
+    free(b->ops);
     free(b->pause);
     pthread_mutex_destroy(&b->lock);
     free(b);

@@ -91,17 +91,16 @@ int drv_runsc_remove_dir(struct rb *b, const char *id, oss_error *err)
 
 int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
 {
-    /* Substrate writes the actor's id on every resume.  The generation is
-     * added so every restore changes the file and the shim sees it even
-     * when the freeze was shorter than its timer threshold. */
-    char p[PATH_MAX], id[512];
-    drv_runsc_sbx_path(b, r->id, "ate", p, sizeof p);
-    if (oss_mkdir_p(p, 0755, err) < 0)
+    /* As Substrate's atelet (docs/platform/substrate.md, the identity
+     * file): the directory is made anew and actor-id holds the actor's name
+     * (the sandbox id), raw, without atespace or newline, written before
+     * every run and every restore. */
+    char dir[PATH_MAX], p[PATH_MAX];
+    drv_runsc_sbx_path(b, r->id, "ate", dir, sizeof dir);
+    if (drv_runsc_rm_rf(dir, err) < 0 || oss_mkdir_p(dir, 0755, err) < 0)
         return -1;
-    drv_runsc_sbx_path(b, r->id, "ate/actor-id", p, sizeof p);
-    int n = snprintf(id, sizeof id, "%s/%s@g%llu\n", r->namespace_, r->id,
-                     (unsigned long long)r->generation);
-    return oss_write_file_atomic(p, id, (size_t)n, 0644, err);
+    drv_runsc_sbx_path(b, r->id, "ate/" DRV_RUNSC_IDENTITY_NAME, p, sizeof p);
+    return oss_write_file_atomic(p, r->id, strlen(r->id), 0644, err);
 }
 
 int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
@@ -116,6 +115,7 @@ int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_e
     snprintf(netns, sizeof netns, "/run/netns/%s", n.ns);
     if (oss_mkdir_p(bdir, 0700, err) < 0)
         return -1;
+    const char *const exes[] = {b->cfg->shim_path, b->cfg->supervisor_path, NULL};
     struct drv_runsc_bundle_in in = {
         .rootfs = r->rootfs,
         .argv = r->argv,
@@ -123,6 +123,8 @@ int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_e
         .identity_dir = ate,
         .token_dir = r->has_token ? sec : NULL,
         .netns_path = netns,
+        .host_executables = exes,
+        .hide_dir = b->cfg->state_dir,
     };
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     drv_runsc_bundle_json(&in, &out);

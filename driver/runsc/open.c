@@ -47,6 +47,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->sbdir = path_join(b->dir, "sandboxes");
     b->root = path_join(b->dir, "root");
     b->procsys = path_join(b->dir, "procsys");
+    b->ops = path_join(b->dir, "ops");
     const char *pause = getenv("OSS_RUNSC_TEST_PAUSE");
     b->pause = pause != NULL && pause[0] != '\0' ? xstrdup(pause) : NULL;
     drv_runsc_state_tag(c->state_dir, b->tag);
@@ -80,12 +81,14 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->cmd.procsys = b->procsys;
     snprintf(b->cid_prefix, sizeof b->cid_prefix, "ossr%s-", b->tag);
     b->cmd.prefix = b->cid_prefix;
+    b->cmd.ops_dir = b->ops;
 
     if (drv_runsc_pool_parse(c->runsc_subnet != NULL ? c->runsc_subnet : "10.243.0.0/16", &b->pool,
                              err) < 0)
         goto fail;
     if (oss_mkdir_p(b->sbdir, 0700, err) < 0 || oss_mkdir_p(b->root, 0700, err) < 0 ||
-        chmod(c->state_dir, 0700) < 0 || chmod(b->dir, 0700) < 0)
+        oss_mkdir_p(b->ops, 0700, err) < 0 || chmod(c->state_dir, 0700) < 0 ||
+        chmod(b->dir, 0700) < 0)
         goto fail;
     if (drv_runsc_procsys_copy(b->procsys, err) < 0)
         goto fail;

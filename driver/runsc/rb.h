@@ -29,6 +29,7 @@ struct rb {
     char *sbdir;                  /* <dir>/sandboxes */
     char *root;                   /* runsc --root */
     char *procsys;
+    char *ops; /* <dir>/ops: op files of running runsc children (runsc.c) */
     struct drv_runsc_cmd cmd;
     struct drv_runsc_pool pool;
     char tag[6];

@@ -30,6 +30,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* above runsc's own longest timeout in backend.c (120 s): only a wedged
+ * runsc is killed */
+#define OPS_WAIT_MS 130000
+
 static bool dir_exists(const char *p)
 {
     struct stat st;
@@ -77,9 +81,17 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
     drv_runsc_sbx_path(b, r->id, "image", img, sizeof img);
     drv_runsc_sbx_path(b, r->id, "image.tmp", tmp, sizeof tmp);
     enum drv_runsc_intent was = r->intent;
+    char op[PATH_MAX];
+    snprintf(op, sizeof op, "%s/%s.checkpoint", b->ops, r->id);
+    bool ckpt_done = drv_runsc_op_status(op) == 0 && dir_exists(tmp);
     struct drv_runsc_settlement s;
-    drv_runsc_settle(r->intent, r->status, st, dir_exists(img), &s);
+    drv_runsc_settle(r->intent, r->status, st, dir_exists(img), ckpt_done, &s);
 
+    if (s.publish_image && rename(tmp, img) < 0) {
+        /* keep everything as it is: the image must not be lost */
+        log_warn("reconcile: publishing the checkpoint of %s: %s", r->id, strerror(errno));
+        return true;
+    }
     if (s.destroy)
         destroy(b, r->id);
     if (s.net_down) {
@@ -94,12 +106,19 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
             log_warn("reconcile: %s", e.msg);
             return true; /* keep the record: a Delete can retry */
         }
+        unlink(op);
         log_info("reconcile: sandbox %s was being %s when the driver stopped: removed", r->id,
                  was == DRV_RUNSC_CREATING ? "created" : "deleted");
         return false;
     }
     if (s.adopt_pid)
         r->pid = pid;
+    if (s.link_up && r->slot != 0) {
+        struct drv_runsc_net_names n;
+        drv_runsc_slot_names(b, r->slot, &n);
+        if (drv_runsc_net_host_link(&n, true, &e) < 0)
+            log_warn("reconcile: %s", e.msg);
+    }
     if (s.drop_image)
         drv_runsc_rm_rf(img, &e);
     if (s.drop_image_tmp)
@@ -119,6 +138,8 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
     r->version++;
     if (drv_runsc_save(b, r, &e) < 0)
         log_warn("reconcile: %s", e.msg);
+    else
+        unlink(op); /* settled: the checkpoint's outcome is in the record now */
     return true;
 }
 
@@ -181,6 +202,13 @@ static void sweep(struct rb *b)
 
 int drv_runsc_reconcile(struct rb *b, oss_error *err)
 {
+    /* first, no runsc child of a previous driver may still run: a record
+     * settled while its checkpoint or restore goes on would be a lie */
+    unsigned waited = 0;
+    if (drv_runsc_ops_drain(b->ops, OPS_WAIT_MS, &waited, err) < 0)
+        return -1;
+    if (waited > 0)
+        log_info("reconcile: waited for %u runsc operation(s) of the previous driver", waited);
     _cleanup_closedir_ DIR *d = opendir(b->sbdir);
     if (d == NULL)
         return oss_err_errno(err, "opendir %s", b->sbdir);
