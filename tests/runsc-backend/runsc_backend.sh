@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The runsc backend end to end: the driver (openshell-driver-substrate
 # --backend=runsc) driven over its gRPC socket by the gateway-like client.
-#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput
+#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|hostfiles|connections|killpoints
+# Sandboxes run in a root filesystem of their own (scripts/make-demo-rootfs.sh,
+# plus sh, cat, sha256sum and sleep for the red-team suite), never the host's /
+# unless a suite starts the driver with --runsc-host-rootfs on purpose.
 # Each suite gets its own state dir and its own /24 of runsc_subnet, so the
 # suites can run in parallel; the EXIT trap removes whatever a failure left
 # (containers of this state dir's runsc root, its namespaces and veths).
@@ -18,13 +21,17 @@ ref="$OSS_SOURCE_DIR/../shared/reference/openshell"
 B="$OSS_BUILD_DIR"
 drv="$B/driver/openshell-driver-substrate"
 [[ -x $drv ]] || oss_fail "missing $drv"
-declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6)
+declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6
+    [hostfiles]=7 [connections]=8 [killpoints]=9)
 subnet="10.244.${octet[$suite]:?unknown suite $suite}.0/24"
 
 state="$OSS_TMP/state"
 rootfs="$OSS_TMP/rootfs"
 mkdir -p "$rootfs"
 ln -s /nonexistent/rootfs "$rootfs/broken_rootfs" # "broken/rootfs": a missing rootfs
+image=openshell/demo:local
+OSS_ROOTFS_EXTRA="$(readlink -f /bin/sh):/bin/sh /usr/bin/cat /usr/bin/sha256sum /usr/bin/sleep" \
+    bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$rootfs" "$image" >/dev/null
 runsc_bin=$(command -v runsc)
 
 cleanup() {
@@ -48,20 +55,20 @@ cleanup() {
 }
 oss_on_exit cleanup
 
-workload=$(printf '["%s","--file","/tmp/count","--period-ms","50","--port","9090","--bind","0.0.0.0"]' \
-    "$B/tests/helpers/oss-counter")
+workload='["/usr/local/bin/oss-counter","--file","/tmp/count","--period-ms","50","--port","9090","--bind","0.0.0.0"]'
 cmd="$drv --backend runsc --log-level debug --state-dir $state --rootfs-dir $rootfs"
-cmd+=" --runsc-subnet $subnet --shim-path $B/shim/openshell-shim"
-cmd+=" --supervisor-path $B/tests/standin/openshell-sandbox-standin --shim-degrade all"
+cmd+=" --runsc-subnet $subnet --shim-path /usr/local/bin/openshell-shim"
+cmd+=" --supervisor-path /usr/local/bin/openshell-sandbox --shim-degrade all"
 cmd+=" --default-workload '$workload'"
 sock="$OSS_TMP/run/driver.sock"
 
 if [[ $suite == lifecycle ]]; then
     # the same backend-neutral suite the in-memory double passes
     exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" --reference "$ref" \
-        --socket "$sock" --driver "$cmd" --image local/host --suite lifecycle \
+        --socket "$sock" --driver "$cmd" --image "$image" --suite lifecycle \
         --create-timeout 120 --event-timeout 20
 fi
 exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
-    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" \
-    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} "$suite"
+    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --image "$image" --subnet "$subnet" \
+    --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
+    --random-kills "${OSS_RUNSC_RANDOM_KILLS:-20}" "$suite"

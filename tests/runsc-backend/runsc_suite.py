@@ -9,12 +9,18 @@ the driver command, the root filesystems and the cleanup.
 Suites: cycles (stop/start N times, memory intact, new address each time),
 two (two sandboxes at once), restart (restore after the driver restarted),
 crash (SIGKILL at every step of create/stop/start/delete, then recovery),
-badinput (clear errors, nothing created).  Each ends with a leak check.
+killpoints (SIGKILL at random moments inside a running checkpoint and a
+running restore), badinput (clear errors, nothing created), hostfiles (a
+caller trying to read host files: another sandbox's token, /etc/shadow),
+connections (TCP connections held open across a Stop).  Each ends with a leak
+check.
 """
 
 import argparse
+import hashlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -83,18 +89,68 @@ class Ctx:
         self.grpc = grpc
         self.drv = None
 
-    def start(self, extra_env=None):
-        self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env)
+    def start(self, extra_env=None, extra_args=()):
+        self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env, extra_args=extra_args)
         return self.drv
 
     def stub(self):
         return self.drv.stub
 
-    def create(self, sid, image=None, timeout=120):
+    def create(self, sid, image=None, timeout=120, command=None, token=""):
         pb = self.pb
-        sb = gc.make_sandbox(pb, sid, image or self.args.image)
+        sb = gc.make_sandbox(pb, sid, image or self.args.image, token=token)
+        if command:
+            sb.spec.command.extend(command)
         self.stub().CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
         return self.get(sid)
+
+    def sbdir(self, sid):
+        return os.path.join(self.args.state_dir, "runsc", "sandboxes", sid)
+
+    def console(self, sid, marker, timeout=20):
+        """The sandbox's console log once it shows marker."""
+        path = os.path.join(self.sbdir(sid), "console.log")
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            try:
+                with open(path, errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                text = ""
+            if marker in text:
+                return text
+            time.sleep(0.1)
+        raise Failed(f"{sid}: console never showed {marker!r}: {text[-800:]!r}")
+
+    def runsc_cli(self):
+        """runsc commands (not sandboxes or gofers) running on this root."""
+        root = os.path.join(self.args.state_dir, "runsc", "root")
+        found = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+                with open(f"/proc/{p}/stat") as f:
+                    zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                continue
+            if zombie or f"--root={root}" not in argv:
+                continue
+            if not ({"boot", "gofer"} & set(argv)):
+                found.append(" ".join(argv)[:160])
+        return found
+
+    def container_state(self, sid):
+        root = os.path.join(self.args.state_dir, "runsc", "root")
+        cid = f"ossr{self.tag}-{sid}"
+        out = subprocess.run([self.args.runsc, f"--root={root}", "state", cid],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            return "missing"
+        return json.loads(out.stdout[out.stdout.index("{"):])["status"]
 
     def get(self, sid):
         return self.stub().GetSandbox(self.pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
@@ -358,6 +414,212 @@ def suite_badinput(ctx):
     ctx.check_no_leaks("after bad input")
 
 
+def suite_hostfiles(ctx):
+    """The red-team run: a caller of the driver's socket trying to read host
+    files from inside its sandbox (another sandbox's token, /etc/shadow)."""
+    C = ctx.grpc.StatusCode
+    with open("/etc/shadow", "rb") as f:
+        shadow = hashlib.sha256(f.read()).hexdigest()
+    ctx.start()
+    secret = os.urandom(16).hex()
+    ctx.create("victim", token=secret)
+    tokpath = os.path.join(ctx.sbdir("victim"), "secrets", "sandbox-token")
+    with open(tokpath) as f:
+        check(f.read() == secret, "control: the victim's token is on the host at " + tokpath)
+    # the measured attack: the word after "--" was taken for an executable
+    # and its directory (under /tmp) bound into the sandbox
+    attack = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/shadow; echo ATTACK-RAN; exec sleep 600',
+              "--", tokpath]
+    for what, image in (("the host's /", "local/host"),):
+        code, msg = gc.code_of(lambda: ctx.create("thief", image=image, command=attack))
+        check(code == C.FAILED_PRECONDITION and "--runsc-host-rootfs" in msg,
+              f"{what} is refused without the operator's flag: {code.name} \"{msg}\"")
+        check(ctx.list_ids() == ["victim"], f"{what}: nothing created")
+    # the same command in a root filesystem of its own runs, and sees neither
+    ctx.create("thief", command=attack)
+    out = ctx.console("thief", "ATTACK-RAN")
+    check(secret not in out, "the thief does not read the victim's token")
+    check(shadow not in out, "the thief does not hash the host's /etc/shadow")
+    check("sandbox-token" in out or "No such file" in out,
+          "the attack ran and cat found nothing (control that the command ran)")
+    check(ctx.delete("thief"), "thief deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    # CONTROL: the operator's flag (trusted single-user machines only) gives
+    # the host's / -- the test sees /etc/shadow's hash, so it can fail -- but
+    # still binds nothing from the caller's command and hides the state dir
+    b = os.environ["OSS_BUILD_DIR"]
+    ctx.start(extra_args=["--runsc-host-rootfs", "--shim-path", f"{b}/shim/openshell-shim",
+                          "--supervisor-path", f"{b}/tests/standin/openshell-sandbox-standin"])
+    ctx.create("thief2", image="local/host", command=attack)
+    out = ctx.console("thief2", "ATTACK-RAN")
+    check(shadow in out, "control: with --runsc-host-rootfs the host's /etc/shadow is readable "
+                         "(the flag's documented risk; the check above can fail)")
+    check(secret not in out, "with --runsc-host-rootfs the driver's state dir (tokens) stays hidden")
+    check(ctx.delete("thief2") and ctx.delete("victim"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the red-team run")
+
+
+def _stop_code(ctx, sid):
+    return gc.code_of(lambda: ctx.stop(sid))
+
+
+def suite_connections(ctx):
+    """A Stop never loses a sandbox to a TCP connection held open."""
+    C = ctx.grpc.StatusCode
+    ctx.start()
+    counter_cmd = ["/usr/local/bin/oss-counter", "--file", "/tmp/count", "--period-ms", "50",
+                   "--port", str(WORKLOAD_PORT), "--bind", "0.0.0.0"]
+    # 1. the workload holds a connection OUT, to a listener of this test on
+    # the host end of its veth (slot 1 of a fresh driver: gateway .5)
+    net = ctx.args.subnet.split("/")[0].rsplit(".", 1)[0]
+    gw = f"{net}.5"
+    lst = socket.socket()
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(("0.0.0.0", 0))
+    lst.listen(4)
+    lport = lst.getsockname()[1]
+    sb = ctx.create("out", command=counter_cmd + ["--connect", f"{gw}:{lport}"])
+    check(host_of(sb)[0] == f"{net}.6", f"the first sandbox has slot 1 ({host_of(sb)[0]})")
+    lst.settimeout(20)
+    peer, _ = lst.accept()
+    token = counter(host_of(sb)[0])[0]
+    t0 = time.monotonic()
+    code, msg = _stop_code(ctx, "out")
+    log(f"stop with the workload's connection out: {code.name} \"{msg}\" "
+        f"({(time.monotonic() - t0) * 1000:.0f} ms)")
+    check(code == C.FAILED_PRECONDITION and "an open TCP connection blocks the checkpoint" in msg
+          and f"remote {gw}:{lport}" in msg, "the stop is refused, naming the connection")
+    check(gc.gateway_phase(ctx.get("out")) == "Ready", "the sandbox stays Ready")
+    check(counter(host_of(ctx.get("out"))[0])[0] == token, "and keeps serving with its memory")
+    peer.close()
+    lst.close()
+    check(ctx.delete("out"), "deleted")
+
+    # 2. the attack: an outside client holding a connection the workload
+    # keeps open (a keep-alive server)
+    sb = ctx.create("keep", command=counter_cmd + ["--client-hold-ms", "600000"])
+    host = host_of(sb)[0]
+    token = counter(host)[0]
+    held = socket.create_connection((host, WORKLOAD_PORT), timeout=5)
+    held.recv(128)
+    code, msg = _stop_code(ctx, "keep")
+    check(code == C.FAILED_PRECONDITION and "an open TCP connection blocks the checkpoint" in msg
+          and f"local {host}:{WORKLOAD_PORT}" in msg,
+          f"an outside client holding a connection: the stop is refused: \"{msg}\"")
+    check(gc.gateway_phase(ctx.get("keep")) == "Ready", "the sandbox stays Ready")
+    check(counter(host)[0] == token, "and keeps its memory")
+    held.close()  # the client closes first: the workload's side closes at once
+    ctx.stop("keep")
+    check(gc.gateway_phase(ctx.get("keep")) == "Stopped", "with the connection closed, Stop works")
+    ctx.startsb("keep")
+    host = host_of(ctx.get("keep"))[0]
+    check(counter(host)[0] == token, "and Start brings the memory back")
+
+    # 3. a client holding the SHIM's readyz connection (after a request, and
+    # without sending one): the shim closes it itself (RST), so it is never
+    # the reason a stop fails
+    port = host_of(ctx.get("keep"))[1]
+    for what, send in (("after a request", True), ("sending nothing", False)):
+        c = socket.create_connection((host, port), timeout=5)
+        if send:
+            c.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(c.recv(64).startswith(b"HTTP/1.1 200"), "readyz answered")
+        t0 = time.monotonic()
+        ctx.stop("keep")
+        log(f"stop with a readyz client holding its connection ({what}): "
+            f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        check(gc.gateway_phase(ctx.get("keep")) == "Stopped",
+              f"a readyz client holding its connection ({what}) does not block the stop")
+        c.close()
+        ctx.startsb("keep")
+        host, port = host_of(ctx.get("keep"))
+        check(counter(host)[0] == token, f"memory intact ({what})")
+
+    # 4. CONTROL: loopback connections inside the sandbox are saved, so a
+    # workload talking to itself is no reason to refuse
+    sb = ctx.create("loop", command=counter_cmd + ["--client-hold-ms", "600000", "--connect",
+                                                   f"127.0.0.1:{WORKLOAD_PORT}"])
+    time.sleep(0.5)
+    ctx.stop("loop")
+    check(gc.gateway_phase(ctx.get("loop")) == "Stopped", "a loopback connection does not block")
+    ctx.startsb("loop")
+    check(ctx.delete("loop") and ctx.delete("keep"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the connection cases")
+
+
+def _settled_truth(ctx, sid, token, what):
+    """After a restart: the reported phase is what runs, and it stays so."""
+    ph = gc.gateway_phase(ctx.get(sid))
+    check(ph in ("Ready", "Stopped"), f"{what}: after the restart the sandbox is {ph}")
+    check(not ctx.runsc_cli(), f"{what}: no runsc command of the dead driver still runs "
+                               f"({ctx.runsc_cli()})")
+    st = ctx.container_state(sid)
+    img = os.path.isdir(os.path.join(ctx.sbdir(sid), "image"))
+    if ph == "Ready":
+        check(st == "running", f"{what}: Ready and the container runs ({st})")
+        check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{what}: Ready with its memory")
+    else:
+        check(st != "running", f"{what}: Stopped and no container runs ({st})")
+        check(img, f"{what}: Stopped and the checkpoint image is there")
+    time.sleep(1)
+    ph2 = gc.gateway_phase(ctx.get(sid))
+    check(ph2 == ph, f"{what}: the phase holds ({ph} -> {ph2})")
+    nets = [x for x in os.listdir("/run/netns") if x.startswith(f"ossr-{ctx.tag}-")] \
+        if os.path.isdir("/run/netns") else []
+    check(len(nets) == (1 if ph == "Ready" else 0), f"{what}: namespaces {nets}")
+    return ph
+
+
+def _wait_for_cli(ctx, word, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(f" {word} " in f" {c} " for c in ctx.runsc_cli()):
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def suite_killpoints(ctx, n):
+    """SIGKILL of the driver at random moments while runsc checkpoints
+    (Stop) and restores (Start): every time, the restarted driver tells the
+    truth and nothing leaks."""
+    rnd = random.Random(int(os.environ.get("OSS_KILL_SEED", str(os.getpid()))))
+    sid = "kp"
+    ctx.start()
+    token = counter(host_of(ctx.create(sid))[0])[0]
+    seen = {"Ready": 0, "Stopped": 0}
+    for op in ("stop", "start"):
+        for i in range(n):
+            what = f"{op} kill {i + 1}/{n}"
+            ph = gc.gateway_phase(ctx.get(sid))
+            if op == "stop" and ph != "Ready":
+                ctx.startsb(sid)
+            if op == "start" and ph != "Stopped":
+                ctx.stop(sid)
+            call = ctx.stop if op == "stop" else ctx.startsb
+            t = threading.Thread(target=lambda: gc.code_of(lambda: call(sid)), daemon=True)
+            t.start()
+            word = "checkpoint" if op == "stop" else "restore"
+            check(_wait_for_cli(ctx, word), f"{what}: runsc {word} started")
+            delay = rnd.uniform(0, 0.25 if op == "stop" else 0.4)
+            time.sleep(delay)
+            ctx.drv.stop(signal.SIGKILL)
+            t.join(5)
+            ctx.start()
+            ph = _settled_truth(ctx, sid, token, f"{what} ({delay * 1000:.0f} ms in)")
+            seen[ph] += 1
+            log(f"{what}: killed {delay * 1000:.0f} ms into runsc {word}: {ph}")
+    log(f"outcomes: {seen}")
+    if gc.gateway_phase(ctx.get(sid)) == "Stopped":
+        ctx.startsb(sid)
+    check(counter(host_of(ctx.get(sid))[0])[0] == token, "after every kill: memory intact")
+    check(ctx.delete(sid), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the random kill points")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
@@ -365,10 +627,13 @@ def main():
     ap.add_argument("--driver", required=True)
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--runsc", default="runsc")
-    ap.add_argument("--image", default="local/host")
+    ap.add_argument("--image", default="openshell/demo:local")
+    ap.add_argument("--subnet", default="")
+    ap.add_argument("--random-kills", type=int, default=20)
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
-    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput"])
+    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput",
+                                      "hostfiles", "connections", "killpoints"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
     gc.generate_stubs(args.reference, tmp)
@@ -382,6 +647,12 @@ def main():
             suite_restart(ctx)
         elif args.suite == "crash":
             suite_crash(ctx, args.steps.split(","))
+        elif args.suite == "killpoints":
+            suite_killpoints(ctx, args.random_kills)
+        elif args.suite == "hostfiles":
+            suite_hostfiles(ctx)
+        elif args.suite == "connections":
+            suite_connections(ctx)
         else:
             suite_badinput(ctx)
     except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too
