@@ -410,8 +410,8 @@ static int tcp_preflight(struct rb *b, const char *id, oss_error *err)
                            b->cfg->shim_path, e.msg[0] != '\0' ? e.msg : "unexpected output");
         if (v.blocking == 0)
             return 0;
-        log_debug("stop %s: %u TCP endpoint(s) would fail the checkpoint, first %s", id,
-                  v.blocking, v.first);
+        log_debug("stop %s: %u TCP endpoint(s) would fail the checkpoint, first %s", id, v.blocking,
+                  v.first);
         if (oss_mono_ms() > deadline)
             return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
                            "an open TCP connection blocks the checkpoint: %s%s; the sandbox "

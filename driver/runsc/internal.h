@@ -174,6 +174,12 @@ int drv_runsc_procsys_copy(const char *dst, oss_error *err);
  * output's tail in the message, or on timeout (the child is killed). */
 int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int out_fd,
                   int64_t timeout_ms, oss_buf *output, oss_error *err);
+/* Makes the driver a child subreaper, so the sandbox processes a `runsc
+ * run`/`restore` leaves are the driver's children and are reaped as soon as
+ * they exit (drv_runsc_run reaps them while it waits): `runsc delete` waits
+ * until the sandbox's pid is gone, and an init that reaps late made every
+ * delete take seconds (docs/runsc-backend.md, "Delete"). */
+int drv_runsc_subreaper(oss_error *err);
 /* The same with an op file <ops_dir>/<op_name> (op_name NULL: a unique
  * name, removed when runsc has exited).  The file is locked from before the
  * fork until runsc has exited, by a monitor process that survives the

@@ -90,7 +90,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
         oss_mkdir_p(b->ops, 0700, err) < 0 || chmod(c->state_dir, 0700) < 0 ||
         chmod(b->dir, 0700) < 0)
         goto fail;
-    if (drv_runsc_procsys_copy(b->procsys, err) < 0)
+    if (drv_runsc_procsys_copy(b->procsys, err) < 0 || drv_runsc_subreaper(err) < 0)
         goto fail;
     char marker[PATH_MAX];
     snprintf(marker, sizeof marker, "%s/" RB_PAUSE_MARKER, b->dir);

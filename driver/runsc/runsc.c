@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -162,6 +163,7 @@ static void __attribute__((noreturn)) monitor(const struct drv_runsc_cmd *c, cha
     sigprocmask(SIG_SETMASK, &none, NULL);
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigaction(SIGPIPE, &dfl, NULL); /* the driver ignores it; runsc must not inherit that */
+    prctl(PR_SET_NAME, "oss-runsc-mon", 0, 0, 0); /* never reaped by reap_adopted */
     if (setsid() < 0) {
         int msg[2] = {0, errno};
         (void)!write(report, msg, sizeof msg);
@@ -207,6 +209,60 @@ static void tail_into(oss_buf *dst, const char *data, size_t len)
     size_t n = len > keep ? keep : len;
     for (size_t i = 0; i < n; i++)
         oss_buf_putc(dst, p[i] == '\n' ? ' ' : p[i]);
+}
+
+/* ---- adopted runsc processes ---- */
+
+static void read_small(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = OSS_RETRY_EINTR(read(fd, out, n - 1));
+    out[r > 0 ? r : 0] = '\0';
+}
+
+int drv_runsc_subreaper(oss_error *err)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        return oss_err_errno(err, "PR_SET_CHILD_SUBREAPER");
+    return 0;
+}
+
+/* Reaps exited children this driver adopted as a subreaper: the sandbox and
+ * gofer processes ("exe": runsc re-executes itself) a `runsc run`/`restore`
+ * left when it exited, and a runsc whose monitor was killed.  The driver's
+ * own forks (monitors, netns helpers) are never "exe" or "runsc...": their
+ * waiters reap them. */
+static void reap_adopted(void)
+{
+    _cleanup_closedir_ DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return;
+    struct dirent *t;
+    while ((t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char p[96], kids[4096];
+        snprintf(p, sizeof p, "/proc/self/task/%.32s/children", t->d_name);
+        read_small(p, kids, sizeof kids);
+        for (char *save = NULL, *w = strtok_r(kids, " \n", &save); w != NULL;
+             w = strtok_r(NULL, " \n", &save)) {
+            long pid = strtol(w, NULL, 10);
+            char stat[256];
+            snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+            read_small(p, stat, sizeof stat);
+            /* "pid (comm) S ..." */
+            char *open_ = strchr(stat, '('), *close_ = strrchr(stat, ')');
+            if (pid <= 1 || open_ == NULL || close_ == NULL || close_[1] != ' ' || close_[2] != 'Z')
+                continue;
+            *close_ = '\0';
+            const char *comm = open_ + 1;
+            if (strcmp(comm, "exe") == 0 || strncmp(comm, "runsc", 5) == 0)
+                (void)waitpid((pid_t)pid, NULL, WNOHANG);
+        }
+    }
 }
 
 /* execv's argv is char *const[] for historical reasons; it does not write */
@@ -299,6 +355,9 @@ int drv_runsc_run_op(const struct drv_runsc_cmd *c, const char *op_name, const c
             break;
         if (r < 0 && errno != EINTR)
             return oss_err_errno(err, "waitpid runsc");
+        /* `runsc delete` and `kill` wait until the sandbox process is gone:
+         * a zombie the driver adopted is gone only once reaped here */
+        reap_adopted();
         if (now_ms() > deadline && !timed_out) {
             kill(-pid, SIGKILL); /* the monitor's session: it and runsc */
             kill(pid, SIGKILL);
