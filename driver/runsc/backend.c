@@ -384,32 +384,52 @@ static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, con
     pthread_mutex_unlock(&b->lock);
 }
 
-/* Before a checkpoint: with the host link down (nothing from outside can
- * open a connection), the sandbox's own TCP table through
- * `runsc exec <shim> netstat`, until no endpoint would make the checkpoint
- * fail (Debian's runsc ends the sandbox when one does, whatever
- * --leave-running says: docs/platform/gvisor.md).  Endpoints that end by
- * themselves (closing, handshakes) and the shim's own readyz connections
- * (closed with RST after at most 2 s) are waited out; a connection still
- * open at the deadline is the caller's answer. */
-static int tcp_preflight(struct rb *b, const char *id, oss_error *err)
+/* One look at the sandbox's own TCP table: `runsc exec <shim> netstat`. */
+static int tcp_look(struct rb *b, const char *cid, struct drv_runsc_tcp_verdict *ret,
+                    oss_error *err)
+{
+    const char *ex[] = {"exec", cid, b->cfg->shim_path, "netstat", NULL};
+    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
+    oss_error e = {0};
+    if (drv_runsc_run(&b->cmd, ex, -1, 30000, &out, &e) < 0 ||
+        drv_runsc_tcp_verdict(out.data != NULL ? out.data : "", out.len, ret) < 0)
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                       "cannot list the sandbox's TCP connections before the checkpoint "
+                       "(%s netstat inside: %s); the sandbox keeps running",
+                       b->cfg->shim_path, e.msg[0] != '\0' ? e.msg : "unexpected output");
+    return 0;
+}
+
+/* Before a checkpoint (Debian's runsc ends the sandbox when one fails on a
+ * TCP endpoint: docs/platform/gvisor.md).  With the link up, so closing
+ * connections can finish, the sandbox's TCP table until no endpoint would
+ * fail the checkpoint; endpoints that end by themselves and the shim's own
+ * readyz connections (closed with RST after at most 2 s) are waited out.
+ * Then the host end of the veth goes down (nothing from outside can open a
+ * connection any more) and one more look must agree; the link stays down
+ * for the checkpoint.  A connection still open at the deadline is the
+ * caller's answer, with the link up again. */
+static int tcp_preflight(struct rb *b, const char *id, const struct drv_runsc_net_names *n,
+                         oss_error *err)
 {
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, id, cid);
-    const char *ex[] = {"exec", cid, b->cfg->shim_path, "netstat", NULL};
     int64_t deadline = oss_mono_ms() + PREFLIGHT_MS;
     for (;;) {
-        _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
         struct drv_runsc_tcp_verdict v;
-        oss_error e = {0};
-        if (drv_runsc_run(&b->cmd, ex, -1, 30000, &out, &e) < 0 ||
-            drv_runsc_tcp_verdict(out.data != NULL ? out.data : "", out.len, &v) < 0)
-            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
-                           "cannot list the sandbox's TCP connections before the checkpoint "
-                           "(%s netstat inside: %s); the sandbox keeps running",
-                           b->cfg->shim_path, e.msg[0] != '\0' ? e.msg : "unexpected output");
-        if (v.blocking == 0)
-            return 0;
+        if (tcp_look(b, cid, &v, err) < 0)
+            return -1;
+        if (v.blocking == 0) {
+            if (drv_runsc_net_host_link(n, false, err) < 0)
+                return -1;
+            if (tcp_look(b, cid, &v, err) < 0)
+                return -1;
+            if (v.blocking == 0)
+                return 0;
+            /* one arrived in between: let it finish with the link up */
+            if (drv_runsc_net_host_link(n, true, err) < 0)
+                return -1;
+        }
         log_debug("stop %s: %u TCP endpoint(s) would fail the checkpoint, first %s", id, v.blocking,
                   v.first);
         if (oss_mono_ms() > deadline)
@@ -441,7 +461,7 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail_running;
     pause_point(b, "stop:after-record");
-    if (drv_runsc_net_host_link(&n, false, err) < 0 || tcp_preflight(b, id, err) < 0)
+    if (tcp_preflight(b, id, &n, err) < 0)
         goto fail_running;
     if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
         goto fail_running;
