@@ -451,6 +451,7 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     if (noop)
         return 0;
     int64_t t0 = oss_mono_ms();
+    _cleanup_buf_ oss_buf out = OSS_BUF_INIT; /* runsc checkpoint's whole output */
     char tmp[PATH_MAX], img[PATH_MAX], opname[128], oppath[PATH_MAX + 128];
     drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
     drv_runsc_sbx_path(b, id, "image", img, sizeof img);
@@ -468,7 +469,6 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, id, cid);
     const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
-    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     if (drv_runsc_run_op(&b->cmd, opname, ck, -1, RUN_TIMEOUT_MS, &out, err) < 0)
         goto fail_check;
     /* publish: "image" exists only when the checkpoint is whole */
