@@ -105,6 +105,9 @@ static const struct key keys[] = {
      "single-user machines only"},
     {"runsc_shim_actor", K_BOOL, F(runsc_shim_actor), "false",
      "runsc backend: pass the shim --actor=<actor name> (needs a shim that knows the flag)"},
+    {"runsc_golden_boot", K_BOOL, F(runsc_golden_boot), "false",
+     "runsc backend: create boots with a fresh UUID in /run/ate/actor-id, checkpoints, and "
+     "restores under the actor's name, as a Substrate template's golden boot and first resume"},
 };
 
 #define ENV_PREFIX      "OPENSHELL_SUBSTRATE_"

@@ -229,6 +229,8 @@ static void create_rollback(struct rb *b, struct rb_sbx *s)
 }
 
 static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_actor *a);
+static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
+                         int console, oss_error *err);
 
 static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec,
                      struct drv_actor *ret, oss_error *err)
@@ -294,7 +296,11 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     pause_point(b, "create:after-netns");
-    if (drv_runsc_write_identity(b, &s->r, err) < 0 ||
+    /* a golden-style boot runs as a fresh UUID, as a template's golden actor */
+    char golden[DRV_RUNSC_UUID_LEN + 1] = "";
+    if (b->cfg->runsc_golden_boot && drv_runsc_new_uuid(golden, err) < 0)
+        goto fail;
+    if (drv_runsc_write_identity(b, &s->r, golden[0] != '\0' ? golden : NULL, err) < 0 ||
         (s->r.has_token && drv_runsc_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
         drv_runsc_write_bundle(b, &s->r, err) < 0)
         goto fail;
@@ -309,7 +315,8 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     if (drv_runsc_run(&b->cmd, run, console, RUN_TIMEOUT_MS, NULL, err) < 0)
         goto fail;
     pause_point(b, "create:after-run");
-    if (await_ready(b, s, err) < 0)
+    if (await_ready(b, s, err) < 0 ||
+        (golden[0] != '\0' && golden_resume(b, s, &n, console, err) < 0))
         goto fail;
 
     pthread_mutex_lock(&b->lock);
@@ -441,6 +448,44 @@ static int tcp_preflight(struct rb *b, const char *id, const struct drv_runsc_ne
     }
 }
 
+/* The rest of a golden-style create (runsc_golden_boot), as Substrate
+ * does for a template and its actor (docs/platform/substrate.md, the
+ * identity file): the sandbox booted with a UUID in /run/ate/actor-id is
+ * checkpointed, and restored with the actor's own name there, at the same
+ * address.  The record says "creating" throughout: a driver that dies
+ * here has all of it undone at start-up. */
+static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
+                         int console, oss_error *err)
+{
+    const char *id = s->r.id;
+    char tmp[PATH_MAX], img[PATH_MAX], bdir[PATH_MAX], cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, id, "bundle", bdir, sizeof bdir);
+    drv_runsc_cid(&b->cmd, id, cid);
+    if (tcp_preflight(b, id, n, err) < 0)
+        return -1;
+    const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
+    const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, cid, NULL};
+    if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0 ||
+        drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, NULL, err) < 0)
+        return -1;
+    if (drv_runsc_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
+        if (err->domain == OSS_ERR_NONE)
+            oss_err_errno(err, "rename %s", tmp);
+        return -1;
+    }
+    /* runsc took the namespace's addresses into netstack: the restore gets
+     * the namespace made again (same slot, same address) */
+    if (drv_runsc_destroy(&b->cmd, id, err) < 0 || drv_runsc_net_down(n, err) < 0 ||
+        drv_runsc_net_up(n, err) < 0 || drv_runsc_write_identity(b, &s->r, NULL, err) < 0 ||
+        drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0 ||
+        await_ready(b, s, err) < 0)
+        return -1;
+    drv_runsc_rm_rf(img, &(oss_error){0});
+    return 0;
+}
+
 static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
 {
     struct rb *b = be->impl;
@@ -564,7 +609,8 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     /* as Substrate: the identity file is rewritten before the restore */
-    if (drv_runsc_write_identity(b, &s->r, err) < 0 || drv_runsc_write_bundle(b, &s->r, err) < 0)
+    if (drv_runsc_write_identity(b, &s->r, NULL, err) < 0 ||
+        drv_runsc_write_bundle(b, &s->r, err) < 0)
         goto fail;
     console = drv_runsc_open_console(b, id, err);
     if (console < 0)

@@ -126,6 +126,24 @@ void drv_runsc_state_tag(const char *state_dir, char ret[6])
     snprintf(ret, 6, "%05x", h & 0xfffff);
 }
 
+void drv_runsc_uuid_format(const unsigned char raw[16], char out[DRV_RUNSC_UUID_LEN + 1])
+{
+    /* RFC 9562 version 4: the version nibble 4, the variant bits 10 */
+    unsigned char b[16];
+    memcpy(b, raw, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[k] = '\0';
+}
+
 /* ---- argv and environment ---- */
 
 struct strv {

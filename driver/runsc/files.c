@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,18 +90,31 @@ int drv_runsc_remove_dir(struct rb *b, const char *id, oss_error *err)
     return drv_runsc_rm_rf(p, err);
 }
 
-int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
+int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, const char *value,
+                             oss_error *err)
 {
     /* As Substrate's atelet (docs/platform/substrate.md, the identity
      * file): the directory is made anew and actor-id holds the actor's name
      * (the sandbox id), raw, without atespace or newline, written before
-     * every run and every restore. */
+     * every run and every restore.  value: another id (a golden boot's
+     * UUID), NULL for the actor's own. */
     char dir[PATH_MAX], p[PATH_MAX];
     drv_runsc_sbx_path(b, r->id, "ate", dir, sizeof dir);
     if (drv_runsc_rm_rf(dir, err) < 0 || oss_mkdir_p(dir, 0755, err) < 0)
         return -1;
     drv_runsc_sbx_path(b, r->id, "ate/" DRV_RUNSC_IDENTITY_NAME, p, sizeof p);
-    return oss_write_file_atomic(p, r->id, strlen(r->id), 0644, err);
+    if (value == NULL)
+        value = r->id;
+    return oss_write_file_atomic(p, value, strlen(value), 0644, err);
+}
+
+int drv_runsc_new_uuid(char out[DRV_RUNSC_UUID_LEN + 1], oss_error *err)
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return oss_err_errno(err, "getrandom");
+    drv_runsc_uuid_format(raw, out);
+    return 0;
 }
 
 int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err)

@@ -42,6 +42,12 @@
 int drv_runsc_rootfs_path(const char *rootfs_dir, bool allow_host, const char *image, char *ret,
                           size_t n, oss_error *err);
 
+/* A fresh actor id as Substrate's controller makes one for a golden boot
+ * (uuid.NewString(): lowercase, hyphenated, 36 characters) from 16 random
+ * bytes. */
+#define DRV_RUNSC_UUID_LEN 36
+void drv_runsc_uuid_format(const unsigned char raw[16], char out[DRV_RUNSC_UUID_LEN + 1]);
+
 /* A /30 per slot in the pool: slot s is base + 4 s; gateway .1, sandbox .2. */
 struct drv_runsc_pool {
     uint32_t base; /* host order */

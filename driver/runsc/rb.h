@@ -49,7 +49,10 @@ int64_t drv_runsc_du(const char *path);
 /* Frees the sandbox's whole directory (record last). */
 int drv_runsc_remove_dir(struct rb *b, const char *id, oss_error *err);
 /* files.c */
-int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
+int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, const char *value,
+                             oss_error *err);
+/* A fresh UUID (drv_runsc_uuid_format over getrandom). */
+int drv_runsc_new_uuid(char out[DRV_RUNSC_UUID_LEN + 1], oss_error *err);
 int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
 int drv_runsc_write_token(struct rb *b, const char *id, const char *token, oss_error *err);
 int drv_runsc_open_console(struct rb *b, const char *id, oss_error *err); /* O_APPEND fd */

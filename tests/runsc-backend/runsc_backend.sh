@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runsc backend end to end: the driver (openshell-driver-substrate
 # --backend=runsc) driven over its gRPC socket by the gateway-like client.
-#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|hostfiles|connections|killpoints
+#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|hostfiles|connections|killpoints|golden
 # Sandboxes run in a root filesystem of their own (scripts/make-demo-rootfs.sh,
 # plus sh, cat, sha256sum and sleep for the red-team suite), never the host's /
 # unless a suite starts the driver with --runsc-host-rootfs on purpose.
@@ -22,7 +22,7 @@ B="$OSS_BUILD_DIR"
 drv="$B/driver/openshell-driver-substrate"
 [[ -x $drv ]] || oss_fail "missing $drv"
 declare -A octet=([lifecycle]=1 [cycles]=2 [two]=3 [restart]=4 [crash]=5 [badinput]=6
-    [hostfiles]=7 [connections]=8 [killpoints]=9)
+    [hostfiles]=7 [connections]=8 [killpoints]=9 [golden]=10)
 subnet="10.244.${octet[$suite]:?unknown suite $suite}.0/24"
 
 state="$OSS_TMP/state"

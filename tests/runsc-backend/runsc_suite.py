@@ -473,6 +473,47 @@ def suite_hostfiles(ctx):
     ctx.check_no_leaks("after the red-team run")
 
 
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def suite_golden(ctx):
+    """--runsc-golden-boot: the first boot holds a fresh UUID in
+    /run/ate/actor-id, then a checkpoint and a restore under the actor's
+    name, as a Substrate template's golden boot and its actor's first resume
+    (docs/platform/substrate.md, the identity file)."""
+    ctx.start(extra_args=["--runsc-golden-boot"])
+    seen = set()
+    for sid in ("gold1", "gold2"):
+        sb = ctx.create(sid)
+        host, port = host_of(sb)
+        last = status(host, port)["restore"]["last"]
+        before, after = last["identity_before"]["id"], last["identity_after"]["id"]
+        check(UUID_RE.match(before or "") is not None,
+              f"{sid}: the golden boot held a fresh UUID ({before})")
+        check(after == sid and last["identity_changed"],
+              f"{sid}: restored under its own name ({before} -> {after})")
+        with open(os.path.join(ctx.sbdir(sid), "ate", "actor-id"), "rb") as f:
+            check(f.read() == sid.encode(), f"{sid}: actor-id holds the raw name now")
+        seen.add(before)
+        token = counter(host)[0]
+        ctx.stop(sid)
+        ctx.startsb(sid)
+        check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{sid}: stop/start keeps memory")
+        check(ctx.delete(sid), f"{sid}: deleted")
+    check(len(seen) == 2, f"a fresh UUID per golden boot ({seen})")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    # CONTROL: without the flag the first boot is the actor's own: no restore
+    ctx.start()
+    sb = ctx.create("plain")
+    st = status(*host_of(sb))
+    check(st.get("generation") == 0, f"control: no golden boot, no restore ({st.get('generation')})")
+    with open(os.path.join(ctx.sbdir("plain"), "ate", "actor-id"), "rb") as f:
+        check(f.read() == b"plain", "control: actor-id holds the raw name from the start")
+    check(ctx.delete("plain"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the golden boots")
+
+
 def _stop_code(ctx, sid):
     return gc.code_of(lambda: ctx.stop(sid))
 
@@ -646,7 +687,7 @@ def main():
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput",
-                                      "hostfiles", "connections", "killpoints"])
+                                      "hostfiles", "connections", "killpoints", "golden"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
     gc.generate_stubs(args.reference, tmp)
@@ -662,6 +703,8 @@ def main():
             suite_crash(ctx, args.steps.split(","))
         elif args.suite == "killpoints":
             suite_killpoints(ctx, args.random_kills)
+        elif args.suite == "golden":
+            suite_golden(ctx)
         elif args.suite == "hostfiles":
             suite_hostfiles(ctx)
         elif args.suite == "connections":

@@ -77,6 +77,22 @@ static void test_rootfs_rule(void **state)
     assert_int_equal(drv_runsc_rootfs_path("/srv", false, big, p, sizeof p, &e), -1);
 }
 
+static void test_uuid(void **state)
+{
+    (void)state;
+    unsigned char raw[16];
+    char out[DRV_RUNSC_UUID_LEN + 1];
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char)i;
+    drv_runsc_uuid_format(raw, out);
+    /* version 4 and variant 10 set, lowercase, 8-4-4-4-12 */
+    assert_string_equal(out, "00010203-0405-4607-8809-0a0b0c0d0e0f");
+    memset(raw, 0xff, sizeof raw);
+    drv_runsc_uuid_format(raw, out);
+    assert_string_equal(out, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert_int_equal(strlen(out), 36);
+}
+
 static void test_pool_and_names(void **state)
 {
     (void)state;
@@ -386,9 +402,13 @@ static void test_record(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rootfs_rule), cmocka_unit_test(test_pool_and_names),
-        cmocka_unit_test(test_argv),        cmocka_unit_test(test_env),
-        cmocka_unit_test(test_bundle),      cmocka_unit_test(test_record),
+        cmocka_unit_test(test_rootfs_rule),
+        cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_pool_and_names),
+        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
