@@ -70,6 +70,7 @@ void drv_sandbox_spec_clear(struct drv_sandbox_spec *s)
     }
     free(s->template_override);
     kv_free(s->annotations, s->nannotations);
+    free(s->log_level);
     memset(s, 0, sizeof *s);
 }
 

@@ -44,6 +44,8 @@ struct drv_sandbox_spec {
     char *template_override; /* pre-provisioned ActorTemplate name, or NULL */
     struct drv_kv *annotations;
     size_t nannotations;
+    char *log_level; /* DriverSandboxSpec.log_level, "" when unset */
+    bool tty;        /* DriverSandboxSpec.tty: the main process gets a terminal */
 };
 
 struct drv_actor {

@@ -93,6 +93,12 @@ static const struct key keys[] = {
     {"shim_restart", K_STR, F(shim_restart), "never", "never|on-failure|always"},
     {"default_workload", K_JSON, F(default_workload), NULL,
      "JSON array: workload argv when spec.command is empty"},
+    {"default_image", K_STR, F(default_image), NULL,
+     "image GetCapabilities offers the gateway for sandboxes that name none (digest-pinned "
+     "for Substrate)"},
+    {"gateway_tls_secret", K_STR, F(gateway_tls_secret), NULL,
+     "Secret (in default_namespace) with ca.crt, tls.crt, tls.key: the supervisor's client TLS "
+     "for an https:// gateway_endpoint"},
     /* runsc */
     {"state_dir", K_STR, F(state_dir), "/var/lib/openshell-driver-substrate",
      "state directory of the local runsc backend"},
@@ -458,6 +464,23 @@ static int check_json(const char *key, const char *text, enum json_type want, os
     return 0;
 }
 
+/* Kubernetes object names: dot-separated DNS-1123 labels, at most 253. */
+static bool dns_subdomain_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253)
+        return false;
+    char buf[254];
+    memcpy(buf, s, n + 1);
+    char *save = NULL;
+    if (buf[0] == '.' || buf[n - 1] == '.' || strstr(buf, "..") != NULL)
+        return false;
+    for (char *l = strtok_r(buf, ".", &save); l != NULL; l = strtok_r(NULL, ".", &save))
+        if (!oss_dns1123_label_valid(l))
+            return false;
+    return true;
+}
+
 int drv_config_validate(const struct drv_config *c, oss_error *err)
 {
     enum oss_log_level lvl;
@@ -511,6 +534,16 @@ int drv_config_validate(const struct drv_config *c, oss_error *err)
     if (is_set(c->default_workload) &&
         check_json("default_workload", c->default_workload, json_type_array, err) < 0)
         return -1;
+    if (is_set(c->default_image)) {
+        for (const char *p = c->default_image; *p; p++)
+            if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+                return oss_err(err, OSS_ERR_INVALID, EINVAL,
+                               "default_image contains spaces or control characters");
+    }
+    /* it becomes a secretKeyRef name: a DNS subdomain, at most 253 */
+    if (is_set(c->gateway_tls_secret) && !dns_subdomain_valid(c->gateway_tls_secret))
+        return oss_err(err, OSS_ERR_INVALID, EINVAL,
+                       "gateway_tls_secret must be a Secret name (a DNS-1123 subdomain)");
     if (is_set(c->shim_path) && c->shim_path[0] != '/')
         return oss_err(err, OSS_ERR_INVALID, EINVAL, "shim_path must be absolute");
     if (is_set(c->supervisor_path) && c->supervisor_path[0] != '/')
@@ -520,9 +553,13 @@ int drv_config_validate(const struct drv_config *c, oss_error *err)
 
 void drv_config_usage(FILE *f)
 {
-    fprintf(f, "Usage: openshell-driver-substrate [--key value | --key=value]...\n\n"
+    fprintf(f, "Usage: openshell-driver-substrate [--key value | --key=value]...\n"
+               "       openshell-driver-substrate check-config [--key value | --key=value]...\n\n"
                "Serves openshell.compute.v1.ComputeDriver on a Unix socket.\n"
-               "Precedence: defaults < JSON file (--config) < env < flags.\n\n");
+               "Precedence: defaults < JSON file (--config) < env < flags.\n"
+               "check-config loads the same keys, checks offline what it can (files,\n"
+               "digests, the socket directory), prints each finding and exits 1 on an\n"
+               "error, 2 when the configuration does not load.\n\n");
     for (size_t i = 0; i < OSS_ARRAY_SIZE(keys); i++) {
         char fl[96], en[96];
         flag_name(&keys[i], fl, sizeof fl);
@@ -530,5 +567,10 @@ void drv_config_usage(FILE *f)
         fprintf(f, "  %-32s %s\n  %-32s env %s%s%s\n", fl, keys[i].help, "", en,
                 keys[i].def != NULL ? ", default " : "", keys[i].def != NULL ? keys[i].def : "");
     }
+    fprintf(f,
+            "\nSubcommand:\n  %-32s print the Secret (redacted) and ActorTemplate a "
+            "CreateSandbox\n  %-32s would apply for a DriverSandbox in proto3 JSON, "
+            "contacting nothing\n\n",
+            "render --spec FILE [--key v]...", "");
     fprintf(f, "  %-32s this text\n  %-32s print the version\n", "--help", "--version");
 }

@@ -59,8 +59,10 @@ struct drv_config {
     char *shim_degrade;     /* --degrade list for the shim, default "none" */
     int shim_readyz_port;   /* default 8080 */
     bool shim_stay_alive;
-    char *shim_restart;     /* never|on-failure|always */
-    char *default_workload; /* JSON array of argv when spec.command is empty */
+    char *shim_restart;       /* never|on-failure|always */
+    char *default_workload;   /* JSON array of argv when spec.command is empty */
+    char *default_image;      /* GetCapabilities.default_image */
+    char *gateway_tls_secret; /* Secret with ca.crt/tls.crt/tls.key for an https endpoint */
 
     /* local runsc backend */
     char *state_dir;        /* default /var/lib/openshell-driver-substrate */

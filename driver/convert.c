@@ -58,6 +58,39 @@ static void kv_put(struct drv_kv **v, size_t *n, const char *key, const char *va
     (*n)++;
 }
 
+int drv_driver_config_apply(const Google__Protobuf__Struct *dc, struct drv_sandbox_spec *s,
+                            oss_error *err)
+{
+    /* The gateway hands each driver only its own block of the public
+     * template.driver_config (NVIDIA/OpenShell
+     * crates/openshell-server/src/compute/mod.rs select_driver_config), and
+     * leaves its schema to the driver: unknown keys are refused, as the
+     * upstream docker driver does (deny_unknown_fields), so a typo is not
+     * silently ignored. */
+    if (dc == NULL)
+        return 0;
+    for (size_t i = 0; i < dc->n_fields; i++) {
+        const Google__Protobuf__Struct__FieldsEntry *f = dc->fields[i];
+        if (f == NULL || f->key == NULL)
+            continue;
+        if (strcmp(f->key, DRV_DRIVER_CONFIG_TEMPLATE) == 0) {
+            const char *v = value_str(f->value);
+            if (v == NULL)
+                return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_INVALID_ARGUMENT,
+                               "template.driver_config.substrate." DRV_DRIVER_CONFIG_TEMPLATE
+                               " must be a string");
+            free(s->template_override);
+            s->template_override = v[0] != '\0' ? xstrdup(v) : NULL;
+            continue;
+        }
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_INVALID_ARGUMENT,
+                       "template.driver_config.substrate has an unknown key \"%.64s\" "
+                       "(known: " DRV_DRIVER_CONFIG_TEMPLATE ")",
+                       f->key);
+    }
+    return 0;
+}
+
 int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
                         struct drv_sandbox_spec *ret, oss_error *err)
 {
@@ -79,6 +112,8 @@ int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
     s.image = xstrdup(tpl->image);
     if (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0')
         s.sandbox_token = xstrdup(spec->sandbox_token);
+    s.log_level = xstrdup(spec->log_level);
+    s.tty = spec->tty;
 
     if (spec->n_command > 0) {
         s.command = calloc(spec->n_command + 1, sizeof *s.command);
@@ -96,7 +131,9 @@ int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
             kv_put(&s.env, &s.nenv, spec->environment[i]->key, spec->environment[i]->value);
 
     /* platform_config: {"annotations": {k: "v"}, "substrate_actor_template": "t"};
-     * the template may also sit in annotations (as the Rust driver read it). */
+     * the template may also sit in annotations (as the Rust driver read it).
+     * Both are fallbacks: the gateway's channel for driver settings is
+     * template.driver_config (see drv_driver_config_apply), which wins. */
     const Google__Protobuf__Value *ann = struct_get(tpl->platform_config, "annotations");
     if (ann != NULL && ann->kind_case == GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE &&
         ann->struct_value != NULL) {
@@ -115,6 +152,10 @@ int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
             override = s.annotations[i].value;
     if (override != NULL && override[0] != '\0')
         s.template_override = xstrdup(override);
+    if (drv_driver_config_apply(tpl->driver_config, &s, err) < 0) {
+        drv_sandbox_spec_clear(&s);
+        return -1;
+    }
 
     *ret = s;
     return 0;

@@ -28,6 +28,15 @@ struct drv_pb_sandbox {
 int drv_spec_from_proto(const drv_pb_sandbox_t *sb, const char *default_ns,
                         struct drv_sandbox_spec *ret, oss_error *err);
 
+/* The key of template.driver_config (the block the gateway selects for
+ * this driver) naming a pre-provisioned ActorTemplate. */
+#define DRV_DRIVER_CONFIG_TEMPLATE "actor_template"
+
+/* Applies template.driver_config to s: actor_template overrides what
+ * platform_config said.  Unknown keys and wrong types are INVALID_ARGUMENT. */
+int drv_driver_config_apply(const Google__Protobuf__Struct *dc, struct drv_sandbox_spec *s,
+                            oss_error *err);
+
 void drv_pb_sandbox_from_actor(const struct drv_actor *a, struct drv_pb_sandbox *out);
 
 /* The gRPC status an error becomes on the wire (grpc_status_code value). */

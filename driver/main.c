@@ -1,9 +1,11 @@
 /* openshell-driver-substrate: argv/env -> config, then serve until SIGTERM.
  * Everything else lives in server/, watch.c and the backends. */
 #include "backends.h"
+#include "check_config.h"
 #include "cleanup.h"
 #include "config.h"
 #include "log.h"
+#include "render.h"
 #include "server/accept.h"
 #include "server/grpc_log.h"
 #include "server/listen.h"
@@ -25,6 +27,11 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+    /* subcommands: the first argument names them */
+    if (argc > 1 && strcmp(argv[1], "check-config") == 0)
+        return drv_check_config_main(argc - 1, argv + 1, environ, stdout);
+    if (argc > 1 && strcmp(argv[1], "render") == 0)
+        return drv_render_main(argc, argv, environ);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             drv_config_usage(stdout);

@@ -16,13 +16,32 @@ const char *const drv_identity_env[DRV_ENV_RESERVED] = {
     "OPENSHELL_SANDBOX_TOKEN_FILE",
 };
 
+/* Further names the driver owns, as upstream drivers treat them (see
+ * docs/platform/supervisor.md, variables the driver owns): the sandbox
+ * name (policy sync), the main-process transport (a caller could otherwise
+ * replace the command), and everything that decides whom the supervisor
+ * trusts as its gateway (a caller who moves the CA or the server name can
+ * intercept the sandbox token). */
+static const char *const owned_env[] = {
+    "OPENSHELL_SANDBOX",
+    "OPENSHELL_MAIN_PROCESS_SPEC",
+    "OPENSHELL_TLS_CA",
+    "OPENSHELL_TLS_CERT",
+    "OPENSHELL_TLS_KEY",
+    "OPENSHELL_GATEWAY_TLS_SERVER_NAME",
+    /* the token itself never travels as a plain env value */
+    "OPENSHELL_SANDBOX_TOKEN",
+};
+
 bool drv_env_reserved(const char *k)
 {
     for (size_t i = 0; i < DRV_ENV_RESERVED; i++)
         if (strcmp(k, drv_identity_env[i]) == 0)
             return true;
-    /* the token itself never travels as a plain env value */
-    return strcmp(k, "OPENSHELL_SANDBOX_TOKEN") == 0;
+    for (size_t i = 0; i < sizeof owned_env / sizeof owned_env[0]; i++)
+        if (strcmp(k, owned_env[i]) == 0)
+            return true;
+    return false;
 }
 
 size_t drv_env_drop_reserved(struct drv_sandbox_spec *s, void (*note)(const char *name, void *ctx),

@@ -24,6 +24,8 @@ struct drv_watch {
     pthread_cond_t cond;
     pthread_t thread;
     bool running, stop, kicked;
+    bool primed;    /* a listing has succeeded: state is the backend's */
+    uint64_t batch; /* the last batch number handed out */
 
     /* what subscribers have been told, sorted by id */
     struct drv_actor *state;
@@ -86,10 +88,10 @@ struct drv_blob *drv_watch_event_deleted(const char *id)
     return pack_event(&ev);
 }
 
-static void broadcast(struct drv_watch *w, struct drv_blob *ev)
+static void broadcast(struct drv_watch *w, struct drv_blob *ev, uint64_t batch)
 {
     for (struct drv_watch_sub *s = w->subs; s != NULL; s = s->next)
-        s->push(s, ev, false);
+        s->push(s, ev, batch);
     drv_blob_unref(ev);
 }
 
@@ -205,7 +207,6 @@ int drv_watch_new(struct drv_backend *b, int64_t interval_ms, struct drv_watch *
     return 0;
 }
 
-/* Applies a listing that started at generation `gen` (sorted by us). */
 /* Applies a listing that started at generation `gen`.  Both the state and
  * the (now sorted) listing are walked once, side by side, and the new state
  * is built from them: O(n log n) for the sort, O(n) for the rest, so a first
@@ -214,6 +215,9 @@ static void apply(struct drv_watch *w, struct drv_actor *list, size_t n, uint64_
 {
     if (n > 0)
         qsort(list, n, sizeof *list, cmp_actor);
+    /* one batch for the whole diff; the first listing is the state itself */
+    uint64_t batch = w->primed ? ++w->batch : DRV_WATCH_INITIAL;
+    w->primed = true;
     struct drv_actor *next = calloc(w->nstate + n + 1, sizeof *next);
     if (next == NULL)
         abort();
@@ -230,7 +234,7 @@ static void apply(struct drv_watch *w, struct drv_actor *list, size_t n, uint64_
             if (touched_after(w, old->id, gen)) {
                 next[k++] = *old; /* a handler changed it after the listing began */
             } else {
-                broadcast(w, drv_watch_event_deleted(old->id));
+                broadcast(w, drv_watch_event_deleted(old->id), batch);
                 drv_actor_clear(old);
             }
             continue;
@@ -240,14 +244,14 @@ static void apply(struct drv_watch *w, struct drv_actor *list, size_t n, uint64_
         if (c > 0) {    /* listed only: new */
             if (touched_after(w, cur->id, gen))
                 continue;
-            broadcast(w, drv_watch_event_sandbox(cur));
+            broadcast(w, drv_watch_event_sandbox(cur), batch);
         } else {
             struct drv_actor *old = &w->state[i++];
             if (touched_after(w, old->id, gen) || actor_same(old, cur)) {
                 next[k++] = *old;
                 continue;
             }
-            broadcast(w, drv_watch_event_sandbox(cur));
+            broadcast(w, drv_watch_event_sandbox(cur), batch);
             drv_actor_clear(old);
         }
         next[k++] = *cur;
@@ -355,7 +359,7 @@ void drv_watch_subscribe(struct drv_watch *w, struct drv_watch_sub *s)
     pthread_mutex_lock(&w->lock);
     for (size_t i = 0; i < w->nstate; i++) {
         struct drv_blob *ev = drv_watch_event_sandbox(&w->state[i]);
-        s->push(s, ev, true);
+        s->push(s, ev, DRV_WATCH_INITIAL);
         drv_blob_unref(ev);
     }
     s->next = w->subs;
@@ -383,7 +387,7 @@ void drv_watch_upsert(struct drv_watch *w, const struct drv_actor *a)
     touch(w, a->id);
     struct drv_actor *old = state_find(w, a->id);
     if (old == NULL || !actor_same(old, a)) {
-        broadcast(w, drv_watch_event_sandbox(a));
+        broadcast(w, drv_watch_event_sandbox(a), ++w->batch);
         if (old != NULL) {
             drv_actor_clear(old);
             drv_actor_copy(old, a);
@@ -402,7 +406,7 @@ void drv_watch_forget(struct drv_watch *w, const char *id)
     if (old != NULL)
         state_remove(w, old);
     /* always: the gateway keeps a deleted=true row until it sees this */
-    broadcast(w, drv_watch_event_deleted(id));
+    broadcast(w, drv_watch_event_deleted(id), ++w->batch);
     pthread_mutex_unlock(&w->lock);
 }
 

@@ -7,7 +7,9 @@
  * subscriber first gets the whole current state.  Handlers report their own
  * changes at once (drv_watch_upsert/forget) so Create or Delete is visible
  * without waiting for the next poll; a listing that started before such a
- * change is not allowed to undo it.
+ * change is not allowed to undo it.  Until the first listing succeeds the
+ * hub knows nothing: that listing's events are the current state, so a
+ * stream opened before it gets them marked DRV_WATCH_INITIAL too.
  *
  * No gRPC here: subscribers are callbacks, so the diff can be unit-tested
  * and the stream code (server/stream.c) owns flow control. */
@@ -32,13 +34,20 @@ struct drv_blob {
 struct drv_blob *drv_blob_ref(struct drv_blob *b);
 void drv_blob_unref(struct drv_blob *b);
 
+/* The batch number of the events a new subscriber gets as the current
+ * state.  Later events carry batch numbers from 1 up: all the events of one
+ * listing's diff share one, each handler change has its own. */
+#define DRV_WATCH_INITIAL 0
+
 struct drv_watch_sub {
     /* Called with the hub lock held, in event order; must not block and
      * must not call back into the hub.  Takes its own reference.
-     * `initial` marks the current-state snapshot a new subscriber gets
-     * first: its size is the number of sandboxes, not a reader's lag, so
-     * a lag limit must not count it. */
-    void (*push)(struct drv_watch_sub *s, struct drv_blob *ev, bool initial);
+     * `batch` is DRV_WATCH_INITIAL for the current-state snapshot (its size
+     * is the number of sandboxes, not a reader's lag) and otherwise
+     * numbers the change that produced the event, so a lag limit can judge
+     * a reader by what it left unread from earlier batches rather than by
+     * the size of the batch in hand. */
+    void (*push)(struct drv_watch_sub *s, struct drv_blob *ev, uint64_t batch);
     struct drv_watch_sub *next; /* hub-owned */
 };
 

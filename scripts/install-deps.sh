@@ -11,7 +11,11 @@ pkgs=(
   runsc iproute2 util-linux procps psmisc valgrind hyperfine openssl
   python3-grpcio python3-grpc-tools python3-protobuf python3-yaml
   tini dumb-init catatonit podman buildah debootstrap curl
+  yamllint systemd
 )
+# Debian's kubectl (`kubectl kustomize` renders deploy/kubernetes); another
+# kubectl already on PATH (a cloud SDK's) owns /usr/bin/kubectl, so keep it.
+command -v kubectl >/dev/null || pkgs+=(kubernetes-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -366,7 +366,12 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
     else {
         s->busy = true;
         s->r.intent = intent;
-        s->r.version++;
+        /* a stop shows nothing new until it has happened (fill_actor), so
+         * it makes no new version: a refused stop then leaves the sandbox
+         * exactly as a gateway last saw it, and the gateway's recovery of
+         * the failed call puts its row back (docs/platform/gateway.md) */
+        if (intent != DRV_RUNSC_STOPPING)
+            s->r.version++;
     }
     pthread_mutex_unlock(&b->lock);
     if (r == 0 && !*ret_noop)
@@ -377,9 +382,13 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
 static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, const char *failure)
 {
     pthread_mutex_lock(&b->lock);
+    /* a refused stop changes nothing anyone saw: no new version */
+    bool unchanged = s->r.intent == DRV_RUNSC_STOPPING && s->r.status == st && failure == NULL &&
+                     s->r.failure == NULL;
     s->r.intent = DRV_RUNSC_NONE;
     s->r.status = st;
-    s->r.version++;
+    if (!unchanged)
+        s->r.version++;
     free(s->r.failure);
     s->r.failure = failure != NULL ? xstrdup(failure) : NULL;
     pthread_mutex_unlock(&b->lock);
@@ -703,6 +712,11 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         st = DRV_ACTOR_RESUMING;
         break;
     case DRV_RUNSC_STOPPING:
+        /* still running until the checkpoint is whole: a stop can be
+         * refused (an open connection) and the sandbox go on, and a gateway
+         * that saw Suspended=True keeps the row Stopped for good
+         * (docs/platform/gateway.md, the compute-runtime rules) */
+        break;
     case DRV_RUNSC_DELETING:
         st = DRV_ACTOR_SUSPENDING;
         break;

@@ -245,6 +245,9 @@ int drv_runsc_env(const struct drv_config *c, const struct drv_sandbox_spec *s, 
     char buf[4096];
     sv_add(&e, DRV_RUNSC_PATH_ENV);
     sv_addf(&e, "OPENSHELL_SANDBOX_ID=", s->id);
+    /* reserved (drv_env_reserved): the supervisor's policy sync needs it */
+    if (s->name != NULL && s->name[0] != '\0')
+        sv_addf(&e, "OPENSHELL_SANDBOX=", s->name);
     if (c->gateway_endpoint != NULL && c->gateway_endpoint[0] != '\0')
         sv_addf(&e, "OPENSHELL_ENDPOINT=", c->gateway_endpoint);
     if (c->ssh_socket_path != NULL && c->ssh_socket_path[0] != '\0')

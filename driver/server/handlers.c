@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "convert.h"
 #include "log.h"
+#include "pbscan.h"
 #include "validate.h"
 
 #include "compute_driver.pb-c.h"
@@ -45,8 +46,35 @@ void drv_reply_free(struct drv_reply *rep)
     rep->body = NULL;
 }
 
+/* protobuf-c would cut a string at an embedded NUL and hand validation a
+ * shorter value than the caller sent ("x\0/../etc" as "x"): refuse such a
+ * request from its wire bytes, naming the field, before it is unpacked. */
+static bool refuse_nul_strings(const ProtobufCMessageDescriptor *d, const uint8_t *req, size_t len,
+                               struct drv_reply *rep)
+{
+    char path[128];
+    switch (drv_pbscan_nul(d, req, len, path, sizeof path)) {
+    case DRV_PBSCAN_NUL:
+        snprintf(rep->msg, sizeof rep->msg, "field %s contains a NUL byte", path);
+        break;
+    case DRV_PBSCAN_TOO_DEEP:
+        snprintf(rep->msg, sizeof rep->msg, "field %s is nested more than %d levels deep", path,
+                 DRV_PBSCAN_DEPTH_MAX);
+        break;
+    case DRV_PBSCAN_MALFORMED:
+        snprintf(rep->msg, sizeof rep->msg, "malformed request message");
+        break;
+    case DRV_PBSCAN_CLEAN:
+        return false;
+    }
+    rep->status = GRPC_STATUS_INVALID_ARGUMENT;
+    return true;
+}
+
 /* Unpacks `type` or answers INVALID_ARGUMENT. */
 #define UNPACK(type, desc, var)                                                                    \
+    if (refuse_nul_strings(&PB(desc##__descriptor), req, len, rep))                                \
+        return;                                                                                    \
     type *var = (type *)protobuf_c_message_unpack(&PB(desc##__descriptor), NULL, len, req);        \
     if (var == NULL) {                                                                             \
         reply_err(rep, GRPC_STATUS_INVALID_ARGUMENT, "malformed request message");                 \
@@ -61,6 +89,8 @@ static void h_capabilities(struct drv_ctx *ctx, const uint8_t *req, size_t len,
     openshell__compute__v1__get_capabilities_response__init(&r);
     r.driver_name = (char *)"substrate";
     r.driver_version = (char *)OSS_VERSION;
+    /* the gateway fills an empty image from it */
+    r.default_image = ctx->cfg->default_image != NULL ? ctx->cfg->default_image : (char *)"";
     /* actors are restored from snapshots: the driver, not the gateway,
      * owns what runs across a gateway restart */
     r.gateway_manages_lifecycle = false;

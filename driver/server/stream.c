@@ -1,9 +1,18 @@
 /* WatchSandboxes streams: each stream subscribes to the shared watch hub
  * (watch.c) and owns a FIFO of packed events.  Exactly one send-side batch
- * is in flight per stream; its completion starts the next.  A stream that
- * lags more than watch_queue_max events behind (beyond its initial
- * snapshot) is ended with RESOURCE_EXHAUSTED instead of buffering without
- * bound.  Lock order: hub -> stream, server -> stream; never the reverse. */
+ * is in flight per stream; its completion starts the next, so the stream's
+ * HTTP/2 flow control paces it: a reader that reads slowly is sent slowly.
+ *
+ * The current state a new stream gets first is queued whole, however many
+ * sandboxes there are, and is never counted as lag.  Later events come in
+ * batches (one listing's diff, or one handler change).  When a new batch
+ * arrives while more than watch_queue_max events of EARLIER batches are
+ * still unsent, the reader has stayed behind for a whole batch interval:
+ * the stream is ended with RESOURCE_EXHAUSTED (the gateway re-opens it and
+ * gets a fresh state).  A batch itself may be large (thousands of actors
+ * changing between two polls) without cutting anyone, so the queue holds at
+ * most watch_queue_max events plus one batch beyond the initial state.
+ * Lock order: hub -> stream, server -> stream; never the reverse. */
 #include "server_int.h"
 
 #include "log.h"
@@ -13,6 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct qent {
+    struct drv_blob *b;
+    bool initial;
+};
+
 struct wstream {
     struct drv_watch_sub sub;
     struct tag t_recv, t_send, t_close;
@@ -20,10 +34,11 @@ struct wstream {
     grpc_call *call;
     pthread_mutex_t lock;
     int refs;
-    /* FIFO of events not yet handed to gRPC; grows for the initial
-     * snapshot, while lag beyond it is bounded by lag_max */
-    struct drv_blob **q;
-    size_t qhead, qlen, qcap, lag_max, snap_pending;
+    /* FIFO of events not yet handed to gRPC; `live` counts those that are
+     * not part of the initial state */
+    struct qent *q;
+    size_t qhead, qlen, qcap, lag_max, live;
+    uint64_t last_batch;
     bool md_sent, sending, status_started, overflow, finishing, subscribed;
     int final_status;
     char final_msg[128];
@@ -36,7 +51,7 @@ struct wstream {
 static void ws_free(struct wstream *w)
 {
     for (size_t i = 0; i < w->qlen; i++)
-        drv_blob_unref(w->q[(w->qhead + i) % w->qcap]);
+        drv_blob_unref(w->q[(w->qhead + i) % w->qcap].b);
     free(w->q);
     if (w->send_bb != NULL)
         grpc_byte_buffer_destroy(w->send_bb);
@@ -104,11 +119,12 @@ static void ws_pump(struct wstream *w)
         w->md_sent = true;
     }
     if (w->qlen > 0) {
-        struct drv_blob *b = w->q[w->qhead];
+        struct qent e = w->q[w->qhead];
+        struct drv_blob *b = e.b;
         w->qhead = (w->qhead + 1) % w->qcap;
         w->qlen--;
-        if (w->snap_pending > 0)
-            w->snap_pending--;
+        if (!e.initial)
+            w->live--;
         grpc_slice sl = grpc_slice_from_copied_buffer((const char *)b->data, b->len);
         drv_blob_unref(b);
         w->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
@@ -123,7 +139,7 @@ static void ws_pump(struct wstream *w)
 static void ws_grow(struct wstream *w)
 {
     size_t ncap = w->qcap * 2;
-    struct drv_blob **nq = calloc(ncap, sizeof *nq);
+    struct qent *nq = calloc(ncap, sizeof *nq);
     if (nq == NULL)
         abort();
     for (size_t i = 0; i < w->qlen; i++)
@@ -135,27 +151,32 @@ static void ws_grow(struct wstream *w)
 }
 
 /* The hub calls this with its lock held. */
-static void ws_push(struct drv_watch_sub *sub, struct drv_blob *ev, bool initial)
+static void ws_push(struct drv_watch_sub *sub, struct drv_blob *ev, uint64_t batch)
 {
     struct wstream *w = container_of(sub, struct wstream, sub);
+    bool initial = batch == DRV_WATCH_INITIAL;
     pthread_mutex_lock(&w->lock);
     if (!w->status_started && !w->overflow && !w->finishing) {
-        if (!initial && w->qlen - w->snap_pending >= w->lag_max) {
-            /* A reader this far behind would make us buffer without bound.
-             * Cut it: the gateway re-opens the watch 2 s later and gets a
-             * fresh snapshot, which loses nothing. */
+        bool new_batch = !initial && batch != w->last_batch;
+        if (new_batch && w->live >= w->lag_max) {
+            /* Earlier batches are still unread: buffering more would grow
+             * without bound.  Cut it: the gateway re-opens the watch 2 s
+             * later and gets a fresh state, which loses nothing. */
             w->overflow = true;
-            log_warn("watch stream cut: fell more than %zu events behind", w->lag_max);
+            log_warn("watch stream cut: %zu events of earlier changes still unread (limit %zu)",
+                     w->live, w->lag_max);
             w->final_status = GRPC_STATUS_RESOURCE_EXHAUSTED;
             snprintf(w->final_msg, sizeof w->final_msg,
                      "watch stream fell more than %zu events behind; re-open it", w->lag_max);
         } else {
+            if (!initial)
+                w->last_batch = batch;
             if (w->qlen == w->qcap)
                 ws_grow(w);
-            w->q[(w->qhead + w->qlen) % w->qcap] = drv_blob_ref(ev);
+            w->q[(w->qhead + w->qlen) % w->qcap] = (struct qent){drv_blob_ref(ev), initial};
             w->qlen++;
-            if (initial)
-                w->snap_pending++;
+            if (!initial)
+                w->live++;
         }
         ws_pump(w);
     }

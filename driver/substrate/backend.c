@@ -5,8 +5,9 @@
  *            made when a later step fails;
  *   suspend  SuspendActor;  resume  ResumeActor;
  *   delete   resume if PAUSED (a paused actor cannot be suspended), suspend
- *            (FAILED_PRECONDITION tolerated), DeleteActor, then the template
- *            and Secret the driver owns.
+ *            (FAILED_PRECONDITION tolerated), DeleteActor, then the
+ *            template's golden actor, the template and the Secret the
+ *            driver owns (remove_template).
  *
  * A pre-provisioned template (spec.template_override) is used as is: never
  * applied, waited for or deleted, so a driver using only such templates
@@ -226,6 +227,48 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
     return drv_kube_delete(s->kube, kind, ns, name, err);
 }
 
+/* Removes a template the driver owns together with its golden actor.
+ * Substrate's controller does nothing when a template goes, so without this
+ * every deleted sandbox leaves a SUSPENDED actor in ate-golden (and its
+ * snapshot, which no Substrate call removes: docs/substrate.md, "What a
+ * delete leaves behind").  Order (docs/platform/substrate.md, "What ends
+ * with a template, and what does not"): the golden actor before its
+ * template, and only once the template is Ready: by then the controller has
+ * suspended it and is done with it; before that, deleting it would break
+ * the controller's next ResumeActor, so a template that never got Ready is
+ * deleted alone and its golden actor stays (a rolled-back create says so in
+ * its error).  *ret_golden_left is set when a golden actor had to be left. */
+static int remove_template(struct substrate *s, const char *name, bool *ret_golden_left,
+                           oss_error *err)
+{
+    const char *ns = drv_template_namespace(s->c);
+    struct drv_kube_obj o;
+    oss_error e = {0};
+    *ret_golden_left = false;
+    if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, &o, &e) < 0) {
+        if (e.domain == OSS_ERR_HTTP && e.code == 404)
+            return 0;
+        *err = e;
+        return -1;
+    }
+    if (!o.owned)
+        return 0; /* someone else's template under a colliding name */
+    if (o.golden_actor_id[0] != '\0') {
+        if (strcmp(o.phase, "Ready") == 0) {
+            if (drv_ateapi_delete_actor(s->api, DRV_GOLDEN_ATESPACE, o.golden_actor_id, &e) < 0 &&
+                !is_grpc(&e, GRPC_STATUS_NOT_FOUND)) {
+                *err = e;
+                oss_err_prefix(err, "deleting golden actor %s/%s of ActorTemplate %s",
+                               DRV_GOLDEN_ATESPACE, o.golden_actor_id, name);
+                return -1; /* keep the template: it is how the actor is found again */
+            }
+        } else {
+            *ret_golden_left = true;
+        }
+    }
+    return drv_kube_delete(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, err);
+}
+
 static int do_create(struct substrate *s, const struct drv_sandbox_spec *spec,
                      struct drv_actor *ret, oss_error *err)
 {
@@ -313,8 +356,13 @@ fail:
     drv_actor_clear(&actor);
     if (made_actor && remove_actor(s, spec->id, &re) < 0)
         note_leftover(err, "the actor", &re);
-    if (made_template && drv_kube_delete(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, tname, &re) < 0)
+    bool golden_left = false;
+    if (made_template && remove_template(s, tname, &golden_left, &re) < 0)
         note_leftover(err, "the ActorTemplate", &re);
+    else if (golden_left)
+        note_leftover(err, "the golden actor",
+                      &(oss_error){.msg = "the template was not Ready yet: its golden actor stays "
+                                          "in " DRV_GOLDEN_ATESPACE});
     if (made_secret && drv_kube_delete(s->kube, DRV_KUBE_SECRET, ns, sname, &re) < 0)
         note_leftover(err, "the Secret", &re);
     return -1;
@@ -394,8 +442,9 @@ static int do_delete(struct substrate *s, const char *id, oss_error *err)
         gone = true;
     }
     if (ours) {
-        /* delete_owned also checks the ownership annotation */
-        if (delete_owned(s, DRV_KUBE_ACTOR_TEMPLATE, tname, err) < 0) {
+        /* both check the ownership annotation */
+        bool golden_left = false; /* a template never Ready: nothing to wait for here */
+        if (remove_template(s, tname, &golden_left, err) < 0) {
             oss_err_prefix(err, "deleting ActorTemplate %s", tname);
             return -1;
         }

@@ -168,6 +168,9 @@ static int http_once(struct drv_kube *k, const char *method, const char *path, c
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+    /* names the driver in the API server's audit log (and lets the RBAC
+     * test tell the driver's requests from the test tools') */
+    curl_easy_setopt(c, CURLOPT_USERAGENT, DRV_OWNER "/" OSS_VERSION);
     if (have_ca)
         curl_easy_setopt(c, CURLOPT_CAINFO, k->ca_path);
     if (body) {

@@ -1,6 +1,7 @@
 #include "kube_json.h"
 
 #include "template.h"
+#include "util.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -63,6 +64,15 @@ int drv_kube_parse(const char *body, size_t len, struct drv_kube_obj *ret, oss_e
     o.owned = owner && json_object_is_type(owner, json_type_string) &&
               strcmp(json_object_get_string(owner), DRV_OWNER) == 0;
     copy_str(o.phase, sizeof o.phase, get(get(root, "status"), "phase"));
+    /* It names an actor the driver deletes: anything but a DNS label (what
+     * the controller mints, a UUID) is dropped, never cut short (by the
+     * buffer or an embedded NUL) into some other actor's name. */
+    json_object *gid = get(get(root, "status"), "goldenActorID");
+    if (gid != NULL && json_object_is_type(gid, json_type_string) &&
+        json_object_get_string_len(gid) < (int)sizeof o.golden_actor_id &&
+        strlen(json_object_get_string(gid)) == (size_t)json_object_get_string_len(gid) &&
+        oss_dns1123_label_valid(json_object_get_string(gid)))
+        copy_str(o.golden_actor_id, sizeof o.golden_actor_id, gid);
     copy_str(o.message, sizeof o.message, get(root, "message"));
     copy_str(o.reason, sizeof o.reason, get(root, "reason"));
     json_object *code = get(root, "code");

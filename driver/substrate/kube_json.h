@@ -12,11 +12,12 @@
 struct drv_kube_obj {
     char kind[64];
     char name[254];
-    char phase[64];    /* status.phase of an ActorTemplate, "" when unset */
-    bool owned;        /* annotation openshell.nvidia.com/owned-by is ours */
-    char message[256]; /* Status.message (errors) */
-    char reason[64];   /* Status.reason */
-    int code;          /* Status.code */
+    char phase[64];           /* status.phase of an ActorTemplate, "" when unset */
+    char golden_actor_id[64]; /* status.goldenActorID, "" when unset or not a DNS label */
+    bool owned;               /* annotation openshell.nvidia.com/owned-by is ours */
+    char message[256];        /* Status.message (errors) */
+    char reason[64];          /* Status.reason */
+    int code;                 /* Status.code */
 };
 
 /* body need not be NUL-terminated.  Strings longer than the fields are cut. */

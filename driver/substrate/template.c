@@ -4,11 +4,12 @@
  * ENTRYPOINT and CMD are ignored, FACTS.md §3), so the whole chain is spelled
  * out here:
  *
- *   <shim> <shim flags> -- <supervisor> --sandbox-id ID --openshell-endpoint URL
- *          [-- <workload argv>]
+ *   <shim> <shim flags> --actor=ID -- <supervisor> --sandbox-id ID
+ *          --openshell-endpoint URL [-i] [-- <workload argv>]
  *
- * The token never enters the template: OPENSHELL_SANDBOX_TOKEN is a
- * secretKeyRef to a Secret the driver owns. */
+ * Secrets never enter the template: OPENSHELL_SANDBOX_TOKEN is a
+ * secretKeyRef to a Secret the driver owns, the gateway client TLS material
+ * secretKeyRefs to the Secret the operator names (gateway_tls_secret). */
 #include "template.h"
 
 #include "cleanup.h"
@@ -28,6 +29,51 @@
 #define DEFAULT_READYZ_PORT     8080
 #define CONTAINER_NAME          "supervisor"
 #define NAME_PREFIX             "osb-"
+
+/* The supervisor reads its gateway client TLS material from files
+ * (OPENSHELL_TLS_CA/CERT/KEY), but an ActorTemplate can mount no Secret
+ * (its only volume type is durableDir): the PEM texts travel as
+ * secretKeyRef env values and the shim writes each to the path the
+ * matching OPENSHELL_TLS_* names before it starts the supervisor.  See
+ * docs/substrate.md, "Gateway TLS".  The keys are those of a
+ * kubernetes.io/tls Secret plus ca.crt, as upstream's client TLS Secret. */
+static const struct tls_file {
+    const char *path_env, *path, *pem_env, *key;
+} tls_files[] = {
+    {"OPENSHELL_TLS_CA", DRV_TLS_DIR "/ca.crt", "OPENSHELL_SHIM_TLS_CA_PEM", "ca.crt"},
+    {"OPENSHELL_TLS_CERT", DRV_TLS_DIR "/tls.crt", "OPENSHELL_SHIM_TLS_CERT_PEM", "tls.crt"},
+    {"OPENSHELL_TLS_KEY", DRV_TLS_DIR "/tls.key", "OPENSHELL_SHIM_TLS_KEY_PEM", "tls.key"},
+};
+#define NTLS (sizeof tls_files / sizeof tls_files[0])
+
+static bool endpoint_is_https(const struct drv_config *c)
+{
+    return c != NULL && c->gateway_endpoint != NULL &&
+           strncmp(c->gateway_endpoint, "https://", 8) == 0;
+}
+
+static bool tls_on(const struct drv_config *c)
+{
+    return endpoint_is_https(c) && c->gateway_tls_secret != NULL &&
+           c->gateway_tls_secret[0] != '\0';
+}
+
+static bool user_sets(const struct drv_sandbox_spec *spec, const char *name)
+{
+    for (size_t i = 0; i < spec->nenv; i++)
+        if (spec->env[i].key != NULL && strcmp(spec->env[i].key, name) == 0)
+            return true;
+    return false;
+}
+
+/* OPENSHELL_LOG_LEVEL from spec.log_level, unless the caller's environment
+ * sets it: upstream drivers let the caller's value win (docker driver,
+ * build_environment_for_oci_user; see docs/platform/supervisor.md, "Log level"). */
+static bool own_log_level(const struct drv_sandbox_spec *spec)
+{
+    return spec->log_level != NULL && spec->log_level[0] != '\0' &&
+           !user_sets(spec, "OPENSHELL_LOG_LEVEL");
+}
 
 static inline void json_putp(json_object **o)
 {
@@ -100,13 +146,17 @@ static bool env_name_valid(const char *s)
     return true;
 }
 
-/* The driver's own entries: id, endpoint, ssh socket, and the token ref. */
-static size_t own_env_count(const struct drv_sandbox_spec *spec)
+/* The driver's own entries: id, name, endpoint, ssh socket, log level,
+ * the token ref, and the gateway TLS paths and refs. */
+static size_t own_env_count(const struct drv_sandbox_spec *spec, const struct drv_config *c)
 {
-    return 3 + (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0');
+    return 3 + (spec->name != NULL && spec->name[0] != '\0') + own_log_level(spec) +
+           (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0') +
+           (tls_on(c) ? 2 * NTLS : 0);
 }
 
-int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err)
+int drv_template_check_env(const struct drv_sandbox_spec *spec, const struct drv_config *c,
+                           oss_error *err)
 {
     size_t reserved = 0;
     for (size_t i = 0; i < spec->nenv; i++) {
@@ -125,17 +175,24 @@ int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err)
         }
         if (spec->env[i].value == NULL)
             return oss_err(err, OSS_ERR_INVALID, 0, "environment variable %s has no value", k);
+        /* the shim's TLS hand-over: only the operator's Secret may feed it */
+        if (strncmp(k, "OPENSHELL_SHIM_TLS_", 19) == 0)
+            return oss_err(err, OSS_ERR_INVALID, 0,
+                           "environment variable %s is the driver's (it carries the gateway TLS "
+                           "material from config gateway_tls_secret)",
+                           k);
         for (size_t j = 0; j < i; j++)
             if (strcmp(spec->env[j].key, k) == 0)
                 return oss_err(err, OSS_ERR_INVALID, 0, "environment variable %s is set twice", k);
     }
-    size_t total = own_env_count(spec) + spec->nenv - reserved;
+    size_t own = own_env_count(spec, c);
+    size_t total = own + spec->nenv - reserved;
     if (total > DRV_TEMPLATE_MAX_ENV)
         return oss_err(err, OSS_ERR_INVALID, 0,
                        "too many environment variables: %zu given, at most %zu allowed (the "
                        "template holds %d, of which the driver uses %zu)",
-                       spec->nenv - reserved, (size_t)DRV_TEMPLATE_MAX_ENV - own_env_count(spec),
-                       DRV_TEMPLATE_MAX_ENV, own_env_count(spec));
+                       spec->nenv - reserved, (size_t)DRV_TEMPLATE_MAX_ENV - own,
+                       DRV_TEMPLATE_MAX_ENV, own);
     return 0;
 }
 
@@ -199,6 +256,7 @@ struct shim_flags {
     char degrade[256];
     char readyz[32];
     char restart[64];
+    char actor[80];
 };
 
 static int readyz_port(const struct drv_config *c)
@@ -228,12 +286,22 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
             return oss_err(err, OSS_ERR_GRPC, 9, "config shim_restart is too long");
         argv_add(a, fl->restart);
     }
+    /* The actor's name as Substrate writes it to /run/ate/actor-id (the raw
+     * ActorRef.name, which is the sandbox id): during the golden boot the
+     * file holds the golden actor's UUID instead, so the shim can tell the
+     * two apart (docs/platform/substrate.md, "Actor identity and the golden actor"). */
+    snprintf(fl->actor, sizeof fl->actor, "--actor=%s", spec->id);
+    argv_add(a, fl->actor);
     argv_add(a, "--");
     argv_add(a, or_default(c->supervisor_path, DEFAULT_SUPERVISOR_PATH));
     argv_add(a, "--sandbox-id");
     argv_add(a, spec->id);
     argv_add(a, "--openshell-endpoint");
     argv_add(a, c->gateway_endpoint);
+    /* With the command as argv the supervisor takes the tty flag as -i
+     * (docs/platform/supervisor.md, "Main process and tty"). */
+    if (spec->tty)
+        argv_add(a, "-i");
 
     bool have_cmd = spec->command != NULL && spec->command[0] != NULL;
     size_t ndflt = dflt ? json_object_array_length(dflt) : 0;
@@ -274,6 +342,11 @@ static int check_config(const struct drv_config *c, oss_error *err)
         return oss_err(err, OSS_ERR_GRPC, 9, "config shim_readyz_port must be in 1..65535");
     if (!oss_dns1123_label_valid(drv_template_namespace(c)))
         return oss_err(err, OSS_ERR_GRPC, 9, "config default_namespace is not a DNS-1123 label");
+    /* the supervisor aborts on an https endpoint without its TLS files */
+    if (endpoint_is_https(c) && !tls_on(c))
+        return oss_err(err, OSS_ERR_GRPC, 9,
+                       "config gateway_endpoint is https:// but gateway_tls_secret is unset: the "
+                       "supervisor needs the client CA, certificate and key to connect");
     return 0;
 }
 
@@ -293,7 +366,7 @@ static int check_spec(const struct drv_sandbox_spec *spec, oss_error *err)
                        "image '%s' is not pinned by digest: Substrate needs name@sha256:... "
                        "(a changed image would invalidate the golden snapshot)",
                        spec->image);
-    return drv_template_check_env(spec, err);
+    return 0;
 }
 
 int drv_template_validate(const struct drv_sandbox_spec *spec, const struct drv_config *c,
@@ -334,10 +407,26 @@ static void env_value(oss_json *j, const char *k, const char *v)
     oss_json_obj_end(j);
 }
 
+static void env_secret(oss_json *j, const char *k, const char *secret, const char *key)
+{
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "name", k);
+    oss_json_key(j, "valueFrom");
+    oss_json_obj_begin(j);
+    oss_json_key(j, "secretKeyRef");
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "name", secret);
+    oss_json_kv_str(j, "key", key);
+    oss_json_obj_end(j);
+    oss_json_obj_end(j);
+    oss_json_obj_end(j);
+}
+
 int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
                        oss_buf *out, oss_error *err)
 {
-    if (check_config(c, err) < 0 || check_spec(spec, err) < 0)
+    if (check_config(c, err) < 0 || check_spec(spec, err) < 0 ||
+        drv_template_check_env(spec, c, err) < 0)
         return -1;
     _cleanup_json_ json_object *dflt = NULL;
     _cleanup_json_ json_object *sel = NULL;
@@ -394,21 +483,22 @@ int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_con
     oss_json_key(&j, "env");
     oss_json_arr_begin(&j);
     env_value(&j, "OPENSHELL_SANDBOX_ID", spec->id);
+    /* the supervisor syncs a locally found policy under this name and exits
+     * without it (docs/platform/supervisor.md, "The sandbox name") */
+    if (spec->name != NULL && spec->name[0] != '\0')
+        env_value(&j, "OPENSHELL_SANDBOX", spec->name);
     env_value(&j, "OPENSHELL_ENDPOINT", c->gateway_endpoint);
     env_value(&j, "OPENSHELL_SSH_SOCKET_PATH",
               or_default(c->ssh_socket_path, DEFAULT_SSH_SOCKET_PATH));
-    if (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0') {
-        oss_json_obj_begin(&j);
-        oss_json_kv_str(&j, "name", "OPENSHELL_SANDBOX_TOKEN");
-        oss_json_key(&j, "valueFrom");
-        oss_json_obj_begin(&j);
-        oss_json_key(&j, "secretKeyRef");
-        oss_json_obj_begin(&j);
-        oss_json_kv_str(&j, "name", secret);
-        oss_json_kv_str(&j, "key", "token");
-        oss_json_obj_end(&j);
-        oss_json_obj_end(&j);
-        oss_json_obj_end(&j);
+    if (own_log_level(spec))
+        env_value(&j, "OPENSHELL_LOG_LEVEL", spec->log_level);
+    if (spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0')
+        env_secret(&j, "OPENSHELL_SANDBOX_TOKEN", secret, "token");
+    if (tls_on(c)) {
+        for (size_t i = 0; i < NTLS; i++)
+            env_value(&j, tls_files[i].path_env, tls_files[i].path);
+        for (size_t i = 0; i < NTLS; i++)
+            env_secret(&j, tls_files[i].pem_env, c->gateway_tls_secret, tls_files[i].key);
     }
     for (size_t i = 0; i < spec->nenv; i++)
         if (!drv_env_reserved(spec->env[i].key))
@@ -497,7 +587,7 @@ int drv_template_plan(const struct drv_sandbox_spec *spec, const struct drv_conf
             return oss_err(err, OSS_ERR_INVALID, 0,
                            "substrate_actor_template '%s' is not a valid ActorTemplate name",
                            spec->template_override);
-        if (drv_template_check_env(spec, err) < 0)
+        if (drv_template_check_env(spec, c, err) < 0)
             return -1;
         snprintf(p.template_name, sizeof p.template_name, "%s", spec->template_override);
     } else {

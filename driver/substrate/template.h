@@ -25,6 +25,14 @@
 #define DRV_LABEL_SANDBOX_ID "openshell.nvidia.com/sandbox-id"
 #define DRV_ANN_SANDBOX_NAME "openshell.nvidia.com/sandbox-name"
 
+/* Substrate's reserved atespace of golden actors (one per template, named
+ * by the template's status.goldenActorID). */
+#define DRV_GOLDEN_ATESPACE "ate-golden"
+
+/* Where the shim writes the gateway client TLS files inside the actor
+ * (OPENSHELL_TLS_CA/CERT/KEY point there). */
+#define DRV_TLS_DIR "/run/openshell/tls"
+
 /* Buffer sizes for the derived names (both include the NUL). */
 #define DRV_TEMPLATE_NAME_MAX 64
 #define DRV_SECRET_NAME_MAX   80
@@ -39,8 +47,10 @@ int drv_template_name(const char *sandbox_id, char *ret, size_t size, oss_error 
 int drv_secret_name(const char *sandbox_id, char *ret, size_t size, oss_error *err);
 
 /* Checks the caller's env: names valid for the CRD, no reserved name, no
- * duplicate, and the total (with the driver's own entries) within 32. */
-int drv_template_check_env(const struct drv_sandbox_spec *spec, oss_error *err);
+ * duplicate, and the total (with the driver's own entries, which depend on
+ * the config c: NULL counts none of the config-dependent ones) within 32. */
+int drv_template_check_env(const struct drv_sandbox_spec *spec, const struct drv_config *c,
+                           oss_error *err);
 
 /* Checks everything the synthesis would refuse, without producing output. */
 int drv_template_validate(const struct drv_sandbox_spec *spec, const struct drv_config *c,

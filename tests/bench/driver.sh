@@ -4,7 +4,9 @@
 # through the gateway-like client; prints a markdown table.  From a build
 # tree:   OSS_BUILD_DIR=$PWD/build OSS_SOURCE_DIR=$PWD tests/bench/driver.sh
 # Optional: DRIVER_BENCH_ACTORS (default 10000), DRIVER_BENCH_FLIPS (20),
-# DRIVER_BENCH_INTERVALS (watch_interval_ms values, default "1000 250").
+# DRIVER_BENCH_INTERVALS (watch_interval_ms values, default "1000 250"),
+# DRIVER_BENCH_WATCH_N (sandboxes for the watch-at-scale rows, default
+# "10000 50000"; --quick: 10000), DRIVER_BENCH_WATCH_RUNS (3; --quick: 1).
 set -uo pipefail
 source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
 drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
@@ -16,3 +18,19 @@ for i in ${DRIVER_BENCH_INTERVALS:-1000 250}; do ivs+=(--interval-ms "$i"); done
 $py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --bench --driver-bin "$drv" \
   --reference "$OSS_SOURCE_DIR/../shared/reference/openshell" --fake-logs "$tmp" \
   --actors "${DRIVER_BENCH_ACTORS:-10000}" --flips "${DRIVER_BENCH_FLIPS:-20}" "${ivs[@]}"
+rc=$?
+# The watch at scale, against the in-memory test double (no fakes needed):
+# time from a new stream's open to its last initial event.
+mem=$OSS_BUILD_DIR/tests/driver/openshell-driver-substrate-testmem
+if [[ $rc == 0 && -x $mem ]]; then
+  wn=${DRIVER_BENCH_WATCH_N:-10000 50000} wr=${DRIVER_BENCH_WATCH_RUNS:-3}
+  [[ ${1:-} == --quick ]] && wn=${DRIVER_BENCH_WATCH_N:-10000} wr=${DRIVER_BENCH_WATCH_RUNS:-1}
+  echo
+  echo "| figure (in-memory test double) | value |"
+  echo "|---|---|"
+  for n in $wn; do
+    $py "$OSS_SOURCE_DIR/tests/driver/watch_scale.py" --driver "$mem" --n "$n" --bench "$wr" \
+      --reference "$OSS_SOURCE_DIR/../shared/reference/openshell" | grep '^|' || rc=1
+  done
+fi
+exit $rc

@@ -124,6 +124,7 @@ def write_config(tmp):
         "pause_image": "registry.example/pause@sha256:" + "1" * 64,
         "snapshots_location": "gs://e2e-bucket/snapshots",
         "gateway_endpoint": GATEWAY,
+        "gateway_tls_secret": "openshell-client-tls",
         "ssh_socket_path": SSH_SOCKET,
         "template_ready_timeout_secs": 30,
         "shim_path": SHIM,
@@ -612,7 +613,8 @@ def main():
         if a.bench:
             rows = []
             for i, iv in enumerate(a.interval_ms or [1000]):
-                rows += e2e_bench.bench(c, a.actors, a.flips, iv, ate, ATESPACE, full=(i == 0))
+                rows += e2e_bench.bench(c, a.actors, a.flips, iv, ate, ATESPACE, full=(i == 0),
+                                        image=IMAGE)
             print("| figure (openshell-driver-substrate, real binary, fake ate-api) | value |")
             print("|---|---|")
             for k, v in rows:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A gateway-like client for an OpenShell compute driver.
 
-It talks to the driver exactly as the OpenShell gateway does (FACTS.md §4):
+It talks to the driver exactly as the OpenShell gateway does (docs/platform/gateway.md):
 plaintext HTTP/2 gRPC on a Unix socket, stubs generated at run time from the
 REFERENCE compute_driver.proto (not the project's copy), and the gateway's
 phase rules applied to every observation.  The driver command and socket are
@@ -9,7 +9,8 @@ parameters, so the same lifecycle suite can run against any backend:
 
   gateway_client.py --reference DIR --socket PATH [--driver CMD ...] [--suite S]
 
-Suites: lifecycle (backend-neutral), testmem (needs the in-memory test double:
+Suites: lifecycle (backend-neutral), nulstrings (backend-neutral), testmem (needs
+the in-memory test double:
 latency and failure injection), perms, sigterm, slowstream.  Exit 0 = all
 passed, 1 = a check failed, 77 = cannot run here.
 """
@@ -45,7 +46,7 @@ def check(cond, what):
 
 
 # --------------------------------------------------------------------------
-# stubs from the reference protos (FACTS.md §7: messages with the system
+# stubs from the reference protos (messages with the system
 # protoc, which knows proto3 `optional`; service stubs with grpc_tools from
 # a scratch copy without `optional`, since its bundled protoc 3.5 cannot
 # parse it and the stubs only name the messages)
@@ -70,29 +71,15 @@ def generate_stubs(reference, outdir):
 
 
 # --------------------------------------------------------------------------
-# the gateway's phase derivation (FACTS.md §4), applied client-side
-
-TRANSIENT_READY_FALSE = {r.lower() for r in (
-    "Starting", "ContainerStarting", "ContainerCreated", "DependenciesNotReady",
-    "SupervisorNotConnected", "ReconcilerError", "HealthCheckStarting", "InspectFailed")}
-
+# the gateway's phase derivation, applied client-side (gateway_model.py)
 
 def gateway_phase(sandbox):
-    """Provisioning | Ready | Stopped | Error | Deleting, as the gateway shows it."""
-    st = sandbox.status
-    if st.deleting:
-        return "Deleting"
-    for c in st.conditions:
-        if c.type == "Suspended" and c.status == "True":
-            return "Stopped"
-    for c in st.conditions:
-        if c.type == "Ready":
-            if c.status == "True":
-                return "Ready"
-            if c.status == "False":
-                return "Provisioning" if c.reason.lower() in TRANSIENT_READY_FALSE else "Error"
-            return "Provisioning"
-    return "Provisioning"
+    """Provisioning | Ready | Stopped | Error | Deleting | Unknown: the
+    backend phase the gateway derives from one DriverSandbox.  The rule
+    lives in gateway_model.derive_phase (with its upstream citation); this
+    is the shorthand the suites use for a single answer."""
+    import gateway_model as gm
+    return gm.derive_phase(sandbox.status if sandbox.HasField("status") else None)
 
 
 def selftest_phase(pb):
@@ -249,9 +236,9 @@ def code_of(fn):
 # suites
 
 
-def make_sandbox(pb, sid, image, env=None, token="", namespace=""):
+def make_sandbox(pb, sid, image, env=None, token="", namespace="", name=None):
     return pb.DriverSandbox(
-        id=sid, name=sid, namespace=namespace,
+        id=sid, name=name or sid, namespace=namespace,
         spec=pb.DriverSandboxSpec(
             environment=env or {}, sandbox_token=token,
             template=pb.DriverSandboxTemplate(image=image)))
@@ -260,10 +247,12 @@ def make_sandbox(pb, sid, image, env=None, token="", namespace=""):
 def suite_lifecycle(args, tmp):
     import grpc
     import compute_driver_pb2 as pb
+    import gateway_model as gm
     selftest_phase(pb)
     drv = Driver(args, tmp, extra_env={"OSS_TESTMEM_REQUIRE_DIGEST": "1"})
     C = grpc.StatusCode
     s = drv.stub
+    model = None
     try:
         caps = s.GetCapabilities(pb.GetCapabilitiesRequest(), timeout=5)
         check(caps.driver_name == "substrate" and caps.driver_version != "",
@@ -277,7 +266,9 @@ def suite_lifecycle(args, tmp):
 
         img = args.image
         sid = f"{args.prefix}-life"
-        good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token)
+        # the gateway's id is its own; the name is the user's (sandbox.rs:300-312)
+        good = make_sandbox(pb, sid, img, env={"FOO": "bar"}, token=args.token,
+                            name=f"{args.prefix}-box-{os.urandom(3).hex()}")
         check(code_of(lambda: s.ValidateSandboxCreate(
             pb.ValidateSandboxCreateRequest(sandbox=good), timeout=10))[0] == C.OK,
             "ValidateSandboxCreate accepts a good sandbox")
@@ -300,36 +291,61 @@ def suite_lifecycle(args, tmp):
                 code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
                 check(code == want and msg, f"{rpc} refuses {what}: {code.name} \"{msg}\"")
 
+        # From here the gateway model is the peer: it creates, stops, starts
+        # and deletes as the upstream gateway does, applies every watch event
+        # and Get/List answer to its store by the upstream rules, and records
+        # each one it could not apply (gateway_model.py).
+        model = gm.GatewayModel(s, pb, log=log)
+        model.start_watch()
         w = Watch(drv)
-        s.CreateSandbox(pb.CreateSandboxRequest(sandbox=good), timeout=args.create_timeout)
+        name = good.name
+        t0 = time.monotonic()
+        model.create(good, providers=True, timeout=args.create_timeout)
+        log(f"gateway model: CreateSandbox held the global lock "
+            f"{model.lock_holds[-1][1] * 1000:.0f} ms (goal < 200 ms)")
         ev = w.wait_for(is_sandbox(sid, "Ready"), args.event_timeout, f"{sid} Ready")
         check(ev.sandbox.sandbox.namespace != "",
               f"driver chose the namespace ({ev.sandbox.sandbox.namespace!r}) for the gateway's \"\"")
-        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=10)
+        check(ev.sandbox.sandbox.name == name and ev.sandbox.sandbox.status.sandbox_name == name,
+              f"the watch reports the name the gateway sent ({ev.sandbox.sandbox.name!r}, "
+              f"{ev.sandbox.sandbox.status.sandbox_name!r}; sent {name!r})")
+        check(model.wait_phase(sid, gm.READY, args.event_timeout),
+              f"gateway model: {sid} Ready {time.monotonic() - t0:.1f} s after the create "
+              f"(is {model.phase(sid)}; apply errors {model.apply_errors})")
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=name), timeout=10)
         check(gateway_phase(got.sandbox) == "Ready", "GetSandbox after create: Ready")
+        check(got.sandbox.name == name, f"GetSandbox reports the created name ({got.sandbox.name!r})")
         code, msg = code_of(lambda: s.CreateSandbox(pb.CreateSandboxRequest(sandbox=good),
                                                     timeout=args.create_timeout))
         check(code == C.ALREADY_EXISTS and msg, f"second create: ALREADY_EXISTS \"{msg}\"")
+        model.reconcile()
+        check(not model.apply_errors, "gateway model: a reconcile pass applies every snapshot")
 
-        s.StopSandbox(pb.StopSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=60)
+        model.stop(sid)
         w.wait_for(is_sandbox(sid, "Stopped"), args.event_timeout, f"{sid} Stopped")
-        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
+        check(model.wait_phase(sid, gm.STOPPED, args.event_timeout),
+              f"gateway model: {sid} Stopped (is {model.phase(sid)})")
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid, sandbox_name=name), timeout=10)
         check(gateway_phase(got.sandbox) == "Stopped",
               "a stopped sandbox is Stopped for the gateway, not Error")
         lst = s.ListSandboxes(pb.ListSandboxesRequest(), timeout=10)
-        check(any(x.id == sid and gateway_phase(x) == "Stopped" for x in lst.sandboxes),
-              "a stopped sandbox keeps appearing in ListSandboxes")
+        check(any(x.id == sid and gateway_phase(x) == "Stopped" and x.name == name
+                  for x in lst.sandboxes),
+              "a stopped sandbox keeps appearing in ListSandboxes, under its name")
+        model.reconcile()
 
         w2 = Watch(drv)
         w2.wait_for(is_sandbox(sid, "Stopped"), 5, "a new stream's initial state")
         w2.cancel()
 
-        s.StartSandbox(pb.StartSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=60)
+        model.start(sid)
         w.wait_for(is_sandbox(sid, "Ready"), args.event_timeout, f"{sid} Ready again")
+        check(model.wait_phase(sid, gm.READY, args.event_timeout),
+              f"gateway model: {sid} Ready again (is {model.phase(sid)})")
 
-        d = s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid, sandbox_name=sid), timeout=120)
-        check(d.deleted, "DeleteSandbox answers deleted=true")
+        check(model.delete(sid) is True, "DeleteSandbox answers deleted=true")
         w.wait_for(is_deleted(sid), args.event_timeout, f"Deleted event for {sid}")
+        check(model.wait_gone(sid, args.event_timeout), "gateway model: the row is gone")
         code, _ = code_of(lambda: s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10))
         check(code == C.NOT_FOUND, "GetSandbox after delete: NOT_FOUND")
         d = s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=60)
@@ -338,8 +354,17 @@ def suite_lifecycle(args, tmp):
             req = getattr(pb, rpc + "Request")(sandbox_id=sid)
             code, _ = code_of(lambda: getattr(s, rpc)(req, timeout=10))
             check(code == C.NOT_FOUND, f"{rpc} of a deleted sandbox: NOT_FOUND")
+        model.reconcile()
+        check(not model.apply_errors,
+              f"gateway model: every driver snapshot applied ({model.apply_errors[:3]})")
+        check(not model.watch_failures,
+              f"gateway model: the watch never failed ({model.watch_failures})")
         w.cancel()
+    except (gm.GatewayError, gm.ApplyError) as e:
+        raise Failed(f"gateway model: {type(e).__name__}: {e}") from None
     finally:
+        if model is not None:
+            model.close()
         rc = drv.stop()
     if args.token:
         check(args.token not in drv.logtext(), "the sandbox token appears in no log line")
@@ -593,8 +618,98 @@ def suite_slowstream(args, tmp):
     check(rc == 0, f"driver exited 0 (got {rc})")
 
 
+def suite_nulstrings(args, tmp):
+    """A NUL inside any string that reaches a path, a name or a document is
+    refused with INVALID_ARGUMENT naming the field, for every RPC that takes
+    one; protobuf-c would otherwise cut the value at the NUL and validate
+    the shorter string."""
+    import grpc
+    import compute_driver_pb2 as pb
+    from google.protobuf import struct_pb2
+    C = grpc.StatusCode
+    drv = Driver(args, tmp)
+    s = drv.stub
+
+    def full(**over):
+        """A create request with every such string set; `over` replaces one."""
+        v = {"id": "nul-ok", "name": "nul-ok", "namespace": "", "log_level": "info",
+             "env_key": "FOO", "env_value": "bar", "token": "tok", "command": "sleep",
+             "image": args.image, "label_key": "team", "label_value": "a",
+             "tenv_key": "TFOO", "tenv_value": "b", "annotation": "v", "driver_cfg": ""}
+        v.update(over)
+        pc = struct_pb2.Struct()
+        pc.update({"annotations": {"example.com/a": v["annotation"]}})
+        dc = struct_pb2.Struct()
+        # the gateway forwards only this driver's own block of the public
+        # template.driver_config (NVIDIA/OpenShell:crates/openshell-server/
+        # src/compute/mod.rs@2f7fb65 select_driver_config ~3452-3470); an
+        # empty actor_template means "synthesize one"
+        dc.update({"actor_template": v["driver_cfg"]})
+        return pb.DriverSandbox(
+            id=v["id"], name=v["name"], namespace=v["namespace"],
+            spec=pb.DriverSandboxSpec(
+                log_level=v["log_level"], environment={v["env_key"]: v["env_value"]},
+                sandbox_token=v["token"], command=[v["command"], "1"],
+                template=pb.DriverSandboxTemplate(
+                    image=v["image"], labels={v["label_key"]: v["label_value"]},
+                    environment={v["tenv_key"]: v["tenv_value"]},
+                    platform_config=pc, driver_config=dc)))
+
+    cases = [  # (override, the field the driver must name)
+        ({"id": "nul\0/../etc"}, "sandbox.id"),
+        ({"name": "nul-ok\0x"}, "sandbox.name"),
+        ({"namespace": "ns\0x"}, "sandbox.namespace"),
+        ({"log_level": "info\0x"}, "sandbox.spec.log_level"),
+        ({"env_key": "FOO\0X"}, "sandbox.spec.environment.key"),
+        ({"env_value": "bar\0x"}, "sandbox.spec.environment.value"),
+        ({"token": "tok\0x"}, "sandbox.spec.sandbox_token"),
+        ({"command": "/bin/sh\0-c"}, "sandbox.spec.command"),
+        ({"image": args.image + "\0x"}, "sandbox.spec.template.image"),
+        ({"label_key": "te\0am"}, "sandbox.spec.template.labels.key"),
+        ({"label_value": "a\0b"}, "sandbox.spec.template.labels.value"),
+        ({"tenv_key": "T\0FOO"}, "sandbox.spec.template.environment.key"),
+        ({"tenv_value": "b\0c"}, "sandbox.spec.template.environment.value"),
+        ({"annotation": "v\0w"},
+         "sandbox.spec.template.platform_config.fields.value.struct_value.fields.value"),
+        ({"driver_cfg": "x\0y"}, "sandbox.spec.template.driver_config.fields.value"),
+    ]
+    try:
+        # CONTROL: the same request without a NUL passes validation, so a
+        # refusal below is the NUL's doing
+        code, msg = code_of(lambda: s.ValidateSandboxCreate(
+            pb.ValidateSandboxCreateRequest(sandbox=full()), timeout=10))
+        check(code == C.OK, f"control: the request without a NUL is valid ({code.name} {msg})")
+        for over, field in cases:
+            for rpc in ("ValidateSandboxCreate", "CreateSandbox"):
+                req = (pb.ValidateSandboxCreateRequest if rpc.startswith("Validate")
+                       else pb.CreateSandboxRequest)(sandbox=full(**over))
+                code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
+                check(code == C.INVALID_ARGUMENT and field in msg and "NUL" in msg,
+                      f"{rpc} with a NUL in {field}: {code.name} \"{msg}\"")
+        for sid in ("nul-ok", "nul"):  # what a cut value would have named
+            code, _ = code_of(lambda: s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid),
+                                                   timeout=5))
+            check(code == C.NOT_FOUND, f"nothing was created as {sid!r}")
+        s.CreateSandbox(pb.CreateSandboxRequest(sandbox=full(id="x", name="x")), timeout=10)
+        for rpc in ("GetSandbox", "StopSandbox", "StartSandbox", "DeleteSandbox"):
+            mk = getattr(pb, rpc + "Request")
+            for field, req in (("sandbox_id", mk(sandbox_id="x\0other", sandbox_name="x")),
+                               ("sandbox_name", mk(sandbox_id="x", sandbox_name="x\0other"))):
+                code, msg = code_of(lambda: getattr(s, rpc)(req, timeout=10))
+                check(code == C.INVALID_ARGUMENT and field in msg and "NUL" in msg,
+                      f"{rpc} with a NUL in {field}: {code.name} \"{msg}\"")
+        # CONTROL: "x" itself exists and is answered
+        got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id="x", sandbox_name="x"), timeout=5)
+        check(got.sandbox.id == "x", "control: GetSandbox(\"x\") answers")
+        s.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id="x"), timeout=10)
+    finally:
+        rc = drv.stop()
+    check(rc == 0, f"driver exited 0 (got {rc})")
+
+
 SUITES = {"lifecycle": suite_lifecycle, "testmem": suite_testmem, "perms": suite_perms,
-          "sigterm": suite_sigterm, "slowstream": suite_slowstream}
+          "sigterm": suite_sigterm, "slowstream": suite_slowstream,
+          "nulstrings": suite_nulstrings}
 
 
 def main():

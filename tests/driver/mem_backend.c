@@ -11,6 +11,8 @@
  *   OSS_TESTMEM_REQUIRE_DIGEST=1  validate refuses images without @sha256:
  *   OSS_TESTMEM_SLOW_MS           create of an image containing "slow-create"
  *                                 holds this long (default 5000)
+ *   OSS_TESTMEM_SEED=N            start with N running sandboxes seed-000000..
+ *   OSS_TESTMEM_LIST_DELAY_MS     every listing holds this long (a slow API)
  * An image containing "fail-precondition" / "fail-internal" makes create
  * fail with that status after the delay. */
 #include "backends.h"
@@ -18,6 +20,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <grpc/status.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,7 +31,7 @@ struct mem {
     pthread_mutex_t lock;
     struct drv_actor *a;
     size_t n;
-    long create_ms, resume_ms, suspend_ms, slow_ms;
+    long create_ms, resume_ms, suspend_ms, slow_ms, list_ms;
     bool require_digest;
 };
 
@@ -193,6 +196,7 @@ static int mem_get(struct drv_backend *b, const char *id, struct drv_actor *ret,
 static int mem_list(struct drv_backend *b, struct drv_actor **ret, size_t *ret_n, oss_error *err)
 {
     struct mem *m = b->impl;
+    sleep_ms(m->list_ms);
     pthread_mutex_lock(&m->lock);
     struct drv_actor *l = calloc(m->n ? m->n : 1, sizeof *l);
     if (l == NULL)
@@ -226,6 +230,25 @@ static const struct drv_backend_ops mem_ops = {
     .destroy = mem_destroy,
 };
 
+static void seed(struct mem *m, long n)
+{
+    m->a = calloc((size_t)n + 1, sizeof *m->a);
+    if (m->a == NULL)
+        abort();
+    for (long i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "seed-%06ld", i);
+        struct drv_actor *a = &m->a[m->n++];
+        a->id = strdup(id);
+        a->name = strdup(id);
+        a->namespace_ = strdup("openshell");
+        a->template_name = strdup(id);
+        a->status = DRV_ACTOR_RUNNING;
+        a->raw_status = DRV_ACTOR_RUNNING;
+        a->version = 1;
+    }
+}
+
 int drv_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_error *err)
 {
     (void)c;
@@ -243,6 +266,11 @@ int drv_backend_open(const struct drv_config *c, struct drv_backend **ret, oss_e
     m->slow_ms = getenv("OSS_TESTMEM_SLOW_MS") != NULL ? env_ms("OSS_TESTMEM_SLOW_MS") : 5000;
     const char *d = getenv("OSS_TESTMEM_REQUIRE_DIGEST");
     m->require_digest = d != NULL && strcmp(d, "1") == 0;
+    m->list_ms = env_ms("OSS_TESTMEM_LIST_DELAY_MS");
+    const char *sv = getenv("OSS_TESTMEM_SEED");
+    long nseed = 0;
+    if (sv != NULL && oss_parse_long(sv, 0, 1000000, &nseed) == 0)
+        seed(m, nseed);
     b->ops = &mem_ops;
     b->impl = m;
     *ret = b;

@@ -155,6 +155,67 @@ static void test_spec_from_proto(void **state)
     PB(create_sandbox_request__free_unpacked)(r, NULL);
 }
 
+/* A string Value for a Struct field. */
+static Google__Protobuf__Value str_value(const char *v)
+{
+    Google__Protobuf__Value x = GOOGLE__PROTOBUF__VALUE__INIT;
+    x.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE;
+    x.string_value = (char *)v;
+    return x;
+}
+
+/* tty and log_level pass through; template.driver_config (the gateway's
+ * block for this driver) names the template and wins over platform_config;
+ * an unknown key or a non-string is refused, naming the key. */
+static void test_spec_fields_and_driver_config(void **state)
+{
+    Openshell__Compute__V1__CreateSandboxRequest *r = roundtrip(true);
+    r->sandbox->spec->tty = true;
+    r->sandbox->spec->log_level = "debug";
+    struct drv_sandbox_spec s;
+    oss_error err = {0};
+    assert_int_equal(drv_spec_from_proto(r->sandbox, "def-ns", &s, &err), 0);
+    assert_true(s.tty);
+    assert_string_equal(s.log_level, "debug");
+    assert_string_equal(s.template_override, "top-tpl"); /* control: no driver_config */
+    drv_sandbox_spec_clear(&s);
+
+    Google__Protobuf__Value v = str_value("dc-tpl");
+    Google__Protobuf__Struct__FieldsEntry e = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT;
+    e.key = "actor_template";
+    e.value = &v;
+    Google__Protobuf__Struct__FieldsEntry *ep[1] = {&e};
+    Google__Protobuf__Struct dc;
+    google__protobuf__struct__init(&dc);
+    dc.n_fields = 1;
+    dc.fields = ep;
+    Google__Protobuf__Struct *saved = r->sandbox->spec->template_->driver_config;
+    r->sandbox->spec->template_->driver_config = &dc;
+    assert_int_equal(drv_spec_from_proto(r->sandbox, "def-ns", &s, &err), 0);
+    assert_string_equal(s.template_override, "dc-tpl");
+    drv_sandbox_spec_clear(&s);
+
+    e.key = "actor_templat";
+    assert_int_equal(drv_spec_from_proto(r->sandbox, "def-ns", &s, &err), -1);
+    assert_int_equal(err.code, GRPC_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.msg, "actor_templat"));
+    e.key = "actor_template";
+    Google__Protobuf__Value num = GOOGLE__PROTOBUF__VALUE__INIT;
+    num.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE;
+    num.number_value = 1;
+    e.value = &num;
+    assert_int_equal(drv_spec_from_proto(r->sandbox, "def-ns", &s, &err), -1);
+    assert_int_equal(err.code, GRPC_STATUS_INVALID_ARGUMENT);
+    /* an empty driver_config changes nothing */
+    dc.n_fields = 0;
+    assert_int_equal(drv_spec_from_proto(r->sandbox, "def-ns", &s, &err), 0);
+    assert_string_equal(s.template_override, "top-tpl");
+    drv_sandbox_spec_clear(&s);
+    r->sandbox->spec->template_->driver_config = saved;
+    r->sandbox->spec->log_level = NULL; /* not owned by the unpacked message */
+    PB(create_sandbox_request__free_unpacked)(r, NULL);
+}
+
 static void test_missing_parts(void **state)
 {
     struct drv_sandbox_spec s = {0};
@@ -226,6 +287,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spec_from_proto),
+        cmocka_unit_test(test_spec_fields_and_driver_config),
         cmocka_unit_test(test_missing_parts),
         cmocka_unit_test(test_actor_to_proto),
         cmocka_unit_test(test_status_mapping),

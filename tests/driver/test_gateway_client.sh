@@ -22,4 +22,4 @@ trap 'rm -rf "$tmp"' EXIT
 exec /usr/bin/python3 "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" \
   --reference "$ref" --socket "$tmp/run/driver.sock" --driver "$drv --log-level debug" \
   --expect-digest --suite lifecycle --suite testmem --suite perms --suite sigterm \
-  --suite slowstream
+  --suite slowstream --suite nulstrings

@@ -78,12 +78,13 @@ static const struct drv_backend_ops ops = {.name = "fake",
                                            .get = f_get,
                                            .list = f_list};
 static struct drv_backend backend = {.ops = &ops};
-static struct drv_config cfg = {.default_namespace = "def-ns"};
+static struct drv_config cfg = {.default_namespace = "def-ns",
+                                .default_image = "reg.example/base@sha256:00"};
 
 /* records Deleted events */
 static char deleted[8][32];
 static size_t ndeleted;
-static void on_ev(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+static void on_ev(struct drv_watch_sub *s, struct drv_blob *b, uint64_t batch)
 {
     Openshell__Compute__V1__WatchSandboxesEvent *e =
         PB(watch_sandboxes_event__unpack)(NULL, b->len, b->data);
@@ -146,6 +147,8 @@ static void test_table(void **state)
         PB(get_capabilities_response__unpack)(NULL, r.len, r.body);
     assert_string_equal(c->driver_name, "substrate");
     assert_string_equal(c->driver_version, OSS_VERSION);
+    /* the gateway fills an empty image from it */
+    assert_string_equal(c->default_image, "reg.example/base@sha256:00");
     PB(get_capabilities_response__free_unpacked)(c, NULL);
     drv_reply_free(&r);
 }

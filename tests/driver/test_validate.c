@@ -115,14 +115,14 @@ static void test_env_drop_reserved(void **state)
     s.env[1] = kv_dup("OPENSHELL_SANDBOX_ID", "someone-else");
     s.env[2] = kv_dup("BAR", "2");
     s.env[3] = kv_dup("OPENSHELL_SANDBOX_TOKEN", "leak");
-    s.env[4] = kv_dup("OPENSHELL_SANDBOX", "near miss"); /* control: not reserved */
+    s.env[4] = kv_dup("OPENSHELL_SANDBOXES", "near miss"); /* control: not reserved */
     s.nenv = 5;
     struct dropped d = {0};
     assert_int_equal(drv_env_drop_reserved(&s, note, &d), 2);
     assert_int_equal(s.nenv, 3);
     assert_string_equal(s.env[0].key, "FOO");
     assert_string_equal(s.env[1].key, "BAR");
-    assert_string_equal(s.env[2].key, "OPENSHELL_SANDBOX");
+    assert_string_equal(s.env[2].key, "OPENSHELL_SANDBOXES");
     assert_int_equal(d.n, 2);
     assert_string_equal(d.names[0], "OPENSHELL_SANDBOX_ID");
     assert_string_equal(d.names[1], "OPENSHELL_SANDBOX_TOKEN");
@@ -132,6 +132,16 @@ static void test_env_drop_reserved(void **state)
     assert_int_equal(s.nenv, 3);
     assert_int_equal(d.n, 0);
     drv_sandbox_spec_clear(&s); /* LSan: the dropped ones were freed, the rest is here */
+
+    /* The names upstream drivers own beyond the identity: the sandbox name,
+     * the main-process transport, and the gateway trust. */
+    const char *owned[] = {"OPENSHELL_SANDBOX", "OPENSHELL_MAIN_PROCESS_SPEC",
+                           "OPENSHELL_TLS_CA",  "OPENSHELL_TLS_CERT",
+                           "OPENSHELL_TLS_KEY", "OPENSHELL_GATEWAY_TLS_SERVER_NAME"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        assert_true(drv_env_reserved(owned[i]));
+    /* the caller's log level wins, as upstream drivers let it */
+    assert_false(drv_env_reserved("OPENSHELL_LOG_LEVEL"));
 }
 
 static void test_env_names(void **state)

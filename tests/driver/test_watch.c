@@ -46,12 +46,14 @@ static struct drv_backend backend = {.ops = &ops};
 struct rec {
     struct drv_watch_sub sub;
     char ev[64][48];
+    uint64_t batch[64];
     size_t n;
 };
 
-static void rec_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+static void rec_push(struct drv_watch_sub *s, struct drv_blob *b, uint64_t batch)
 {
     struct rec *r = (struct rec *)s;
+    r->batch[r->n] = batch;
     Openshell__Compute__V1__WatchSandboxesEvent *e =
         openshell__compute__v1__watch_sandboxes_event__unpack(NULL, b->len, b->data);
     assert_non_null(e);
@@ -79,7 +81,7 @@ static int big_fake_list(struct drv_backend *b, struct drv_actor **ret, size_t *
     return 0;
 }
 
-static void count_push(struct drv_watch_sub *s, struct drv_blob *b, bool initial)
+static void count_push(struct drv_watch_sub *s, struct drv_blob *b, uint64_t batch)
 {
     Openshell__Compute__V1__WatchSandboxesEvent *e =
         openshell__compute__v1__watch_sandboxes_event__unpack(NULL, b->len, b->data);
@@ -256,6 +258,55 @@ static void test_upsert(void **state)
     drv_watch_unsubscribe(W, &r.sub);
 }
 
+/* The first listing is the state itself, for a stream opened before it
+ * too; after it, one listing's diff is one batch and each handler change
+ * its own. */
+static void test_batches(void **state)
+{
+    struct rec r = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &r.sub); /* before anything was listed */
+    assert_int_equal(r.n, 0);
+    set_actor(0, "a", DRV_ACTOR_RUNNING);
+    set_actor(1, "b", DRV_ACTOR_RUNNING);
+    set_actor(2, "c", DRV_ACTOR_RUNNING);
+    ncur = 3;
+    poll_ok();
+    assert_int_equal(r.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(r.batch[i], DRV_WATCH_INITIAL);
+    /* CONTROL: the same kind of change after the first listing is live */
+    cur[0].raw_status = DRV_ACTOR_SUSPENDED;
+    cur[1].raw_status = DRV_ACTOR_SUSPENDED;
+    poll_ok();
+    assert_int_equal(r.n, 5);
+    assert_true(r.batch[3] != DRV_WATCH_INITIAL);
+    assert_true(r.batch[3] == r.batch[4]); /* one listing, one batch */
+    struct drv_actor d = {.id = "d", .name = "d", .raw_status = DRV_ACTOR_RUNNING};
+    drv_watch_upsert(W, &d);
+    drv_watch_forget(W, "d");
+    assert_int_equal(r.n, 7);
+    assert_true(r.batch[5] > r.batch[4] && r.batch[6] > r.batch[5]);
+    cur[2].raw_status = DRV_ACTOR_SUSPENDED;
+    poll_ok();
+    assert_int_equal(r.n, 8);
+    assert_true(r.batch[7] > r.batch[6]);
+    /* a failed listing before the first success does not prime the hub */
+    struct drv_watch *w2;
+    assert_int_equal(drv_watch_new(&backend, 1000, &w2, NULL), 0);
+    struct rec r2 = {.sub.push = rec_push};
+    drv_watch_subscribe(w2, &r2.sub);
+    ops.list = fake_list_fail;
+    oss_error err = {0};
+    assert_int_equal(drv_watch_poll_once(w2, &err), -1);
+    ops.list = fake_list;
+    assert_int_equal(drv_watch_poll_once(w2, &err), 0);
+    assert_int_equal(r2.n, 3);
+    assert_int_equal(r2.batch[2], DRV_WATCH_INITIAL);
+    drv_watch_unsubscribe(w2, &r2.sub);
+    drv_watch_free(w2);
+    drv_watch_unsubscribe(W, &r.sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +315,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_list_is_not_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_beats_stale_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,11 @@ OSS_ROOTFS_EXTRA="$(readlink -f /bin/sh):/bin/sh /usr/bin/cat /usr/bin/sha256sum
     bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$rootfs" "$image" >/dev/null
 runsc_bin=$(command -v runsc)
 
+tag=$("$OSS_PYTHON" -c 'import sys
+h = 2166136261
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("%05x" % (h & 0xfffff))' "$state")
 cleanup() {
     local root="$state/runsc/root" id n p
     # a driver or runsc process of this suite that outlived a failure: the
@@ -45,13 +50,16 @@ cleanup() {
             "$runsc_bin" --root="$root" delete -force "$id" >/dev/null 2>&1 || true
         done
     fi
-    for n in /run/netns/ossr-*; do
-        [[ -e $n ]] || continue
-        # only ours: the namespace's slot address lies in this suite's subnet
-        if nsenter --net="$n" ip -4 -o addr 2>/dev/null | grep -q " ${subnet%.0/24}\."; then
-            ip netns del "${n#/run/netns/}" 2>/dev/null || true
-        fi
+    # only ours: names carry the tag hashed from this run's state dir
+    # (drv_runsc_state_tag); runsc's netstack owns the sandbox's addresses,
+    # so they cannot tell whose a namespace is
+    for n in /run/netns/ossr-"$tag"-*; do
+        [[ -e $n ]] && ip netns del "${n#/run/netns/}" 2>/dev/null
     done
+    for n in /sys/class/net/orh"$tag"*; do
+        [[ -e $n ]] && ip link del "${n##*/}" 2>/dev/null
+    done
+    return 0
 }
 oss_on_exit cleanup
 
@@ -64,11 +72,15 @@ sock="$OSS_TMP/run/driver.sock"
 
 if [[ $suite == lifecycle ]]; then
     # the same backend-neutral suite the in-memory double passes
-    exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" --reference "$ref" \
-        --socket "$sock" --driver "$cmd" --image "$image" --suite lifecycle \
+    # not exec: the EXIT trap must still clean up after a failure
+    "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/gateway_client.py" --reference "$ref" \
+        --socket "$sock" --driver "$cmd" --image "$image" --suite lifecycle --suite nulstrings \
         --create-timeout 120 --event-timeout 20
+    exit $?
 fi
-exec "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
-    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --image "$image" --subnet "$subnet" \
+"$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
+    --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --image "$image" \
+    --subnet "$subnet" --workload "$workload" \
     --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
     --random-kills "${OSS_RUNSC_RANDOM_KILLS:-20}" "$suite"
+exit $?

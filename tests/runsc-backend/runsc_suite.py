@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Suites of the runsc backend, driven through the driver's gRPC socket the
-way the gateway drives it (stubs from the REFERENCE protos, via
-tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
+"""Suites of the runsc backend, driven through the driver's gRPC socket by
+the gateway model (tests/driver/gateway_model.py: creates, stops, starts and
+deletes as the upstream gateway does, and applies every snapshot by its
+rules; stubs from the REFERENCE protos, via tests/driver/gateway_client.py).  Run by runsc_backend.sh, which prepares
 the driver command, the root filesystems and the cleanup.
 
   runsc_suite.py --reference DIR --socket PATH --driver CMD --state-dir DIR SUITE
@@ -12,8 +13,8 @@ crash (SIGKILL at every step of create/stop/start/delete, then recovery),
 killpoints (SIGKILL at random moments inside a running checkpoint and a
 running restore), badinput (clear errors, nothing created), hostfiles (a
 caller trying to read host files: another sandbox's token, /etc/shadow),
-connections (TCP connections held open across a Stop).  Each ends with a leak
-check.
+connections (TCP connections held open across a Stop), golden (a
+golden-style first boot).  Each ends with a leak check.
 """
 
 import argparse
@@ -34,6 +35,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "driver"))
 import gateway_client as gc  # noqa: E402
+import gateway_model as gm  # noqa: E402
 from gateway_client import Failed, check, log  # noqa: E402
 
 WORKLOAD_PORT = 9090
@@ -89,20 +91,57 @@ class Ctx:
         self.pb = pb
         self.grpc = grpc
         self.drv = None
+        self.model = None
 
     def start(self, extra_env=None, extra_args=()):
         self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env, extra_args=extra_args)
+        # The gateway model is the peer for every lifecycle call; like a
+        # gateway it outlives driver restarts and re-opens its watch on the
+        # new driver (2 s after the old stream failed).
+        if self.model is None:
+            self.model = gm.GatewayModel(self.drv.stub, self.pb, log=log)
+            self.model.start_watch()
+        else:
+            self.model.stub = self.drv.stub
         return self.drv
+
+    def wait_phase(self, sid, phase, timeout=120):
+        m = self.model
+        if not m.wait_phase(sid, phase, timeout):
+            raise Failed(f"gateway model: {sid} never became {phase} (is {m.phase(sid)}; "
+                         f"apply errors {m.apply_errors[-3:]})")
+
+    def close_model(self):
+        """The model's verdict on the whole suite: every snapshot applied."""
+        m = self.model
+        if m is None:
+            return
+        m.close()
+        if m.lock_holds:
+            log(f"gateway model: CreateSandbox held the global lock up to "
+                f"{m.max_lock_hold() * 1000:.0f} ms over {len(m.lock_holds)} creates "
+                f"(goal < 200 ms)")
+        check(not m.apply_errors,
+              f"gateway model: every driver snapshot applied ({m.apply_errors[:3]})")
 
     def stub(self):
         return self.drv.stub
 
     def create(self, sid, image=None, timeout=120, command=None, token=""):
-        pb = self.pb
-        sb = gc.make_sandbox(pb, sid, image or self.args.image, token=token)
+        """As a gateway user: create (a name distinct from the id), then wait
+        until the gateway shows the sandbox Ready."""
+        # the gateway refuses a user's name over 19 bytes (see gateway_model.validate_name)
+        name = f"{sid}-name" if len(sid) <= 14 else \
+            "n-" + hashlib.sha256(sid.encode()).hexdigest()[:12]
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name, token=token)
         if command:
-            sb.spec.command.extend(command)
-        self.stub().CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
+            sb.spec.command[:] = command
+        elif self.args.workload:
+            # a gateway never sends an empty command (it fills in a login
+            # shell): name the workload as a user would
+            sb.spec.command[:] = json.loads(self.args.workload)
+        self.model.create(sb, timeout=timeout)
+        self.wait_phase(sid, gm.READY, timeout)
         return self.get(sid)
 
     def sbdir(self, sid):
@@ -160,14 +199,27 @@ class Ctx:
         return gc.code_of(lambda: self.get(sid))[0]
 
     def stop(self, sid):
-        self.stub().StopSandbox(self.pb.StopSandboxRequest(sandbox_id=sid), timeout=120)
+        # the gateway stops only a Ready sandbox (mod.rs:1033): wait for it
+        # as a user would, after a driver restart too
+        if self.model.phase(sid) != gm.STOPPED:
+            self.wait_phase(sid, gm.READY, 60)
+        self.model.stop(sid)
+        self.wait_phase(sid, gm.STOPPED, 60)
 
     def startsb(self, sid):
-        self.stub().StartSandbox(self.pb.StartSandboxRequest(sandbox_id=sid), timeout=120)
+        # the gateway starts only what it has as Stopped (mod.rs:1185) and
+        # treats a Start of a Ready row as done: wait until its store agrees
+        # (after a driver restart its watch re-opens 2 s later)
+        if self.model.phase(sid) not in (gm.STOPPED, gm.STARTING):
+            self.wait_phase(sid, gm.STOPPED, 60)
+        self.model.start(sid)
+        self.wait_phase(sid, gm.READY, 120)
 
     def delete(self, sid):
-        return self.stub().DeleteSandbox(self.pb.DeleteSandboxRequest(sandbox_id=sid),
-                                         timeout=120).deleted
+        deleted = self.model.delete(sid)
+        if deleted and not self.model.wait_gone(sid, 60):
+            raise Failed(f"gateway model: no Deleted event for {sid}")
+        return deleted
 
     def list_ids(self):
         return sorted(x.id for x in self.stub().ListSandboxes(
@@ -340,6 +392,15 @@ STEPS = ["create:after-record", "create:after-netns", "create:after-run",
          "delete:after-record", "delete:after-kill"]
 
 
+def swallow(call):
+    """Runs a call the test kills the driver under; its failure is expected."""
+    import grpc
+    try:
+        call()
+    except (gm.GatewayError, Failed, grpc.RpcError):
+        pass
+
+
 def suite_crash(ctx, steps):
     marker = os.path.join(ctx.args.state_dir, "runsc", "test-paused")
     for step in steps:
@@ -355,7 +416,7 @@ def suite_crash(ctx, steps):
                 ctx.stop(sid)
         call = {"create": lambda: ctx.create(sid), "stop": lambda: ctx.stop(sid),
                 "start": lambda: ctx.startsb(sid), "delete": lambda: ctx.delete(sid)}[op]
-        t = threading.Thread(target=lambda: gc.code_of(call), daemon=True)
+        t = threading.Thread(target=lambda: swallow(call), daemon=True)
         t.start()
         deadline = time.monotonic() + 60
         while not os.path.exists(marker) and time.monotonic() < deadline:
@@ -427,10 +488,23 @@ def suite_badinput(ctx):
     ctx.check_no_leaks("after bad input")
 
 
+def code_of(fn):
+    """(status code name, message) of a call through the gateway model or
+    the driver's stub; ("OK", "") when it succeeds."""
+    try:
+        fn()
+    except gm.GatewayError as e:
+        return e.code, e.message
+    except Exception as e:  # noqa: BLE001 -- grpc.RpcError
+        if hasattr(e, "code") and callable(e.code):
+            return e.code().name, e.details()
+        raise
+    return "OK", ""
+
+
 def suite_hostfiles(ctx):
     """The red-team run: a caller of the driver's socket trying to read host
     files from inside its sandbox (another sandbox's token, /etc/shadow)."""
-    C = ctx.grpc.StatusCode
     with open("/etc/shadow", "rb") as f:
         shadow = hashlib.sha256(f.read()).hexdigest()
     ctx.start()
@@ -444,9 +518,9 @@ def suite_hostfiles(ctx):
     attack = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/shadow; echo ATTACK-RAN; exec sleep 600',
               "--", tokpath]
     for what, image in (("the host's /", "local/host"),):
-        code, msg = gc.code_of(lambda: ctx.create("thief", image=image, command=attack))
-        check(code == C.FAILED_PRECONDITION and "--runsc-host-rootfs" in msg,
-              f"{what} is refused without the operator's flag: {code.name} \"{msg}\"")
+        code, msg = code_of(lambda: ctx.create("thief", image=image, command=attack))
+        check(code == "FAILED_PRECONDITION" and "--runsc-host-rootfs" in msg,
+              f"{what} is refused without the operator's flag: {code} \"{msg}\"")
         check(ctx.list_ids() == ["victim"], f"{what}: nothing created")
     # the same command in a root filesystem of its own runs, and sees neither
     ctx.create("thief", command=attack)
@@ -515,12 +589,11 @@ def suite_golden(ctx):
 
 
 def _stop_code(ctx, sid):
-    return gc.code_of(lambda: ctx.stop(sid))
+    return code_of(lambda: ctx.stop(sid))
 
 
 def suite_connections(ctx):
     """A Stop never loses a sandbox to a TCP connection held open."""
-    C = ctx.grpc.StatusCode
     ctx.start()
     counter_cmd = ["/usr/local/bin/oss-counter", "--file", "/tmp/count", "--period-ms", "50",
                    "--port", str(WORKLOAD_PORT), "--bind", "0.0.0.0"]
@@ -540,9 +613,9 @@ def suite_connections(ctx):
     token = counter(host_of(sb)[0])[0]
     t0 = time.monotonic()
     code, msg = _stop_code(ctx, "out")
-    log(f"stop with the workload's connection out: {code.name} \"{msg}\" "
+    log(f"stop with the workload's connection out: {code} \"{msg}\" "
         f"({(time.monotonic() - t0) * 1000:.0f} ms)")
-    check(code == C.FAILED_PRECONDITION and "an open TCP connection blocks the checkpoint" in msg
+    check(code == "FAILED_PRECONDITION" and "an open TCP connection blocks the checkpoint" in msg
           and f"remote {gw}:{lport}" in msg, "the stop is refused, naming the connection")
     check(gc.gateway_phase(ctx.get("out")) == "Ready", "the sandbox stays Ready")
     check(counter(host_of(ctx.get("out"))[0])[0] == token, "and keeps serving with its memory")
@@ -556,9 +629,11 @@ def suite_connections(ctx):
     host = host_of(sb)[0]
     token = counter(host)[0]
     held = socket.create_connection((host, WORKLOAD_PORT), timeout=5)
-    held.recv(128)
+    line = held.recv(128)
+    log(f"holding a connection to {host}:{WORKLOAD_PORT} ({line!r}); phase "
+        f"{ctx.model.phase('keep')}")
     code, msg = _stop_code(ctx, "keep")
-    check(code == C.FAILED_PRECONDITION and "an open TCP connection blocks the checkpoint" in msg
+    check(code == "FAILED_PRECONDITION" and "an open TCP connection blocks the checkpoint" in msg
           and f"local {host}:{WORKLOAD_PORT}" in msg,
           f"an outside client holding a connection: the stop is refused: \"{msg}\"")
     check(gc.gateway_phase(ctx.get("keep")) == "Ready", "the sandbox stays Ready")
@@ -653,7 +728,7 @@ def suite_killpoints(ctx, n):
             if op == "start" and ph != "Stopped":
                 ctx.stop(sid)
             call = ctx.stop if op == "stop" else ctx.startsb
-            t = threading.Thread(target=lambda: gc.code_of(lambda: call(sid)), daemon=True)
+            t = threading.Thread(target=lambda: code_of(lambda: call(sid)), daemon=True)
             t.start()
             word = "checkpoint" if op == "stop" else "restore"
             check(_wait_for_cli(ctx, word), f"{what}: runsc {word} started")
@@ -684,6 +759,7 @@ def main():
     ap.add_argument("--image", default="openshell/demo:local")
     ap.add_argument("--subnet", default="")
     ap.add_argument("--random-kills", type=int, default=20)
+    ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput",
@@ -703,14 +779,15 @@ def main():
             suite_crash(ctx, args.steps.split(","))
         elif args.suite == "killpoints":
             suite_killpoints(ctx, args.random_kills)
-        elif args.suite == "golden":
-            suite_golden(ctx)
         elif args.suite == "hostfiles":
             suite_hostfiles(ctx)
         elif args.suite == "connections":
             suite_connections(ctx)
+        elif args.suite == "golden":
+            suite_golden(ctx)
         else:
             suite_badinput(ctx)
+        ctx.close_model()
     except (Failed, Exception) as e:  # noqa: BLE001 -- an RpcError is a failure too
         log(f"FAIL: {type(e).__name__}: {e}")
         if ctx.drv is not None:

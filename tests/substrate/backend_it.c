@@ -42,6 +42,7 @@ int main(int argc, char **argv)
         {"after-crash", it_after_crash},
         {"plaintext", it_plaintext},
         {"mtls", it_mtls},
+        {"golden", it_golden},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
         if (strcmp(argv[1], scenarios[i].name) == 0) {

@@ -49,6 +49,21 @@ for i, f in enumerate(sorted(glob.glob(os.path.join(golden, "*.json")))):
         failed += 1
 
 
+# the ActorTemplates `render` printed for the render golden specs
+for i, f in enumerate(sorted(glob.glob(os.path.join(golden, "render", "*.out")))):
+    first = open(f).readline()
+    if not first.startswith("{"):
+        continue
+    for obj in json.loads(first)["items"]:
+        if obj.get("kind") != "ActorTemplate":
+            continue
+        code, msg = apply(obj, "render-%d" % i)
+        n += 1
+        if code not in (200, 201):
+            print("FAIL render/%s refused by the CRD schema: %d %s" % (os.path.basename(f), code, msg))
+            failed += 1
+
+
 def mutate(fn):
     o = copy.deepcopy(templates[0])
     fn(o["spec"]["containers"][0], o)

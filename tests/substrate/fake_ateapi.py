@@ -16,6 +16,22 @@ the REFERENCE proto (never the project's own subset):
   refuses a TLS client that does not offer h2), `authorization: Bearer`
   checked on every RPC against --token-file, re-read each time (rotation).
 
+Golden actors (agent-substrate/substrate@86e138f, citations path:line):
+- the fake Kubernetes API plays the ActorTemplate controller and drives a
+  template's golden actor through the control verbs golden_create /
+  golden_resume / golden_suspend, which apply the same rules as the RPCs:
+  atespace `ate-golden`, a UUID name, created SUSPENDED
+  (cmd/atecontroller/internal/controllers/actortemplate_controller.go:83-99),
+  resumed (:120-126) and suspended when the snapshot is cut (:146-170);
+- ResumeActor, SuspendActor and PauseActor load the actor's template first
+  and fail without it (cmd/ateapi/internal/controlapi/workflow_resume.go:75-78,
+  workflow_suspend.go:63-66, workflow_pause.go:62-65): a plain error, which
+  the interceptors turn into INTERNAL; the fake asks the fake Kubernetes API
+  (control verb `config` gives its control URL);
+- DeleteActor checks only existence and SUSPENDED, no template, and does not
+  refuse `ate-golden` (delete_actor.go:29-65): nothing else protects a golden
+  actor, and nothing deletes one when its template goes.
+
 Faults are injected through a loopback control port (see control()):
 latency per method, ABORTED/UNAVAILABLE/any code for the next N calls of a
 method, a raw status value for an actor, bulk seeding for benchmarks.
@@ -23,11 +39,14 @@ The token is never printed.
 """
 import argparse
 import base64
+import json
 import os
 import re
 import sys
 import threading
 import time
+import urllib.request
+import uuid
 from concurrent import futures
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +81,8 @@ def main():
     # ignore_atespace: behave like a server that ignores ListActors.atespace
     faults = {"latency_ms": {}, "fail": {}, "ignore_atespace": False}
     counters = {}
+    peers = {"kube_control": None}  # the fake Kubernetes API's control URL
+    GOLDEN = "ate-golden"  # internal/resources/actor.go:29-31
 
     def count(key):
         counters[key] = counters.get(key, 0) + 1
@@ -112,8 +133,43 @@ def main():
             ctx.abort(grpc.StatusCode.NOT_FOUND, "actor %s/%s not found" % key)
         return a
 
+    def ask_kube(verb, tns, tname):
+        """Asks the fake Kubernetes API (never under `lock`: it may call
+        back).  Without a peer configured there is no template anywhere."""
+        url = peers["kube_control"]
+        if not url:
+            return {"exists": False}
+        req = urllib.request.Request("%s/%s" % (url, verb), method="POST",
+                                     data=json.dumps({"namespace": tns, "name": tname}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r)
+
+    def need_template(ctx, method, key):
+        """workflow_resume.go:75-78, workflow_suspend.go:63-66,
+        workflow_pause.go:62-65: the template is loaded before anything else
+        (after the actor lookup, :66-70), and its absence is a plain error
+        that reaches the client as INTERNAL.  A resume (run or restore)
+        then resolves the template's secretKeyRefs (workflow_resume.go:257,
+        workload_spec.go:158-190): a missing Secret or key is
+        FAILED_PRECONDITION."""
+        with lock:
+            a = get(ctx, key)
+            tns, tname = a["tns"], a["tname"]
+        r = ask_kube("resolve_env" if method == "ResumeActor" else "template_exists", tns, tname)
+        if not r.get("exists"):
+            with lock:
+                count("no_template." + method)
+            ctx.abort(grpc.StatusCode.INTERNAL,
+                      'while getting ActorTemplate: actortemplate.ate.dev "%s" not found' % tname)
+        if r.get("missing"):
+            with lock:
+                count("missing_secret." + method)
+            ctx.abort(grpc.StatusCode.FAILED_PRECONDITION, r["missing"])
+
     def transition(ctx, method, ref, allowed, mid, final):
         key = ref_of(ctx, ref)
+        need_template(ctx, method, key)
         with lock:
             a = get(ctx, key)
             if key in busy:
@@ -229,7 +285,40 @@ def main():
                     ("off:%d" % (start + size)).encode()).decode()
             return resp
 
+    class Ctx:
+        """What the control verbs hand transition(): the controller's calls
+        go through the same rules as a client's RPCs."""
+        def abort(self, code, msg):
+            raise KeyError("%s: %s" % (code.name, msg))
+
+    def golden(verb, body):
+        if verb == "golden_create":
+            # actortemplate_controller.go:83-99: a fresh UUID in ate-golden
+            # (CreateAtespace AlreadyExists is fine, :85-89), no worker selector
+            name = str(uuid.uuid4())
+            with lock:
+                atespaces.add(GOLDEN)
+                actors[(GOLDEN, name)] = {"atespace": GOLDEN, "name": name, "version": 1,
+                                          "status": S.STATUS_SUSPENDED,
+                                          "tns": body["namespace"], "tname": body["name"]}
+            return {"id": name}
+        ref = pb.ActorRef(atespace=GOLDEN, name=body["id"])
+        if verb == "golden_resume":  # :120-126, a cold boot (no golden snapshot yet)
+            transition(Ctx(), "ResumeActor", ref, (S.STATUS_SUSPENDED, S.STATUS_PAUSED),
+                       S.STATUS_RESUMING, S.STATUS_RUNNING)
+            return {"ok": True}
+        if verb == "golden_suspend":  # :146-170, the golden snapshot
+            transition(Ctx(), "SuspendActor", ref, (S.STATUS_RUNNING,),
+                       S.STATUS_SUSPENDING, S.STATUS_SUSPENDED)
+            return {"ok": True}
+        raise KeyError(verb)
+
     def control(verb, body):
+        if verb.startswith("golden_"):
+            return golden(verb, body)
+        if verb == "config":
+            peers["kube_control"] = body.get("kube_control")
+            return {"ok": True}
         with lock:
             if verb == "state":
                 return {"atespaces": sorted(atespaces),

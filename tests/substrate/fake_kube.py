@@ -14,12 +14,35 @@ maxItems/maxLength/minLength/pattern/enum/min/max, unknown fields refused
 with 422 (as fieldValidation=Strict does), the CEL rules the driver can hit
 (pinned images, DNS labels, exactly one of value/valueFrom) and spec
 immutability.  A new template's status.phase moves "" -> ResumeGoldenActor
--> WaitGoldenActor -> Ready, one step per GET (the real controller never
-reports Failed).
+-> WaitGoldenActor -> Ready, at most one step per GET, made in the
+background after the GET answered (the real controller never reports
+Failed).
+
+Each step plays the ActorTemplate controller of agent-substrate/substrate@86e138f
+(cmd/atecontroller/internal/controllers/actortemplate_controller.go, "ctl")
+against the fake ate-api-server (control verb `config` gives its control URL):
+- "" -> ResumeGoldenActor: a golden actor ate-golden/<uuid> is created
+  SUSPENDED and its name stored in status.goldenActorID (ctl:83-105);
+- -> WaitGoldenActor: the golden actor is resumed, a cold boot (ctl:120-126);
+  when that fails (the golden actor was deleted, its template is gone) the
+  phase stays and the next pass retries, as the controller's requeue does;
+- -> Ready: it is suspended (the golden snapshot), status.goldenSnapshot is
+  set (ctl:146-170), and from then on it stays SUSPENDED in ate-golden;
+- deleting a template does nothing to its golden actor (ctl:69-79: NotFound
+  and a deletion timestamp both return at once; no finalizer, no Owns).
+Without the ate-api-server peer no golden actor can be made, so the phase
+stays "" (as the controller's CreateActor would keep failing).
+
+With --request-log FILE every request is appended to FILE as one JSON
+line (method, path, query, content type, user agent, status answered; never
+the body or the token), for the RBAC test (tests/deploy/rbac_check.py),
+which derives from it the (verb, resource) pairs the driver needs.
 
 Steered through a loopback control port: `faults` (fail the next N
 requests matching method/kind with a status; never_ready), `state` (every
-stored object), `records` / `all_records` (every request body received since the
+stored object but the seeds), `seed` (an operator's object, e.g. the
+gateway TLS Secret, kept across resets), `resolve_env` / `template_exists`
+(asked by the fake ate-api-server), `records` / `all_records` (every request body received since the
 last reset / ever, for the token-leak checks), `put` (seed an object, e.g. a pre-provisioned template),
 `reset`.  The bearer token is checked but never printed.
 """
@@ -34,7 +57,9 @@ import re
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
+import urllib.request
 
 import yaml
 
@@ -133,7 +158,18 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token-file")
     ap.add_argument("--ready-file", required=True)
+    ap.add_argument("--request-log")
     args = ap.parse_args()
+    log_lock = threading.Lock()
+
+    def log_request(method, path, query, headers, code):
+        if not args.request_log:
+            return
+        line = json.dumps({"method": method, "path": path, "query": query,
+                           "content_type": headers.get("Content-Type") or "",
+                           "user_agent": headers.get("User-Agent") or "", "status": code})
+        with log_lock, open(args.request_log, "a") as f:
+            f.write(line + "\n")
 
     with open(args.crd) as f:
         crd = yaml.safe_load(f)
@@ -145,6 +181,63 @@ def main():
     records = []  # since the last reset
     all_records = []  # never cleared: the token-leak check reads every body ever sent
     faults = {"fail": [], "never_ready": False}
+    peers = {"ateapi_control": None}
+    seeds = {}  # (kind, ns, name) -> object, restored by every reset
+
+    def ate(verb, body):
+        """One call of the controller into the fake ate-api-server; never made
+        under `lock` (the ate-api-server asks back whether templates exist).
+        Returns the reply, or None when the call failed."""
+        url = peers["ateapi_control"]
+        if not url:
+            return None
+        req = urllib.request.Request("%s/%s" % (url, verb), method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+        except Exception as e:  # the controller logs and requeues
+            sys.stderr.write("fake_kube: controller %s failed: %s\n" % (verb, e))
+            return None
+
+    def controller_step(key):
+        """Moves one managed template one phase on, as one reconcile pass."""
+        with lock:
+            o = objs.get(key)
+            if o is None or o.get("_stepping"):
+                return
+            st = o.setdefault("status", {})
+            phase = st.get("phase", "")
+            top = PHASES.index("WaitGoldenActor") if faults["never_ready"] else len(PHASES) - 1
+            if PHASES.index(phase) >= top:
+                return
+            o["_stepping"] = True
+            gid = st.get("goldenActorID")
+            ns, name = key[1], key[2]
+            location = o["spec"]["snapshotsConfig"]["location"]
+        ok, upd = False, {}
+        if phase == "":
+            r = ate("golden_create", {"namespace": ns, "name": name})  # ctl:83-99
+            if r is not None:
+                ok, upd = True, {"phase": "ResumeGoldenActor", "goldenActorID": r["id"]}
+        elif phase == "ResumeGoldenActor":
+            ok = ate("golden_resume", {"id": gid}) is not None  # ctl:120-126
+            upd = {"phase": "WaitGoldenActor"}
+        elif phase == "WaitGoldenActor":
+            ok = ate("golden_suspend", {"id": gid}) is not None  # ctl:146-156
+            upd = {"phase": "Ready",  # ctl:159-170
+                   "goldenSnapshot": "%s/%s/%s-fake" % (location.rstrip("/"), gid,
+                                                        time.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                   "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                                   "message": "Actor template is ready for use"}]}
+        with lock:
+            o = objs.get(key)
+            if o is None:
+                return  # deleted meanwhile: the controller's Get is NotFound (ctl:69-71)
+            o.pop("_stepping", None)
+            if ok:
+                o["status"].update(upd)
 
     def status(code, reason, msg):
         return code, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
@@ -174,13 +267,16 @@ def main():
         if method == "GET":
             with lock:
                 o = objs.get(key)
+                managed = o is not None and kind == "actortemplates" and o.get("_managed", True)
+            if managed:
+                # the controller runs beside the API server: a GET never
+                # waits for a golden boot (a slow ResumeActor included)
+                threading.Thread(target=controller_step, args=(key,), daemon=True).start()
+            with lock:
+                o = objs.get(key)
                 if o is None:
                     return status(404, "NotFound", '%s "%s" not found' % (kind, name))
-                if kind == "actortemplates" and o.get("_managed", True):
-                    n = gets[key] = gets.get(key, 0) + 1
-                    top = 2 if faults["never_ready"] else 3
-                    o["status"] = {"phase": PHASES[min(n, top)]}
-                out = {k: v for k, v in o.items() if not k.startswith("_")}
+                out = copy.deepcopy({k: v for k, v in o.items() if not k.startswith("_")})
                 return 200, out
         if method == "DELETE":
             with lock:
@@ -241,6 +337,7 @@ def main():
             n = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(n) if n else b""
             code, obj = handle(self.command, u.path, q, self.headers, body)
+            log_request(self.command, u.path, q, self.headers, code)
             data = json.dumps(obj).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -256,13 +353,58 @@ def main():
 
     def control(verb, body):
         with lock:
+            if verb == "config":
+                peers["ateapi_control"] = body.get("ateapi_control")
+                return {"ok": True}
+            if verb == "template_exists":  # the ate-api-server's template lister
+                o = objs.get(("actortemplates", body["namespace"], body["name"]))
+                return {"exists": o is not None}
+            if verb == "resolve_env":
+                # What the ate-api-server does on every run and restore
+                # (agent-substrate/substrate@86e138f
+                # cmd/ateapi/internal/controlapi/workflow_resume.go:257,
+                # workload_spec.go:79-101,158-190): each secretKeyRef is read
+                # from the template's namespace; a missing Secret or key is
+                # FailedPrecondition unless the ref is optional.  Only the
+                # outcome is returned, never a value.
+                ns = body["namespace"]
+                o = objs.get(("actortemplates", ns, body["name"]))
+                if o is None:
+                    return {"exists": False, "missing": None}
+                for c in o.get("spec", {}).get("containers", []):
+                    for e in c.get("env", []):
+                        ref = (e.get("valueFrom") or {}).get("secretKeyRef")
+                        if not ref:
+                            continue
+                        sec = objs.get(("secrets", ns, ref["name"]))
+                        env_id = "container %s env %s" % (c.get("name"), e.get("name"))
+                        if sec is None:
+                            if not ref.get("optional"):
+                                return {"exists": True, "missing": "%s references missing secret %s/%s"
+                                        % (env_id, ns, ref["name"])}
+                            continue
+                        keys = set((sec.get("data") or {})) | set((sec.get("stringData") or {}))
+                        if ref["key"] not in keys and not ref.get("optional"):
+                            return {"exists": True, "missing": '%s references missing key "%s" in secret %s/%s'
+                                    % (env_id, ref["key"], ns, ref["name"])}
+                return {"exists": True, "missing": None}
             if verb == "faults":
                 faults["fail"] = [dict(x) for x in body.get("fail", [])]
                 faults["never_ready"] = bool(body.get("never_ready"))
                 return {"ok": True}
-            if verb == "state":
+            if verb == "state":  # what was made since the last reset (seeds left out)
                 return {"objects": [{"kind": k[0], "namespace": k[1], "name": k[2], "object": v}
-                                    for k, v in objs.items()]}
+                                    for k, v in objs.items() if not v.get("_seeded")]}
+            if verb == "seed":
+                # an object the operator provides (the gateway TLS Secret):
+                # stored now and again after every reset, not in `state`
+                o = copy.deepcopy(body["object"])
+                o["_seeded"] = True
+                o["_managed"] = False
+                key = (body["kind"], body["namespace"], body["name"])
+                seeds[key] = o
+                objs[key] = copy.deepcopy(o)
+                return {"ok": True}
             if verb == "records":
                 return {"records": records}
             if verb == "all_records":
@@ -274,6 +416,7 @@ def main():
                 return {"ok": True}
             if verb == "reset":
                 objs.clear()
+                objs.update({k: copy.deepcopy(v) for k, v in seeds.items()})
                 gets.clear()
                 records.clear()
                 faults["fail"] = []

@@ -6,6 +6,11 @@ ref=${OSS_SOURCE_DIR:?}/../shared/reference/substrate
 bin=${OSS_BUILD_DIR:?}/tests/substrate/substrate_backend_it
 py=/usr/bin/python3
 
+# Every request the fake Kubernetes API receives, for the RBAC test
+# (tests/deploy/rbac.sh): one log per suite in the build tree, removed
+# first so a suite that skips leaves none behind.
+reqlog=$OSS_BUILD_DIR/tests/kube-requests/$(basename "$0" .sh).jsonl
+rm -f "$reqlog"
 skip() { echo "SKIP: $*"; exit 77; }
 [[ -f $ref/ateapi.proto && -f $ref/ate.dev_actortemplates.yaml ]] ||
   skip "reference protos not found at $ref (shared/ must sit beside the clone)"
@@ -33,9 +38,11 @@ $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/ate-expected" \
   --ready-file "$tmp/ate.json" 2>"$tmp/fake_ateapi.log" &
 pids+=($!)
+mkdir -p "$(dirname "$reqlog")"
+: >"$reqlog"
 $py "$here/fake_kube.py" --crd "$ref/ate.dev_actortemplates.yaml" \
   --cert "$tmp/pki/srv.pem" --key "$tmp/pki/srv.key" --token-file "$tmp/kube-token" \
-  --ready-file "$tmp/kube.json" 2>"$tmp/fake_kube.log" &
+  --ready-file "$tmp/kube.json" --request-log "$reqlog" 2>"$tmp/fake_kube.log" &
 pids+=($!)
 # a second, plaintext (h2c) ate-api-server for the api_plaintext case
 $py "$here/fake_ateapi.py" --reference "$ref" --gen-dir "$tmp/gen-plain" --plaintext \
@@ -71,3 +78,21 @@ export OSS_IT_ATE_CTL=http://127.0.0.1:$(jget "$tmp/ate.json" control_port)
 export OSS_IT_KUBE_CTL=http://127.0.0.1:$(jget "$tmp/kube.json" control_port)
 export OSS_IT_SANDBOX_TOKEN=$token
 
+
+# The two fakes play one Substrate: the Kubernetes fake's controller makes
+# each template's golden actor in the ate-api-server fake, which asks back
+# whether an actor's template exists.
+curl -sf -X POST -d "{\"ateapi_control\":\"$OSS_IT_ATE_CTL\"}" "$OSS_IT_KUBE_CTL/config" >/dev/null &&
+  curl -sf -X POST -d "{\"kube_control\":\"$OSS_IT_KUBE_CTL\"}" "$OSS_IT_ATE_CTL/config" >/dev/null ||
+  { echo "FAIL: cannot link the fakes"; exit 1; }
+
+# The operator's gateway client TLS Secret (config gateway_tls_secret): the
+# ate-api-server resolves the templates' secretKeyRefs to it on every resume.
+tls_secret() { # NAMESPACE
+  local d='{"ca.crt":"Q0EK","tls.crt":"Q0VSVAo=","tls.key":"S0VZCg=="}'
+  curl -sf -X POST -d "{\"kind\":\"secrets\",\"namespace\":\"$1\",\"name\":\"openshell-client-tls\",\"object\":{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"openshell-client-tls\",\"namespace\":\"$1\"},\"type\":\"kubernetes.io/tls\",\"data\":$d}}" \
+    "$OSS_IT_KUBE_CTL/seed" >/dev/null
+}
+for ns in openshell e2e-ns; do
+  tls_secret "$ns" || { echo "FAIL: cannot seed the TLS Secret"; exit 1; }
+done

@@ -88,6 +88,25 @@ int counter(const char *name)
     return n;
 }
 
+int ate_actors_in(const char *atespace, int status)
+{
+    json_object *o = ctl("OSS_IT_ATE_CTL", "state", NULL), *a = NULL;
+    int n = -1;
+    if (o && json_object_object_get_ex(o, "actors", &a)) {
+        n = 0;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+            json_object *e = json_object_array_get_idx(a, i), *as = NULL, *st = NULL;
+            if (json_object_object_get_ex(e, "atespace", &as) &&
+                strcmp(json_object_get_string(as), atespace) == 0 &&
+                (status < 0 || (json_object_object_get_ex(e, "status", &st) &&
+                                json_object_get_int(st) == status)))
+                n++;
+        }
+    }
+    json_object_put(o);
+    return n;
+}
+
 void reset_fakes(void)
 {
     ctl_do("OSS_IT_ATE_CTL", "reset", NULL);
@@ -116,6 +135,7 @@ void base_config(struct drv_config *c)
     c->snapshots_location = (char *)"gs://test-snapshots/openshell";
     c->sandbox_class = (char *)"gvisor";
     c->gateway_endpoint = (char *)"https://gateway.test:8080";
+    c->gateway_tls_secret = (char *)"openshell-client-tls";
     c->shim_degrade = (char *)"netns";
     c->shim_readyz_port = 8080;
     c->worker_selector = (char *)"{\"pool\":\"test\"}";

@@ -34,8 +34,11 @@ int count_array(const char *base_env, const char *verb, const char *key);
 int counter(const char *name);
 void reset_fakes(void);
 
-#define ATE_ACTORS()   count_array("OSS_IT_ATE_CTL", "state", "actors")
-#define KUBE_OBJECTS() count_array("OSS_IT_KUBE_CTL", "state", "objects")
+#define ATE_ACTORS() count_array("OSS_IT_ATE_CTL", "state", "actors")
+/* actors of one atespace in one status (-1: any) */
+int ate_actors_in(const char *atespace, int status);
+#define GOLDEN_ACTORS() ate_actors_in("ate-golden", -1)
+#define KUBE_OBJECTS()  count_array("OSS_IT_KUBE_CTL", "state", "objects")
 
 void base_config(struct drv_config *c);
 void make_spec(struct drv_sandbox_spec *s, const char *id);
@@ -61,5 +64,6 @@ void it_crash_create(void);
 void it_after_crash(void);
 void it_bench(void);
 void it_live(void);
+void it_golden(void);
 
 #endif

@@ -21,7 +21,7 @@ fi
 # check refuses what the CRD refuses).
 $py "$here/crd_check.py" "$here/golden" "$OSS_IT_KUBE_URL" "$OSS_IT_CA" "$OSS_IT_KUBE_TOKEN" || rc=1
 
-for s in lifecycle down aborted never-ready create-fails kube-faults no-ca plaintext mtls concurrent; do
+for s in lifecycle golden down aborted never-ready create-fails kube-faults no-ca plaintext mtls concurrent; do
   if ! "$bin" "$s" >>"$tmp/it.out" 2>>"$tmp/it.log"; then rc=1; fi
   tail -n 1 "$tmp/it.out"
 done

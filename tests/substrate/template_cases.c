@@ -26,6 +26,7 @@ void golden_base_config(struct drv_config *c)
     c->supervisor_path = (char *)"/usr/local/bin/openshell-sandbox";
     c->shim_degrade = (char *)"netns,landlock";
     c->shim_readyz_port = 8080;
+    c->gateway_tls_secret = (char *)"openshell-client-tls";
 }
 
 static void minimal(struct drv_sandbox_spec *s, struct drv_config *c)
@@ -79,26 +80,27 @@ static void override(struct drv_sandbox_spec *s, struct drv_config *c)
     s->template_override = (char *)"team-agent-golden";
 }
 
-static struct drv_kv env_many[29];
-static char env_names[29][16];
+static struct drv_kv env_many[22];
+static char env_names[22][16];
 
 static void too_many_env(struct drv_sandbox_spec *s, struct drv_config *c)
 {
     env_token(s, c);
-    /* 4 driver entries (id, endpoint, ssh socket, token) + 29 = 33 > 32 */
-    for (size_t i = 0; i < 29; i++) {
+    /* 11 driver entries (id, name, endpoint, ssh socket, token, 3 TLS paths,
+     * 3 TLS refs) + 22 = 33 > 32 */
+    for (size_t i = 0; i < 22; i++) {
         snprintf(env_names[i], sizeof env_names[i], "VAR_%02zu", i);
         env_many[i].key = env_names[i];
         env_many[i].value = (char *)"x";
     }
     s->env = env_many;
-    s->nenv = 29;
+    s->nenv = 22;
 }
 
 static void max_env(struct drv_sandbox_spec *s, struct drv_config *c)
 {
     too_many_env(s, c);
-    s->nenv = 28; /* exactly 32 in the template */
+    s->nenv = 21; /* exactly 32 in the template */
 }
 
 /* A caller's identity variable: the template keeps the driver's value
@@ -123,14 +125,61 @@ static char *long_cmd[60];
 static void too_long_command(struct drv_sandbox_spec *s, struct drv_config *c)
 {
     minimal(s, c);
-    /* the shim and supervisor take 10 entries here; 55 more make 65 */
-    for (size_t i = 0; i < 55; i++)
+    /* the shim and supervisor take 11 entries here; 54 more make 65 */
+    for (size_t i = 0; i < 54; i++)
         long_cmd[i] = (char *)"arg";
-    long_cmd[55] = NULL;
+    long_cmd[54] = NULL;
     s->command = long_cmd;
 }
 
+/* The gateway's default shell: tty set, log level from the spec. */
+static void tty_log_level(struct drv_sandbox_spec *s, struct drv_config *c)
+{
+    minimal(s, c);
+    s->name = (char *)"bob-shell";
+    s->tty = true;
+    s->log_level = (char *)"debug";
+}
+
+/* The caller's OPENSHELL_LOG_LEVEL wins over spec.log_level. */
+static struct drv_kv env_log[] = {{(char *)"OPENSHELL_LOG_LEVEL", (char *)"trace"}};
+static void user_log_level(struct drv_sandbox_spec *s, struct drv_config *c)
+{
+    tty_log_level(s, c);
+    s->env = env_log;
+    s->nenv = 1;
+}
+
+/* A plain-HTTP gateway needs no TLS files. */
+static void http_endpoint(struct drv_sandbox_spec *s, struct drv_config *c)
+{
+    minimal(s, c);
+    c->gateway_endpoint = (char *)"http://openshell-gateway.openshell.svc:8080";
+    c->gateway_tls_secret = NULL;
+}
+
+/* https without the Secret: the supervisor would abort, so create refuses. */
+static void https_no_tls(struct drv_sandbox_spec *s, struct drv_config *c)
+{
+    minimal(s, c);
+    c->gateway_tls_secret = NULL;
+}
+
+/* The caller cannot feed the shim's TLS hand-over. */
+static struct drv_kv env_shim_tls[] = {{(char *)"OPENSHELL_SHIM_TLS_CA_PEM", (char *)"x"}};
+static void user_shim_tls(struct drv_sandbox_spec *s, struct drv_config *c)
+{
+    minimal(s, c);
+    s->env = env_shim_tls;
+    s->nenv = 1;
+}
+
 const struct golden_case golden_cases[] = {
+    {"tty-log-level", GOLDEN_TEMPLATE, tty_log_level},
+    {"user-log-level", GOLDEN_TEMPLATE, user_log_level},
+    {"http-endpoint", GOLDEN_TEMPLATE, http_endpoint},
+    {"https-no-tls", GOLDEN_TEMPLATE, https_no_tls},
+    {"user-shim-tls", GOLDEN_TEMPLATE, user_shim_tls},
     {"minimal", GOLDEN_TEMPLATE, minimal},
     {"env-token", GOLDEN_TEMPLATE, env_token},
     {"env-token-secret", GOLDEN_SECRET, env_token},

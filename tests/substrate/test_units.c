@@ -119,37 +119,46 @@ static void env_rules(void **state)
     oss_error err = {0};
     struct drv_kv ok[] = {{(char *)"A", (char *)"1"}, {(char *)"PATH", (char *)"/bin"}};
     struct drv_sandbox_spec s = {.id = (char *)"x", .env = ok, .nenv = 2};
-    assert_int_equal(drv_template_check_env(&s, &err), 0);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), 0);
 
     /* The driver's names pass the check (the driver's values win in the
      * template, template_golden "reserved-env") and are not counted. */
-    const char *reserved[] = {"OPENSHELL_SANDBOX_ID", "OPENSHELL_ENDPOINT",
-                              "OPENSHELL_SSH_SOCKET_PATH", "OPENSHELL_SANDBOX_TOKEN",
-                              "OPENSHELL_SANDBOX_TOKEN_FILE"};
+    const char *reserved[] = {"OPENSHELL_SANDBOX_ID",
+                              "OPENSHELL_ENDPOINT",
+                              "OPENSHELL_SSH_SOCKET_PATH",
+                              "OPENSHELL_SANDBOX_TOKEN",
+                              "OPENSHELL_SANDBOX_TOKEN_FILE",
+                              "OPENSHELL_SANDBOX",
+                              "OPENSHELL_MAIN_PROCESS_SPEC",
+                              "OPENSHELL_TLS_CA",
+                              "OPENSHELL_TLS_CERT",
+                              "OPENSHELL_TLS_KEY",
+                              "OPENSHELL_GATEWAY_TLS_SERVER_NAME"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         struct drv_kv kv = {(char *)reserved[i], (char *)"evil"};
         s.env = &kv;
         s.nenv = 1;
         assert_true(drv_env_reserved(reserved[i]));
-        assert_int_equal(drv_template_check_env(&s, &err), 0);
+        assert_int_equal(drv_template_check_env(&s, NULL, &err), 0);
     }
     /* control: a near miss is the caller's own */
-    assert_false(drv_env_reserved("OPENSHELL_SANDBOX"));
+    assert_false(drv_env_reserved("OPENSHELL_SANDBOXES"));
+    assert_false(drv_env_reserved("OPENSHELL_LOG_LEVEL")); /* the caller's value wins */
 
     struct drv_kv bad[] = {{(char *)"A=B", (char *)"1"}};
     s.env = bad;
     s.nenv = 1;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     struct drv_kv empty[] = {{(char *)"", (char *)"1"}};
     s.env = empty;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     struct drv_kv ctl[] = {{(char *)"A\nB", (char *)"1"}};
     s.env = ctl;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     struct drv_kv dup[] = {{(char *)"A", (char *)"1"}, {(char *)"A", (char *)"2"}};
     s.env = dup;
     s.nenv = 2;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "twice"));
 
     /* limit: 3 own entries without a token, 4 with one */
@@ -162,14 +171,14 @@ static void env_rules(void **state)
     }
     s.env = many;
     s.nenv = 29;
-    assert_int_equal(drv_template_check_env(&s, &err), 0);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), 0);
     s.nenv = 30;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     s.sandbox_token = (char *)"t";
     s.nenv = 28;
-    assert_int_equal(drv_template_check_env(&s, &err), 0);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), 0);
     s.nenv = 29;
-    assert_int_equal(drv_template_check_env(&s, &err), -1);
+    assert_int_equal(drv_template_check_env(&s, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "too many"));
 }
 
@@ -262,6 +271,25 @@ static void kube_parse(void **state)
     /* not NUL-terminated input is fine */
     char nt[2] = {'{', '}'};
     assert_int_equal(drv_kube_parse(nt, 2, &o, &err), 0);
+    assert_string_equal(o.golden_actor_id, "");
+
+    /* status.goldenActorID: kept when it can name an actor, never cut short */
+    const char *g = "{\"status\":{\"phase\":\"Ready\","
+                    "\"goldenActorID\":\"1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633c\"}}";
+    assert_int_equal(drv_kube_parse(g, strlen(g), &o, &err), 0);
+    assert_string_equal(o.golden_actor_id, "1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633c");
+    const char *gbad[] = {
+        "{\"status\":{\"goldenActorID\":\"../openshell/x\"}}",
+        "{\"status\":{\"goldenActorID\":7}}",
+        "{\"status\":{\"goldenActorID\":\"a\\u0000b\"}}",
+        /* 64 characters: longer than a label, would be cut into another name */
+        ("{\"status\":{\"goldenActorID\":"
+         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}"),
+    };
+    for (size_t i = 0; i < sizeof gbad / sizeof gbad[0]; i++) {
+        assert_int_equal(drv_kube_parse(gbad[i], strlen(gbad[i]), &o, &err), 0);
+        assert_string_equal(o.golden_actor_id, "");
+    }
 }
 
 static void kube_url(void **state)
