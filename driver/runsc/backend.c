@@ -531,6 +531,11 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
             oss_err_errno(err, "rename %s", tmp);
         goto fail_check;
     }
+    /* from here the sandbox is stopped whatever happens: show it */
+    pthread_mutex_lock(&b->lock);
+    s->r.status = DRV_ACTOR_SUSPENDING;
+    s->r.version++;
+    pthread_mutex_unlock(&b->lock);
     pause_point(b, "stop:after-checkpoint");
     log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
@@ -712,10 +717,11 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         st = DRV_ACTOR_RESUMING;
         break;
     case DRV_RUNSC_STOPPING:
-        /* still running until the checkpoint is whole: a stop can be
-         * refused (an open connection) and the sandbox go on, and a gateway
-         * that saw Suspended=True keeps the row Stopped for good
-         * (docs/platform/gateway.md, the compute-runtime rules) */
+        /* r->status: RUNNING until the checkpoint is whole (a stop can be
+         * refused, an open connection, and the sandbox go on; a gateway that
+         * saw Suspended=True keeps the row Stopped for good:
+         * docs/platform/gateway.md, the compute-runtime rules), then
+         * SUSPENDING */
         break;
     case DRV_RUNSC_DELETING:
         st = DRV_ACTOR_SUSPENDING;

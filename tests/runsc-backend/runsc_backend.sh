@@ -3,7 +3,8 @@
 # --backend=runsc) driven over its gRPC socket by the gateway-like client.
 #   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|hostfiles|connections|killpoints|golden
 # Sandboxes run in a root filesystem of their own (scripts/make-demo-rootfs.sh,
-# plus sh, cat, sha256sum and sleep for the red-team suite), never the host's /
+# plus sh, cat, sha256sum and sleep for the red-team suite, bash for the
+# gateway's default command), never the host's /
 # unless a suite starts the driver with --runsc-host-rootfs on purpose.
 # Each suite gets its own state dir and its own /24 of runsc_subnet, so the
 # suites can run in parallel; the EXIT trap removes whatever a failure left
@@ -30,7 +31,8 @@ rootfs="$OSS_TMP/rootfs"
 mkdir -p "$rootfs"
 ln -s /nonexistent/rootfs "$rootfs/broken_rootfs" # "broken/rootfs": a missing rootfs
 image=openshell/demo:local
-OSS_ROOTFS_EXTRA="$(readlink -f /bin/sh):/bin/sh /usr/bin/cat /usr/bin/sha256sum /usr/bin/sleep" \
+# bash: a gateway sends "/bin/bash -l" when the user gives no command
+OSS_ROOTFS_EXTRA="$(readlink -f /bin/sh):/bin/sh /usr/bin/bash:/bin/bash /usr/bin/cat /usr/bin/sha256sum /usr/bin/sleep" \
     bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$rootfs" "$image" >/dev/null
 runsc_bin=$(command -v runsc)
 
