@@ -201,7 +201,9 @@ class Ctx:
     def stop(self, sid):
         # the gateway stops only a Ready sandbox (mod.rs:1033): wait for it
         # as a user would, after a driver restart too
-        if self.model.phase(sid) != gm.STOPPED:
+        # (a Stopping row is retried as it is, mod.rs:1039-1042: after a
+        # driver died mid-stop the row stays Stopping while the sandbox runs)
+        if self.model.phase(sid) not in (gm.STOPPED, gm.STOPPING):
             self.wait_phase(sid, gm.READY, 60)
         self.model.stop(sid)
         self.wait_phase(sid, gm.STOPPED, 60)
