@@ -91,6 +91,8 @@ int oss_read_file(const char *path, size_t max, oss_buf *out, oss_error *err)
         oss_buf_put(out, chunk, (size_t)n);
         total += (size_t)n;
     }
+    if (oss_buf_failed(out))
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "reading %s: out of memory", path);
     return 0;
 }
 

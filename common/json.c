@@ -22,7 +22,7 @@ static void before_value(oss_json *j)
     j->need_comma[j->depth] = true;
 }
 
-static void open(oss_json *j, char c)
+static void container_begin(oss_json *j, char c)
 {
     before_value(j);
     oss_buf_putc(j->out, c);
@@ -31,7 +31,7 @@ static void open(oss_json *j, char c)
     j->need_comma[j->depth] = false;
 }
 
-static void close_(oss_json *j, char c)
+static void container_end(oss_json *j, char c)
 {
     oss_buf_putc(j->out, c);
     if (j->depth > 0)
@@ -40,19 +40,19 @@ static void close_(oss_json *j, char c)
 
 void oss_json_obj_begin(oss_json *j)
 {
-    open(j, '{');
+    container_begin(j, '{');
 }
 void oss_json_obj_end(oss_json *j)
 {
-    close_(j, '}');
+    container_end(j, '}');
 }
 void oss_json_arr_begin(oss_json *j)
 {
-    open(j, '[');
+    container_begin(j, '[');
 }
 void oss_json_arr_end(oss_json *j)
 {
-    close_(j, ']');
+    container_end(j, ']');
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */

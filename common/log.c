@@ -3,16 +3,30 @@
 #include "json.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_component = "oss";
 static enum oss_log_level log_level = OSS_LOG_WARN;
 static enum oss_log_format log_format = OSS_LOG_TEXT;
+
+/* Non-blocking mode (oss_log_nonblocking): where lines go, how, and what
+ * waits.  The backlog is a plain byte queue of whole lines; a line that does
+ * not fit is dropped and counted, never partly queued. */
+enum out_kind { OUT_BLOCKING = 0, OUT_NONBLOCK_FD, OUT_SOCKET };
+static enum out_kind out_kind = OUT_BLOCKING;
+static const char *out_mode = "blocking";
+static int out_fd = STDERR_FILENO;
+static char backlog[OSS_LOG_BACKLOG_MAX];
+static size_t backlog_len;
+static unsigned long long dropped_lines;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
@@ -42,6 +56,118 @@ int oss_log_level_parse(const char *s, enum oss_log_level *ret_level)
         return 0;
     }
     return -1;
+}
+
+/* One non-blocking attempt; returns bytes written, 0 when it would block,
+ * -1 when the output is gone (the line is then as good as written). */
+static ssize_t try_write(const char *p, size_t n)
+{
+    for (;;) {
+        ssize_t w = out_kind == OUT_SOCKET ? send(out_fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+                                           : write(out_fd, p, n);
+        if (w >= 0)
+            return w;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return -1;
+    }
+}
+
+int oss_log_flush(void)
+{
+    int saved = errno;
+    while (backlog_len > 0) {
+        ssize_t w = try_write(backlog, backlog_len);
+        if (w == 0)
+            break;
+        size_t done = w < 0 ? backlog_len : (size_t)w; /* output gone: discard */
+        memmove(backlog, backlog + done, backlog_len - done);
+        backlog_len -= done;
+    }
+    errno = saved;
+    return backlog_len > 0 ? 1 : 0;
+}
+
+static void emit(const char *p, size_t n)
+{
+    if (out_kind == OUT_BLOCKING) {
+        size_t off = 0;
+        while (off < n) {
+            ssize_t w = write(out_fd, p + off, n - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        return;
+    }
+    /* Lines keep their order: nothing new goes out before the backlog. */
+    if (oss_log_flush() == 0) {
+        ssize_t w = try_write(p, n);
+        if (w < 0 || (size_t)w == n)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+    if (n > sizeof backlog - backlog_len) {
+        dropped_lines++;
+        return;
+    }
+    memcpy(backlog + backlog_len, p, n);
+    backlog_len += n;
+}
+
+void oss_log_raw(const char *line, size_t n)
+{
+    int saved = errno;
+    emit(line, n);
+    errno = saved;
+}
+
+int oss_log_nonblocking(void)
+{
+    struct stat st;
+    if (fstat(STDERR_FILENO, &st) < 0)
+        return -1;
+    if (S_ISREG(st.st_mode)) {
+        out_mode = "file"; /* a file never stays full; its offset must stay shared */
+        return 0;
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        out_kind = OUT_SOCKET; /* MSG_DONTWAIT: per call, nothing shared changes */
+        out_mode = "socket";
+        return 0;
+    }
+    /* A pipe or a terminal: O_NONBLOCK on fd 2 would change the open file
+     * description the child shares, and the child's writes would fail with
+     * EAGAIN.  Opening it again through /proc gives the shim a description
+     * of its own for the same pipe or terminal. */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    out_fd = fd;
+    out_kind = OUT_NONBLOCK_FD;
+    out_mode = "reopened";
+    return 0;
+}
+
+int oss_log_pending_fd(void)
+{
+    return out_kind != OUT_BLOCKING && backlog_len > 0 ? out_fd : -1;
+}
+
+void oss_log_get_stats(struct oss_log_stats *ret)
+{
+    *ret = (struct oss_log_stats){
+        .mode = out_mode,
+        .backlog_bytes = backlog_len,
+        .dropped_lines = dropped_lines,
+    };
 }
 
 void oss_log(enum oss_log_level level, const char *fmt, ...)
@@ -82,17 +208,10 @@ void oss_log(enum oss_log_level level, const char *fmt, ...)
                        tm.tm_sec, ts.tv_nsec / 1000000, log_component, (long)getpid(),
                        level_names[level], msg);
     }
-    if (b.data) {
-        size_t off = 0;
-        while (off < b.len) {
-            ssize_t n = write(STDERR_FILENO, b.data + off, b.len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            off += (size_t)n;
-        }
-    }
+    if (oss_buf_failed(&b))
+        dropped_lines++; /* out of memory: the line is lost, the count says so */
+    else if (b.data)
+        emit(b.data, b.len);
     oss_buf_free(&b);
     errno = saved;
 }

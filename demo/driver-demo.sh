@@ -53,7 +53,7 @@ echo "    $ROOTFS: $(du -sh "$ROOTFS" | cut -f1) (static shim, stand-in supervis
 say "1. start openshell-driver-substrate (backend runsc) on a private socket"
 "$DRV" --socket "$SOCK" --backend runsc --state-dir "$STATE" --rootfs-dir "$OSS_TMP/rootfs" \
     --shim-path /usr/local/bin/openshell-shim --supervisor-path /usr/local/bin/openshell-sandbox \
-    --shim-degrade all --runsc-subnet 10.243.0.0/16 >"$OSS_TMP/driver.log" 2>&1 &
+    --shim-degrade all --runsc-subnet 10.243.0.0/16 --runsc-user 1000:1000 >"$OSS_TMP/driver.log" 2>&1 &
 DPID=$!
 oss_on_exit "kill -TERM $DPID 2>/dev/null; sleep 1; kill -KILL $DPID 2>/dev/null"
 oss_wait_for "[[ -S $SOCK ]]" 15 || oss_fail "driver did not start: $(cat "$OSS_TMP/driver.log")"
@@ -62,7 +62,15 @@ echo "    socket $SOCK (dir 0700, socket 0600); GetCapabilities: $(field "$out" 
 echo "    (client stubs from $REF)"
 
 say "2. CreateSandbox $ID: runsc run in a network namespace of its own, then readyz 200"
-out=$(ctl create "$ID" "$IMAGE" --env DEMO=1 -- /usr/local/bin/oss-counter --file /tmp/count \
+# The stand-in as OpenShell pull request 1549 with the image's local policy,
+# the sandbox running as the image's "sandbox" user (--runsc-user 1000:1000,
+# the runAsUser shape): the configuration in which an upstream supervisor
+# starts a workload under Substrate's three capabilities.  As uid 0 every
+# variant exits at its privilege drop; main also at its network namespace
+# (step 3 shows the shim's per-variant table).
+out=$(ctl create "$ID" "$IMAGE" --env DEMO=1 --env OPENSHELL_STANDIN_VARIANT=pr1549 \
+    --env OPENSHELL_POLICY_RULES=/etc/openshell/policy.rego \
+    --env OPENSHELL_POLICY_DATA=/etc/openshell/policy.yaml -- /usr/local/bin/oss-counter --file /tmp/count \
     --port 9090 --bind 0.0.0.0 --period-ms 100) || oss_fail "create failed: $out"
 ADDR=$(field "$out" 'sandbox["address"]')
 HOST=$(sed -E 's#http://([0-9.]+):.*#\1#' <<<"$ADDR")
@@ -82,6 +90,11 @@ for name, d in b["decisions"].items():
     print("    %-9s %-9s %s" % (name, d, why))
 fb = b["fallback_seccomp"]
 print("    fallback seccomp: mode %s, active %s (%s)" % (fb["mode"], fb["active"], fb["reason"]))
+print("    supervisor switches set: " + ", ".join("%s=%s" % (e["name"], e.get("value", "")) for e in b["env"]
+      if e["name"] in ("OPENSHELL_SKIP_BOOTSTRAP", "OPENSHELL_BEST_EFFORT_FAILURES")))
+for v, o in b["supervisor_variants"].items():
+    print("    %-7s %s -> %s" % (v, " ".join("%s=%s" % kv for kv in o["steps"].items()),
+          "workload starts" if o["workload_starts"] else "CANNOT START (stops at %s)" % o["stops_at"]))
 PY
 sleep 1 # let the workload count a little
 line=$(counter "$HOST")

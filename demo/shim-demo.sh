@@ -5,10 +5,14 @@
 # that counts in memory.  It shows, step by step with timings:
 #   1. doctor: what gVisor refuses here, and what the strict policy says
 #   2. strict start: the shim refuses and says why (exit 124)
-#   3. degraded start (--degrade=all): OCSF findings, report, readiness
-#   4. signals forwarded, a burst of orphans reaped (no zombie left)
+#   3. degraded start (--degrade=all) as Substrate runs it (uid 0): what each
+#      upstream supervisor variant does here (none starts its workload) and
+#      the stand-in's honest exit; then the configuration in which one does:
+#      OpenShell pull request 1549 in a container running as the sandbox
+#      user (runAsUser): OCSF findings, report, readiness
+#   4. a burst of orphans reaped (no zombie left)
 #   5. checkpoint + restore with a new actor id: memory intact, restore seen
-#   6. SIGTERM: graceful stop and the exit status
+#   6. SIGTERM: forwarded to the supervisor, and the exit status
 # Run as root on Debian 12: bash demo/shim-demo.sh  (expects a build in build/)
 set -euo pipefail
 export OSS_SOURCE_DIR="${OSS_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
@@ -23,20 +27,27 @@ STANDIN="$OSS_BUILD_DIR/tests/standin/openshell-sandbox-standin"
 H="$OSS_BUILD_DIR/tests/helpers"
 OUT="$OSS_TMP/out"
 mkdir -p "$OUT" "$OSS_TMP/ate"
+chmod 0777 "$OUT"
+# the stand-in reads a local policy, as upstream's local-file mode requires one
+POL=(--env "OPENSHELL_POLICY_RULES=$OSS_SOURCE_DIR/tests/standin/policy/sandbox.rego"
+    --env "OPENSHELL_POLICY_DATA=$OSS_SOURCE_DIR/tests/standin/policy/policy.yaml")
 T0=$(oss_now_ms)
 say() { printf '\n\033[1m[%6.2fs] %s\033[0m\n' "$(awk -v a="$(oss_now_ms)" -v b="$T0" 'BEGIN{print (a-b)/1000}')" "$*"; }
 took() { printf '    (%s ms)\n' "$(($(oss_now_ms) - $1))"; }
-bundle() { # DIR ARGV...
+bundle() { # DIR [BUNDLE OPTIONS] -- ARGV...
     local d=$1
     shift
+    local -a o=()
+    while [[ $1 != -- ]]; do o+=("$1") && shift; done
+    shift
     oss_bundle_make "$d" --bind "$OUT:/out" --bind "$OSS_BUILD_DIR:$OSS_BUILD_DIR:ro" \
-        --bind "$OSS_TMP/ate:/run/ate:ro" -- "$@"
+        --bind "$OSS_TMP/ate:/run/ate:ro" "${POL[@]}" "${o[@]}" -- "$@"
 }
 echo "ate-golden/3f1c" >"$OSS_TMP/ate/actor-id"
 
 say "1. openshell-shim doctor inside gVisor (Substrate's capabilities)"
 t=$(oss_now_ms)
-bundle "$OSS_TMP/b-doctor" "$SHIM" doctor
+bundle "$OSS_TMP/b-doctor" -- "$SHIM" doctor
 rc=0
 oss_runsc_run_fg doctor "$OSS_TMP/b-doctor" || rc=$?
 sed 's/^/    /' "$(oss_runsc_out doctor)"
@@ -45,19 +56,41 @@ took "$t"
 
 say "2. strict start (--degrade=none, the default): the supervisor is never started"
 t=$(oss_now_ms)
-bundle "$OSS_TMP/b-strict" "$SHIM" --report=/out/strict.json -- "$STANDIN" -- /bin/true
+bundle "$OSS_TMP/b-strict" -- "$SHIM" --report=/out/strict.json -- "$STANDIN" -- /bin/true
 rc=0
 oss_runsc_run_fg strict "$OSS_TMP/b-strict" || rc=$?
 grep -v '"class_uid"' "$(oss_runsc_err strict)" | sed 's/^/    /'
 echo "    exit status $rc"
 took "$t"
 
-say "3. degraded start (--degrade=all): findings, report, readiness"
+say "3. degraded start (--degrade=all) as Substrate runs it: uid 0, three capabilities"
+for V in main pr1549 pr1548; do
+    bundle "$OSS_TMP/b-uid0-$V" --env "OPENSHELL_STANDIN_VARIANT=$V" -- "$SHIM" --degrade=all \
+        --run-as=65534:65534 --report="/out/uid0-$V.json" -- "$STANDIN" --run-as 65534:65534 -- /bin/true
+    rc=0
+    oss_runsc_run_fg "uid0-$V" "$OSS_TMP/b-uid0-$V" || rc=$?
+    fatal=$(grep -o '"standin":"step","step":"[a-z_]*","result":"fatal","errno":[^,]*' "$(oss_runsc_err "uid0-$V")" | head -n 1 |
+        sed 's/.*"step":"\([a-z_]*\)".*"errno":\(.*\)/\1 (\2)/')
+    echo "    stand-in as $V: exit $rc, stopped at ${fatal:-?}"
+done
+"$OSS_PYTHON" - "$OUT/uid0-pr1549.json" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))["bootstrap"]
+print("    the shim set: " + ", ".join("%s=%s" % (e["name"], e.get("value")) for e in b["env"]
+      if e["name"] in ("OPENSHELL_SKIP_BOOTSTRAP", "OPENSHELL_BEST_EFFORT_FAILURES")))
+print("    and predicted (report bootstrap.supervisor_variants):")
+for v, o in b["supervisor_variants"].items():
+    print("      %-7s %s -> %s" % (v, " ".join("%s=%s" % kv for kv in o["steps"].items()),
+          "starts" if o["workload_starts"] else "CANNOT START HERE (%s)" % o["stops_at"]))
+PY
+
+say "   the same as the sandbox user (runAsUser 65534), pull request 1549: the workload starts"
 t=$(oss_now_ms)
-bundle "$OSS_TMP/b-run" "$SHIM" -v -g --degrade=all --readyz-port=8080 --ready-tcp=none \
-    --report=/out/bootstrap.json --state-dir=/run/openshell --freeze-threshold=2s \
+bundle "$OSS_TMP/b-run" --user 65534:65534 --env OPENSHELL_STANDIN_VARIANT=pr1549 -- \
+    "$SHIM" -v -g --degrade=all --run-as=65534:65534 --readyz-port=8080 --ready-tcp=none \
+    --report=/out/bootstrap.json --state-dir=/out/state --freeze-threshold=2s \
     --on-restore-exec='echo "restored: gen=$OPENSHELL_RESTORE_GENERATION id=$OPENSHELL_RESTORE_ACTOR_ID_OLD -> $OPENSHELL_RESTORE_ACTOR_ID_NEW" > /out/hook.txt' \
-    -- "$STANDIN" -- /bin/sh -c "setsid '$H/oss-counter' --file /out/count --period-ms 100 & exec '$H/oss-sigdump' --wait --out /out/signals --exit-on SIGTERM:0 --timeout 0"
+    -- "$STANDIN" --run-as 65534:65534 -- /bin/sh -c "setsid '$H/oss-counter' --file /out/count --period-ms 100 & exec '$H/oss-sigdump' --wait --out /out/signals --exit-on SIGTERM:0 --timeout 0"
 oss_runsc_run demo "$OSS_TMP/b-run"
 oss_wait_for "[[ -s $OUT/count && -s $OUT/signals ]]" 20 || oss_fail "sandbox did not come up: $(tail -5 "$(oss_runsc_err demo)")"
 took "$t"
@@ -79,20 +112,17 @@ for name, d in b["decisions"].items():
     print("     %-9s %-9s %s" % (name, d, why))
 fb = b["fallback_seccomp"]
 print("     fallback seccomp: mode %s, active %s (%s)" % (fb["mode"], fb["active"], fb["reason"]))
+for v, o in b["supervisor_variants"].items():
+    print("     %-7s -> %s" % (v, "starts" if o["workload_starts"] else "cannot start (%s)" % o["stops_at"]))
 print("     env contract: " + ", ".join("%s=%s" % (e["name"], e.get("value", "")) if e["action"] == "set"
+      else "%s=%s (workload only)" % (e["name"], e.get("value", "")) if e["action"] == "workload"
       else "%s kept (%s)" % (e["name"], e["action"]) for e in b["env"]))
 PY
 echo "    workload: $(cat "$OUT/count")"
 
-say "4. signals: SIGUSR1 and SIGHUP to PID 1 are forwarded (-g: to the group)"
-t=$(oss_now_ms)
-oss_runsc_kill demo USR1 >/dev/null
-oss_runsc_kill demo HUP >/dev/null
-oss_wait_for "grep -q SIGHUP $OUT/signals" 10 || true
-grep '^signal=' "$OUT/signals" | sed 's/^/    /'
-took "$t"
-
-say "   ... and 500 orphans, re-parented to PID 1, are reaped"
+# Upstream supervisors handle no signal but SIGTERM (main) or none (pull
+# requests 1549/1548): a SIGUSR1 or SIGHUP forwarded to them ends them.
+say "4. 500 orphans, re-parented to PID 1, are reaped"
 t=$(oss_now_ms)
 oss_runsc exec demo "$H/oss-orphans" 500 | sed 's/^/    /'
 oss_wait_for "grep -q '\"reaped_orphans\":[1-9]' $OUT/bootstrap.json || true" 1 || true
@@ -125,12 +155,12 @@ print("    report: generation %d, reason %s, frozen %s ms, identity %s -> %s" % 
     last["identity_after"]["id"]))
 PY
 
-say "6. SIGTERM: forwarded to the supervisor, which stops its workload"
+say "6. SIGTERM: forwarded to the supervisor (pull request 1549 has no handler: it ends, 143)"
 t=$(oss_now_ms)
-oss_runsc wait demo >"$OUT/wait.json" 2>/dev/null &
+oss_runsc wait demo >"$OUT/wait.json" 2>"$OUT/wait.err" &
 w=$!
 oss_runsc_kill demo TERM >/dev/null
 wait "$w" || true
-echo "    $(cat "$OUT/wait.json")"
+echo "    $(cat "$OUT/wait.json" "$OUT/wait.err")"
 took "$t"
 say "done"

@@ -104,6 +104,10 @@ static const struct key keys[] = {
      "state directory of the local runsc backend"},
     {"rootfs_dir", K_STR, F(rootfs_dir), NULL, "image -> rootfs directory (runsc backend)"},
     {"runsc_path", K_STR, F(runsc_path), "runsc", "runsc binary (runsc backend)"},
+    {"runsc_user", K_STR, F(runsc_user), "0:0",
+     "UID:GID of the container process (runsc backend): 0:0 as Substrate runs it today; the "
+     "sandbox identity is the runAsUser shape of Substrate's securityContext, in which a "
+     "supervisor from OpenShell pull request 1549 or 1548 finds its privilege drop done"},
     {"runsc_subnet", K_STR, F(runsc_subnet), "10.243.0.0/16",
      "IPv4 pool of the runsc backend: one /30 per sandbox network namespace"},
     {"runsc_host_rootfs", K_BOOL, F(runsc_host_rootfs), "false",
@@ -534,6 +538,11 @@ int drv_config_validate(const struct drv_config *c, oss_error *err)
     if (is_set(c->default_workload) &&
         check_json("default_workload", c->default_workload, json_type_array, err) < 0)
         return -1;
+    unsigned ru, rg;
+    char tail;
+    if (is_set(c->runsc_user) && (sscanf(c->runsc_user, "%u:%u%c", &ru, &rg, &tail) != 2 ||
+                                  ru > 0x7fffffffu || rg > 0x7fffffffu))
+        return oss_err(err, OSS_ERR_INVALID, EINVAL, "runsc_user must be UID:GID");
     if (is_set(c->default_image)) {
         for (const char *p = c->default_image; *p; p++)
             if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)

@@ -69,6 +69,7 @@ struct drv_config {
     char *rootfs_dir;       /* image -> rootfs directory, see docs */
     char *runsc_path;       /* default runsc on PATH */
     char *runsc_subnet;     /* IPv4 pool carved into one /30 per sandbox network */
+    char *runsc_user;       /* "UID:GID" of the container process (Substrate: 0:0) */
     bool runsc_host_rootfs; /* image local/host = the host's /: trusted single-user machines only */
     bool runsc_shim_actor;  /* pass the shim --actor=<actor name> (a shim that knows the flag) */
     bool runsc_golden_boot; /* create = boot as a UUID, checkpoint, restore as the actor */

@@ -12,6 +12,11 @@
 #                                     shared libraries it links, copied from
 #                                     the host as ldd lists them)
 #   /usr/local/bin/oss-counter        a workload that keeps a count in memory
+#   /etc/passwd, /etc/group           root and the "sandbox" user and group
+#                                     (uid/gid 1000) every upstream supervisor
+#                                     requires in a sandbox image
+#   /etc/openshell/policy.{rego,yaml} a local policy (the stand-in reads it
+#                                     as upstream's local-file mode does)
 # plus the empty mount points runsc needs on a read-only root.  Replace the
 # stand-in with the real supervisor for a real agent.
 # OSS_ROOTFS_EXTRA="/usr/bin/dash:/bin/sh /usr/bin/cat ...": host binaries
@@ -36,7 +41,7 @@ done
 
 tmp="$root.tmp.$$"
 rm -rf "$tmp"
-mkdir -p "$tmp"/{usr/local/bin,proc,dev,tmp,run,sys,etc}
+mkdir -p "$tmp"/{usr/local/bin,proc,dev,tmp,run,sys,etc/openshell,sandbox}
 install -m 0755 "$shim" "$tmp/usr/local/bin/openshell-shim"
 install -m 0755 "$standin" "$tmp/usr/local/bin/openshell-sandbox"
 install -m 0755 "$counter" "$tmp/usr/local/bin/oss-counter"
@@ -57,8 +62,11 @@ for bin in "$tmp"/usr/local/bin/* "${extra_bins[@]}"; do
         fi
     done
 done
-echo "root:x:0:0:root:/:/usr/local/bin/openshell-shim" >"$tmp/etc/passwd"
-echo "root:x:0:" >"$tmp/etc/group"
+printf '%s\n' "root:x:0:0:root:/:/usr/local/bin/openshell-shim" \
+    "sandbox:x:1000:1000:sandbox:/sandbox:/usr/local/bin/openshell-shim" >"$tmp/etc/passwd"
+printf '%s\n' "root:x:0:" "sandbox:x:1000:" >"$tmp/etc/group"
+install -m 0644 "$src/tests/standin/policy/sandbox.rego" "$tmp/etc/openshell/policy.rego"
+install -m 0644 "$src/tests/standin/policy/policy.yaml" "$tmp/etc/openshell/policy.yaml"
 rm -rf "$root"
 mv "$tmp" "$root"
 echo "$root"

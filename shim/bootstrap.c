@@ -3,6 +3,8 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "policy/tokenfile.h"
+#include "probe/passwd.h"
 #include "report/finding.h"
 #include "util.h"
 
@@ -16,6 +18,7 @@
 #define DEFAULT_RUN_AS           65534 /* "nobody", as the supervisor's default policy user */
 #define DEFAULT_PROXY_URL        "http://127.0.0.1:3128"
 #define DEFAULT_REPORT_PATH      "/run/openshell/bootstrap.json"
+#define SANDBOX_PASSWD           "/etc/passwd"
 
 extern char **environ;
 
@@ -137,6 +140,72 @@ static int run_all(struct shim_bootstrap *b, oss_error *err)
     return 0;
 }
 
+static struct shim_seccomp_split seccomp_split(const struct shim_probe_result *p)
+{
+    struct shim_seccomp_split sp = {0};
+    if (p->status == SHIM_PROBE_SUPPORTED || p->status == SHIM_PROBE_UNSUPPORTED) {
+        sp.known = p->u.seccomp.prelude_err >= 0 && p->u.seccomp.workload_err >= 0;
+        sp.prelude_refused = p->u.seccomp.prelude_err != 0;
+        sp.workload_refused = p->u.seccomp.workload_err != 0;
+    }
+    return sp;
+}
+
+static int works(const struct shim_bootstrap *b, enum shim_subsys s)
+{
+    if (!(b->probe_mask & SHIM_SUB_BIT(s)))
+        return -1;
+    return b->probes[s].status == SHIM_PROBE_SUPPORTED;
+}
+
+/* The env contract for base_env, then what each supervisor variant will do
+ * with the environment it then gets. */
+static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
+{
+    struct shim_seccomp_split sp = seccomp_split(&b->probes[SHIM_SUB_SECCOMP]);
+    struct shim_env_contract c;
+    shim_env_contract_compute_for(b->verdict, &sp, b->contract, b->proxy_url, b->report_path,
+                                  base_env, &c);
+    shim_env_contract_token(&c, base_env, b->token_path[0] ? b->token_path : NULL);
+    if (b->proxy_workload)
+        shim_env_contract_proxy_to_workload(&c);
+    shim_env_contract_free(&b->env);
+    b->env = c;
+
+    const struct shim_probe_result *sc = &b->probes[SHIM_SUB_SECCOMP];
+    const struct shim_probe_result *pd = &b->probes[SHIM_SUB_PRIVDROP];
+    struct shim_variant_inputs in = {
+        .netns = works(b, SHIM_SUB_NETNS),
+        .prelude = works(b, SHIM_SUB_SECCOMP),
+        .workload_filter = works(b, SHIM_SUB_SECCOMP),
+        .landlock = works(b, SHIM_SUB_LANDLOCK),
+        .privdrop = works(b, SHIM_SUB_PRIVDROP),
+        .privdrop_already = pd->status == SHIM_PROBE_SUPPORTED && pd->u.privdrop.already,
+        .euid = b->facts.euid,
+        .target_uid = b->run_uid,
+        .cap_setpcap = (pd->u.privdrop.cap_effective >> 8) & 1, /* CAP_SETPCAP */
+    };
+    /* No identity and no "sandbox" user: every variant exits 1 at its user
+     * check, before any drop. */
+    if (!b->run_as_set && !b->sandbox_user && in.privdrop >= 0)
+        in.privdrop = 0, in.privdrop_already = false;
+    if (sp.known) {
+        in.prelude = !sp.prelude_refused;
+        in.workload_filter = !sp.workload_refused;
+    } else if (in.prelude == 0 && sc->status == SHIM_PROBE_ERROR) {
+        in.prelude = in.workload_filter = -1; /* the probe could not tell */
+    }
+    for (size_t i = 0; i < b->env.n; i++) {
+        const struct shim_env_entry *e = &b->env.e[i];
+        const char *val = e->action == SHIM_ENV_SET ? e->value : shim_env_get(base_env, e->name);
+        if (!strcmp(e->name, "OPENSHELL_SKIP_BOOTSTRAP"))
+            in.skip_bootstrap = val;
+        else if (!strcmp(e->name, "OPENSHELL_BEST_EFFORT_FAILURES"))
+            in.best_effort = val;
+    }
+    shim_variants_decide(&in, b->variants);
+}
+
 int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap **ret,
                            oss_error *err)
 {
@@ -149,8 +218,28 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     b->run_as_set = cfg->run_as_set;
     b->run_uid = cfg->run_as_set ? cfg->run_as_uid : DEFAULT_RUN_AS;
     b->run_gid = cfg->run_as_set ? cfg->run_as_gid : DEFAULT_RUN_AS;
+    /* Upstream drops to the image's "sandbox" user when nothing else is
+     * configured (docs/platform/supervisor.md, privilege drop). */
+    if (!cfg->run_as_set &&
+        shim_passwd_lookup(SANDBOX_PASSWD, "sandbox", &b->run_uid, &b->run_gid) == 0)
+        b->sandbox_user = true;
     b->timeout_ms = cfg->probe_timeout_ms > 0 ? cfg->probe_timeout_ms : DEFAULT_PROBE_TIMEOUT_MS;
     b->netns_probe = cfg->netns_probe;
+    b->contract = cfg->contract;
+    b->token_file = cfg->token_file;
+    /* The workload's command must follow a "--" on the supervisor's command
+     * line, and the shim must know its own path, for exec-env. */
+    ssize_t el = readlink("/proc/self/exe", b->exe, sizeof b->exe - 1);
+    b->exe[el > 0 ? el : 0] = '\0';
+    b->proxy_workload = !cfg->proxy_env_supervisor && b->exe[0] == '/' &&
+                        shim_workload_argv_wrappable(cfg->child_argv);
+    snprintf(b->proxy_note, sizeof b->proxy_note, "%s",
+             b->proxy_workload           ? "on the workload's command line (exec-env)"
+             : cfg->proxy_env_supervisor ? "in the supervisor's environment: --proxy-env=supervisor"
+                                         : "in the supervisor's environment: the workload's "
+                                           "command is not after a '--' on its command line");
+    if (cfg->state_dir && asprintf(&b->token_dir, "%s/token", cfg->state_dir) < 0)
+        b->token_dir = NULL;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
     b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
     if (!b->proxy_url || !b->report_path) {
@@ -175,7 +264,7 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
     if (b->plan.active)
         b->prog = *shim_fallback_program(b->plan.workload);
 
-    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, environ, &b->env);
+    contract_compute(b, environ);
     b->total_usec = (oss_mono_ns() - start) / 1000;
     *ret = b;
     return 0;
@@ -195,15 +284,51 @@ bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err)
     return true;
 }
 
+/* Writes the token into <state dir>/token/sandbox-token, 0400 in a 0700
+ * directory, only on a tmpfs (never on a disk or a checkpointed bind); the
+ * result and the reason go into b (the report). */
+static void token_move(struct shim_bootstrap *b, char *const *base_env)
+{
+    b->token_path[0] = '\0';
+    if (!b->token_file) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: --token-file=off");
+        return;
+    }
+    if (!shim_env_token_movable(base_env)) {
+        snprintf(b->token_note, sizeof b->token_note,
+                 shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN_FILE")
+                     ? "OPENSHELL_SANDBOX_TOKEN_FILE set by the operator"
+                     : "no OPENSHELL_SANDBOX_TOKEN");
+        return;
+    }
+    oss_error err = {0};
+    char path[256];
+    if (!b->token_dir ||
+        snprintf(path, sizeof path, "%s/sandbox-token", b->token_dir) >= (int)sizeof path) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: no state dir");
+        return;
+    }
+    if (shim_token_write(b->token_dir, path, shim_env_get(base_env, "OPENSHELL_SANDBOX_TOKEN"),
+                         &err) < 0) {
+        snprintf(b->token_note, sizeof b->token_note, "kept in the environment: %s", err.msg);
+        return;
+    }
+    snprintf(b->token_path, sizeof b->token_path, "%s", path);
+    snprintf(b->token_note, sizeof b->token_note, "moved to %s (0400, tmpfs)", path);
+}
+
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
 {
+    token_move(b, base_env);
     /* Recomputed against the environment actually passed, so the report
      * says which names the operator had set there. */
-    struct shim_env_contract c;
-    shim_env_contract_compute(b->verdict, b->proxy_url, b->report_path, base_env, &c);
-    shim_env_contract_free(&b->env);
-    b->env = c;
+    contract_compute(b, base_env);
     return shim_env_build(&b->env, base_env);
+}
+
+char **shim_bootstrap_child_argv(const struct shim_bootstrap *b, char *const *argv)
+{
+    return shim_workload_argv_wrap(argv, b->exe, &b->env);
 }
 
 int shim_bootstrap_child_apply(const struct shim_bootstrap *b)
@@ -325,6 +450,7 @@ void shim_bootstrap_free(struct shim_bootstrap *b)
             netns_cleanup(b);
     }
     shim_env_contract_free(&b->env);
+    free(b->token_dir);
     free(b->proxy_url);
     free(b->report_path);
     free(b);

@@ -37,6 +37,11 @@ bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err);
  * (free with shim_env_free() of policy/envcontract.h, or leak into execve).
  * NULL only when out of memory. */
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env);
+/* The supervisor's command line with `openshell-shim exec-env` put in front
+ * of the workload's command when variables go to the workload only (after
+ * shim_bootstrap_child_env); NULL when nothing needs it: use argv as is.
+ * Free with shim_env_free(). */
+char **shim_bootstrap_child_argv(const struct shim_bootstrap *b, char *const *argv);
 /* Called in the forked child right before execve: async-signal-safe,
  * installs the fallback filter (prctl NO_NEW_PRIVS + seccomp(2) with the
  * precompiled BPF and only flags the probe saw accepted).  Returns 0 (also
@@ -85,12 +90,16 @@ void shim_report_set_generation(struct shim_report *r, unsigned gen);
 struct oss_json;
 typedef void (*shim_report_live_fn)(void *ctx, struct oss_json *j);
 void shim_report_set_live(struct shim_report *r, shim_report_live_fn fn, void *ctx);
-/* json_object must be a serialized JSON object (it is inserted verbatim);
+/* json_object must be a serialized JSON object (it is inserted verbatim),
+ * or NULL for an event lost to a failed allocation;
  * the event keeps a copy.  At most SHIM_REPORT_MAX_EVENTS are kept: older
  * ones are dropped and counted, so a crash-looping supervisor cannot grow
  * the report without bound. */
 #define SHIM_REPORT_MAX_EVENTS 256
 void shim_report_add_event(struct shim_report *r, const char *kind, const char *json_object);
+/* An event that could not be recorded (out of memory; json_object NULL
+ * above does the same): counted as events_lost_nomem. */
+void shim_report_count_lost(struct shim_report *r);
 void shim_report_json(const struct shim_report *r, oss_buf *out);
 /* atomic (common/fs.h), mkdir -p parent 0755 */
 int shim_report_write(const struct shim_report *r, oss_error *err);

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "error.h"
 #include "init/signals.h"
+#include "restore/detect.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void defaults(struct shim_config *c)
     c->probe_mask = SHIM_SUB_ALL;
     c->degrade_mask = 0; /* strict: degrade nothing unless told to */
     c->fallback_seccomp = SHIM_FALLBACK_AUTO;
+    c->token_file = true;
     c->probe_timeout_ms = MS(2000);
     c->freeze_threshold_ms = MS(2000);
     c->on_restore_timeout_ms = MS(5000);
@@ -57,6 +59,7 @@ void shim_config_free(struct shim_config *c)
     free(c->state_dir);
     free(c->on_restore_exec);
     free(c->notify_what);
+    free(c->actor);
     memset(c, 0, sizeof *c);
 }
 
@@ -157,6 +160,17 @@ static int p_fallback(const char *what, const char *v, enum shim_fallback_seccom
     return 0;
 }
 
+static int p_contract(const char *what, const char *v, enum shim_supervisor_contract *out,
+                      oss_error *err)
+{
+    for (int i = SHIM_CONTRACT_BOTH; i <= SHIM_CONTRACT_NONE; i++)
+        if (!strcmp(v, shim_contract_name((enum shim_supervisor_contract)i))) {
+            *out = (enum shim_supervisor_contract)i;
+            return 0;
+        }
+    return bad(err, what, v, "skip-bootstrap, best-effort, both or none");
+}
+
 static int p_netns_probe(const char *what, const char *v, enum shim_netns_probe *out,
                          oss_error *err)
 {
@@ -196,6 +210,9 @@ enum opt_id {
     O_RUN_AS,
     O_PROXY_URL,
     O_FALLBACK,
+    O_CONTRACT,
+    O_TOKEN_FILE,
+    O_PROXY_ENV,
     O_REPORT,
     O_PROBE_TIMEOUT,
     O_NETNS_PROBE,
@@ -209,6 +226,8 @@ enum opt_id {
     O_ON_RESTORE,
     O_ON_RESTORE_EXEC,
     O_ON_RESTORE_TIMEOUT,
+    O_ACTOR,
+    O_GOLDEN,
     O_JSON,
     O_SUBREAPER,
     O_GROUP,
@@ -243,6 +262,9 @@ static const struct opt opts[] = {
     {"run-as", 0, true, "OPENSHELL_SHIM_RUN_AS", O_RUN_AS},
     {"proxy-url", 0, true, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
     {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
+    {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
+    {"token-file", 0, true, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
+    {"proxy-env", 0, true, "OPENSHELL_SHIM_PROXY_ENV", O_PROXY_ENV},
     {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
     {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
     {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
@@ -256,6 +278,8 @@ static const struct opt opts[] = {
     {"on-restore", 0, true, "OPENSHELL_SHIM_ON_RESTORE", O_ON_RESTORE},
     {"on-restore-exec", 0, true, "OPENSHELL_SHIM_ON_RESTORE_EXEC", O_ON_RESTORE_EXEC},
     {"on-restore-timeout", 0, true, "OPENSHELL_SHIM_ON_RESTORE_TIMEOUT", O_ON_RESTORE_TIMEOUT},
+    {"actor", 0, true, "OPENSHELL_SHIM_ACTOR", O_ACTOR},
+    {"golden", 0, true, "OPENSHELL_SHIM_GOLDEN", O_GOLDEN},
     {"json", 0, false, NULL, O_JSON},
     {"subreaper", 's', false, NULL, O_SUBREAPER},
     {"group", 'g', false, NULL, O_GROUP},
@@ -341,6 +365,18 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_nonempty(what, v, &c->proxy_url, err);
     case O_FALLBACK:
         return p_fallback(what, v, &c->fallback_seccomp, err);
+    case O_CONTRACT:
+        return p_contract(what, v, &c->contract, err);
+    case O_PROXY_ENV:
+        if (strcmp(v, "workload") != 0 && strcmp(v, "supervisor") != 0)
+            return bad(err, what, v, "workload or supervisor");
+        c->proxy_env_supervisor = strcmp(v, "supervisor") == 0;
+        return 0;
+    case O_TOKEN_FILE:
+        if (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0)
+            return bad(err, what, v, "auto or off");
+        c->token_file = strcmp(v, "auto") == 0;
+        return 0;
     case O_REPORT:
         return p_nonempty(what, v, &c->report_path, err);
     case O_PROBE_TIMEOUT:
@@ -385,6 +421,20 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
         return p_nonempty(what, v, &c->on_restore_exec, err);
     case O_ON_RESTORE_TIMEOUT:
         return p_duration(what, v, &c->on_restore_timeout_ms, err);
+    case O_ACTOR:
+        /* The raw actor name as /run/ate/actor-id holds it; checked with
+         * the identity rules, so it can be compared and logged safely. */
+        if (!shim_actor_name_valid(v))
+            return bad(err, what, v, "an actor name ([A-Za-z0-9._:/@+-], at most 253 bytes)");
+        return p_nonempty(what, v, &c->actor, err);
+    case O_GOLDEN:
+        if (!strcmp(v, "hold"))
+            c->golden = SHIM_GOLDEN_HOLD;
+        else if (!strcmp(v, "run"))
+            c->golden = SHIM_GOLDEN_RUN;
+        else
+            return bad(err, what, v, "hold or run");
+        return 0;
     case O_JSON:
         c->json = true;
         return 0;
@@ -458,6 +508,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
         return -1;
 
     bool saw_dashdash = false;
+    int command_at = -1; /* the first non-option word, tini's form */
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -515,7 +566,9 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             }
             continue;
         }
-        /* A positional word before "--": a subcommand, or a mistake. */
+        /* A positional word: a subcommand when it is the first word and
+         * names one, else (tini's form) the command itself: options stop at
+         * the first non-option, so the command's own flags are its own. */
         if (c->command == SHIM_CMD_RUN && strcmp(a, "doctor") == 0) {
             c->command = SHIM_CMD_DOCTOR;
             continue;
@@ -537,8 +590,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             set_str(&c->notify_what, a);
             continue;
         }
-        return oss_err(err, OSS_ERR_INVALID, 0,
-                       "unexpected argument '%s': the command to run goes after '--'", a);
+        if (c->command == SHIM_CMD_RUN) {
+            command_at = i;
+            break;
+        }
+        return oss_err(err, OSS_ERR_INVALID, 0, "unexpected argument '%s'", a);
     }
 
     if (c->verbosity > 0) {
@@ -553,6 +609,12 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                        (long long)c->backoff_max_ms, (long long)c->backoff_initial_ms);
     if (c->restart_window_ms == 0)
         return oss_err(err, OSS_ERR_INVALID, 0, "--restart-window must be above 0");
+    if (c->golden == SHIM_GOLDEN_DEFAULT)
+        c->golden = c->actor ? SHIM_GOLDEN_HOLD : SHIM_GOLDEN_RUN;
+    if (c->golden == SHIM_GOLDEN_HOLD && c->actor == NULL)
+        return oss_err(err, OSS_ERR_INVALID, 0,
+                       "--golden=hold needs --actor=NAME: without it the golden boot cannot "
+                       "be told from the real one");
 
     switch (c->command) {
     case SHIM_CMD_HELP:
@@ -572,9 +634,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
     case SHIM_CMD_RUN:
         break;
     }
-    if (!saw_dashdash)
+    if (command_at > 0)
+        i = command_at;
+    else if (!saw_dashdash)
         return oss_err(err, OSS_ERR_INVALID, 0,
-                       "missing command: give it after '--' (openshell-shim [options] -- CMD ...)");
+                       "missing command (openshell-shim [options] [--] CMD [ARGS...])");
     if (i >= argc)
         return oss_err(err, OSS_ERR_INVALID, 0, "missing command after '--'");
     c->child_argc = argc - i;

@@ -23,6 +23,14 @@ enum shim_command {
     SHIM_CMD_VERSION,
 };
 
+/* --golden: what the shim does while the identity file names another actor
+ * (the golden boot Substrate snapshots, see docs/platform/substrate.md). */
+enum shim_golden {
+    SHIM_GOLDEN_DEFAULT = 0, /* hold when --actor is given, else run */
+    SHIM_GOLDEN_HOLD,        /* probes and readyz only; the supervisor waits */
+    SHIM_GOLDEN_RUN,         /* start the supervisor at once */
+};
+
 enum shim_restart {
     SHIM_RESTART_NEVER = 0,
     SHIM_RESTART_ON_FAILURE,
@@ -46,6 +54,17 @@ enum shim_fallback_seccomp {
     SHIM_FALLBACK_WORKLOAD,
     SHIM_FALLBACK_OFF,
 };
+
+/* Which switches the shim sets for the supervisor (docs/probes.md, the
+ * supervisor contract): OpenShell pull request 1549's OPENSHELL_SKIP_BOOTSTRAP,
+ * pull request 1548's OPENSHELL_BEST_EFFORT_FAILURES, both, or none. */
+enum shim_supervisor_contract {
+    SHIM_CONTRACT_BOTH = 0,
+    SHIM_CONTRACT_SKIP_BOOTSTRAP,
+    SHIM_CONTRACT_BEST_EFFORT,
+    SHIM_CONTRACT_NONE,
+};
+const char *shim_contract_name(enum shim_supervisor_contract c);
 
 /* How the netns probe puts the veth peer into its namespace (netns.h,
  * peer_at_create): auto moves it under gVisor and creates it inside on a
@@ -87,6 +106,9 @@ struct shim_config {
     gid_t run_as_gid;
     char *proxy_url;
     enum shim_fallback_seccomp fallback_seccomp;
+    enum shim_supervisor_contract contract;
+    bool token_file;           /* move OPENSHELL_SANDBOX_TOKEN into a file (default on) */
+    bool proxy_env_supervisor; /* --proxy-env=supervisor: the old way, into its env */
     char *report_path;
     int64_t probe_timeout_ms;
     enum shim_netns_probe netns_probe;
@@ -102,6 +124,10 @@ struct shim_config {
     int on_restore_signal; /* delivered to the supervisor's group on restore */
     char *on_restore_exec;
     int64_t on_restore_timeout_ms;
+    /* The golden boot: the actor this shim serves (--actor) and whether the
+     * supervisor waits until the identity file names it (--golden). */
+    char *actor;
+    enum shim_golden golden;
 
     /* doctor / notify */
     bool json;

@@ -36,14 +36,48 @@ static void table(const struct shim_bootstrap *b, oss_buf *o)
                                   : "inactive",
                    b->plan.reason ? b->plan.reason : "");
     for (size_t i = 0; i < b->env.n; i++)
-        if (b->env.e[i].action == SHIM_ENV_SET)
-            oss_buf_printf(o, "env: %s would be set\n", b->env.e[i].name);
+        if (b->env.e[i].action == SHIM_ENV_WORKLOAD)
+            oss_buf_printf(o, "env: %s=%s on the workload only: %s\n", b->env.e[i].name,
+                           b->env.e[i].secret_free ? b->env.e[i].value : "(a URL)",
+                           b->env.e[i].why);
+        else if (b->env.e[i].action == SHIM_ENV_REMOVED)
+            oss_buf_printf(o, "env: %s would be removed: %s\n", b->env.e[i].name, b->env.e[i].why);
+        else if (b->env.e[i].action == SHIM_ENV_SET)
+            oss_buf_printf(o, "env: %s=%s would be set: %s\n", b->env.e[i].name,
+                           b->env.e[i].secret_free ? b->env.e[i].value : "(a URL)",
+                           b->env.e[i].why);
         else
             oss_buf_printf(o, "env: %s already set by the operator, left alone\n",
                            b->env.e[i].name);
+    oss_buf_printf(o, "\nsupervisor contract: %s\n", shim_contract_name(b->contract));
+    oss_buf_printf(o, "%-18s %-9s %-9s %-9s %-9s %-9s %s\n", "VARIANT", "NETNS", "SUP-SECC",
+                   "PRIVDROP", "LANDLOCK", "WL-SECC", "WORKLOAD");
+    for (int v = 0; v < SHIM_VARIANT_COUNT; v++) {
+        const struct shim_variant_outcome *vo = &b->variants[v];
+        char name[32];
+        snprintf(name, sizeof name, "%s@%s", shim_variant_name((enum shim_variant)v),
+                 shim_variant_commit((enum shim_variant)v));
+        oss_buf_printf(o, "%-18s", name);
+        for (int s = 0; s < SHIM_STEP_COUNT; s++)
+            oss_buf_printf(o, " %-9s", shim_outcome_name(vo->step[s]));
+        oss_buf_puts(o, vo->starts ? " starts\n" : " CANNOT START HERE\n");
+    }
+    for (int v = 0; v < SHIM_VARIANT_COUNT; v++) {
+        const char *fix = shim_variant_fix(b, (enum shim_variant)v);
+        if (fix && !b->variants[v].starts)
+            oss_buf_printf(o, "  %s: stops at %s: %s\n", shim_variant_name((enum shim_variant)v),
+                           b->variants[v].skip_parse_err
+                               ? "skip-bootstrap parsing"
+                               : shim_sup_step_name((enum shim_sup_step)b->variants[v].stops_at),
+                           fix);
+    }
     _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
     if (shim_refusal_line(b->verdict, b->probes, b->degrade_mask, &line))
         oss_buf_printf(o, "\nverdict: REFUSED: %s\n", line.data);
+    else if (!b->variants[SHIM_VARIANT_MAIN].starts && !b->variants[SHIM_VARIANT_PR1549].starts &&
+             !b->variants[SHIM_VARIANT_PR1548].starts)
+        oss_buf_puts(o, "\nverdict: the shim would start the supervisor, but no upstream "
+                        "supervisor variant can start the workload here (see above)\n");
     else if (shim_verdict_mask(b->verdict, SHIM_VERDICT_DEGRADED))
         oss_buf_puts(o,
                      "\nverdict: the supervisor would start DEGRADED (see findings in the log)\n");

@@ -41,6 +41,8 @@ struct shim_loop {
     size_t *slot_of;    /* pfd index -> handler slot */
     uint32_t *gen_of;   /* pfd index -> handler generation at poll time */
     size_t cap;
+    void (*prepare)(struct shim_loop *, void *);
+    void *prepare_data;
 };
 
 struct shim_timer {
@@ -149,8 +151,17 @@ void shim_loop_del(struct shim_loop *loop, int fd)
     loop->h[slot].fd = -1;
 }
 
+void shim_loop_set_prepare(struct shim_loop *loop, void (*cb)(struct shim_loop *, void *),
+                           void *data)
+{
+    loop->prepare = cb;
+    loop->prepare_data = data;
+}
+
 int shim_loop_run_once(struct shim_loop *loop, int timeout_ms, oss_error *err)
 {
+    if (loop->prepare)
+        loop->prepare(loop, loop->prepare_data);
     nfds_t n = 0;
     for (size_t i = 0; i < loop->nh; i++) {
         const struct handler *h = &loop->h[i];

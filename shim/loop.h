@@ -26,6 +26,12 @@ int shim_loop_mod(struct shim_loop *loop, int fd, uint32_t events, oss_error *er
 /* Safe to call from inside any callback, including for the fd being handled. */
 void shim_loop_del(struct shim_loop *loop, int fd);
 
+/* cb runs at the start of every round, before poll(): a module whose work
+ * is not tied to an fd of its own (the log backlog) adds or removes fds
+ * there.  One per loop; NULL removes it. */
+void shim_loop_set_prepare(struct shim_loop *loop, void (*cb)(struct shim_loop *, void *),
+                           void *data);
+
 /* Runs one round: waits up to timeout_ms (-1 = forever) and dispatches.
  * Returns the number of events handled, or -1 on a fatal epoll error. */
 int shim_loop_run_once(struct shim_loop *loop, int timeout_ms, oss_error *err);

@@ -2,6 +2,7 @@
 #include "bootstrap.h"
 #include "config.h"
 #include "error.h"
+#include "execenv.h"
 #include "log.h"
 #include "netstat.h"
 #include "restore/control.h"
@@ -15,6 +16,9 @@ extern char **environ;
 
 int main(int argc, char **argv)
 {
+    /* Before the option parser: the workload's wrapper takes no shim option. */
+    if (shim_is_exec_env(argc, argv))
+        return shim_exec_env_main(argc, argv);
     struct shim_config cfg;
     oss_error err = {0};
     if (shim_config_parse(argc, argv, environ, &cfg, &err) < 0) {

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -40,6 +41,11 @@ struct run_ctx {
     struct shim_control *control;
     bool refused;
     char refusal[OSS_ERR_MSG_MAX];
+    int log_fd; /* in the loop while the log backlog waits for stderr, else -1 */
+    /* The golden boot (--golden=hold): the supervisor waits until the
+     * identity file names cfg->actor, i.e. until the restore into the real
+     * actor (docs/platform/substrate.md, the golden boot). */
+    bool holding;
 };
 
 /* Blocks every signal except the synchronous fault signals and returns a
@@ -91,7 +97,35 @@ static void on_event(void *data, const char *kind, const char *json)
     write_report(r);
 }
 
+/* ---- the log backlog --------------------------------------------------- */
+
+static void on_log_writable(struct shim_loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)oss_log_flush();
+}
+
+/* Watches stderr for POLLOUT only while lines wait (common/log.h), so an
+ * idle shim with a drained log has no fd and no wake-up for it. */
+static void log_prepare(struct shim_loop *loop, void *data)
+{
+    struct run_ctx *r = data;
+    int fd = oss_log_pending_fd();
+    if (fd == r->log_fd)
+        return;
+    if (r->log_fd >= 0)
+        shim_loop_del(loop, r->log_fd);
+    r->log_fd = -1;
+    if (fd >= 0 && shim_loop_add(loop, fd, EPOLLOUT, on_log_writable, r, NULL) == 0)
+        r->log_fd = fd;
+}
+
 /* ---- readiness ---------------------------------------------------------- */
+
+/* True when the identity the restore detection holds names our actor. */
+static bool identity_is_ours(const struct run_ctx *r)
+{
+    return r->restore && shim_identity_is(shim_restore_identity(r->restore), r->cfg->actor);
+}
 
 static const char *not_ready_reason(void *data)
 {
@@ -100,6 +134,10 @@ static const char *not_ready_reason(void *data)
         return "restoring";
     if (r->refused)
         return "bootstrap refused: a required protection is unavailable (see /status)";
+    /* The golden boot is ready for its snapshot once the probes ran: 200
+     * with no supervisor.  Once the actor is ours the supervisor decides. */
+    if (r->holding)
+        return identity_is_ours(r) ? "golden hold ending: starting the supervisor" : NULL;
     if (r->sup == NULL || shim_super_state(r->sup) != SHIM_CHILD_RUNNING)
         return "supervisor not running";
     return shim_ready_cond_check(r->ready, oss_mono_ms());
@@ -122,7 +160,7 @@ static const char *state_name(enum shim_child_state s)
 {
     switch (s) {
     case SHIM_CHILD_NONE:
-        return "not-started";
+        return "not-started"; /* also while the golden boot holds it */
     case SHIM_CHILD_RUNNING:
         return "running";
     case SHIM_CHILD_BACKOFF:
@@ -151,6 +189,35 @@ static void live_json(void *data, oss_json *j)
             oss_json_kv_str(j, "gone_reason", shim_super_gone_reason(r->sup));
         oss_json_obj_end(j);
     }
+    if (r->cfg->actor) {
+        oss_json_key(j, "golden");
+        oss_json_obj_begin(j);
+        oss_json_kv_str(j, "actor", r->cfg->actor);
+        oss_json_kv_str(j, "mode", r->cfg->golden == SHIM_GOLDEN_HOLD ? "hold" : "run");
+        oss_json_kv_bool(j, "holding", r->holding);
+        oss_json_obj_end(j);
+    }
+    if (r->readyz) {
+        struct shim_readyz_stats zs;
+        shim_readyz_get_stats(r->readyz, &zs);
+        oss_json_key(j, "readyz");
+        oss_json_obj_begin(j);
+        oss_json_kv_uint(j, "active", zs.active);
+        oss_json_kv_uint(j, "accepted", zs.accepted);
+        oss_json_kv_uint(j, "evicted", zs.evicted);
+        oss_json_kv_uint(j, "rejected_over_cap", zs.rejected_over_cap);
+        oss_json_kv_uint(j, "timed_out", zs.timed_out);
+        oss_json_kv_uint(j, "responses", zs.responses);
+        oss_json_obj_end(j);
+    }
+    struct oss_log_stats ls;
+    oss_log_get_stats(&ls);
+    oss_json_key(j, "log");
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "stderr", ls.mode);
+    oss_json_kv_uint(j, "backlog_bytes", ls.backlog_bytes);
+    oss_json_kv_uint(j, "dropped_lines", ls.dropped_lines);
+    oss_json_obj_end(j);
     if (r->restore) {
         oss_json_key(j, "restore");
         shim_restore_status_json(r->restore, j);
@@ -176,6 +243,17 @@ static int reprobe(void *data, oss_buf *json_out)
     return 0;
 }
 
+static void end_golden_hold(struct run_ctx *r, const char *why)
+{
+    r->holding = false;
+    log_info("%s: starting %s", why, r->cfg->child_argv[0]);
+    oss_error err = {0};
+    if (shim_super_start(r->sup, &err) < 0) {
+        log_error("starting %s: %s", r->cfg->child_argv[0], err.msg);
+        shim_super_hold(r->sup, SHIM_EXIT_USAGE, "starting the supervisor failed");
+    }
+}
+
 static void record_restore(void *data, const char *kind, const char *json)
 {
     struct run_ctx *r = data;
@@ -183,6 +261,8 @@ static void record_restore(void *data, const char *kind, const char *json)
         shim_ready_cond_invalidate(r->ready); /* peers changed: probe afresh */
     shim_report_set_generation(r->report, shim_restore_generation(r->restore));
     on_event(r, kind, json);
+    if (r->holding && identity_is_ours(r))
+        end_golden_hold(r, "restored as our actor");
 }
 
 static void on_restore_signal(void *data)
@@ -259,7 +339,12 @@ int shim_run_main(const struct shim_config *cfg)
 {
     oss_error err = {0};
     sigset_t orig;
-    struct run_ctx rc = {.cfg = cfg};
+    struct run_ctx rc = {.cfg = cfg, .log_fd = -1};
+    /* PID 1 never waits for a stalled stderr reader (the child shares it). */
+    if (oss_log_nonblocking() < 0)
+        log_warn("stderr stays blocking (cannot reopen it: %s): a stalled log reader can stall "
+                 "the shim",
+                 strerror(errno));
     _cleanup_close_ int sigfd = setup_signals(&orig, &err);
     if (sigfd < 0 || become_init(cfg, &err) < 0) {
         log_error("setup: %s", err.msg);
@@ -290,6 +375,8 @@ int shim_run_main(const struct shim_config *cfg)
     if (!refused)
         shim_bootstrap_emit_findings(rc.boot, STDERR_FILENO);
     char **child_env = NULL;
+    char **child_argv = NULL;
+    struct shim_config run_cfg;
     rc.refused = refused;
     if (refused) {
         snprintf(rc.refusal, sizeof rc.refusal, "%s", refusal.msg);
@@ -304,6 +391,17 @@ int shim_run_main(const struct shim_config *cfg)
         if (child_env == NULL) {
             log_error("building the supervisor's environment: out of memory");
             return SHIM_EXIT_USAGE;
+        }
+        child_argv = shim_bootstrap_child_argv(rc.boot, cfg->child_argv);
+        if (child_argv != NULL) {
+            /* The supervisor's command line with exec-env in front of the
+             * workload (docs/probes.md): a copy of the config that lives as
+             * long as the supervisor. */
+            run_cfg = *cfg;
+            run_cfg.child_argv = child_argv;
+            for (run_cfg.child_argc = 0; child_argv[run_cfg.child_argc]; run_cfg.child_argc++)
+                ;
+            cfg = &run_cfg;
         }
     }
 
@@ -323,6 +421,7 @@ int shim_run_main(const struct shim_config *cfg)
         return SHIM_EXIT_USAGE;
     }
     rc.sup = sup;
+    shim_loop_set_prepare(loop, log_prepare, &rc);
     shim_report_set_live(rc.report, live_json, &rc);
     if (start_services(&rc, loop, &err) < 0) {
         log_error("%s", err.msg);
@@ -331,8 +430,23 @@ int shim_run_main(const struct shim_config *cfg)
         shim_loop_free(loop);
         return SHIM_EXIT_USAGE;
     }
+    if (!refused && cfg->golden == SHIM_GOLDEN_HOLD && !identity_is_ours(&rc)) {
+        if (rc.restore == NULL) {
+            log_warn("golden hold: no restore detection, so no way to see the restore; "
+                     "starting %s now",
+                     cfg->child_argv[0]);
+        } else {
+            rc.holding = true;
+            log_info("golden boot: %s names '%s', not actor '%s': the supervisor waits for the "
+                     "restore that names it",
+                     cfg->identity_file, shim_identity_display(shim_restore_identity(rc.restore)),
+                     cfg->actor);
+        }
+    }
     if (refused) {
         shim_super_hold(sup, SHIM_EXIT_POLICY, refusal.msg);
+    } else if (rc.holding) {
+        /* nothing to start yet: record_restore() starts it */
     } else if (shim_super_start(sup, &err) < 0) {
         log_error("starting %s: %s", cfg->child_argv[0], err.msg);
         shim_super_free(sup);
@@ -342,11 +456,13 @@ int shim_run_main(const struct shim_config *cfg)
     /* No bail-out after this point: from here the shim only ends through the
      * supervisor's state machine. */
     int code = shim_super_run(sup);
+    (void)oss_log_flush(); /* what stderr takes now; the shim does not wait for it */
     stop_services(&rc);
     shim_super_free(sup);
     shim_loop_free(loop);
     shim_report_free(rc.report);
     shim_bootstrap_free(rc.boot);
     shim_env_free(child_env);
+    shim_env_free(child_argv);
     return code;
 }

@@ -370,8 +370,8 @@ void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
     oss_json_kv_bool(&j, "terminal", false);
     oss_json_key(&j, "user");
     oss_json_obj_begin(&j);
-    oss_json_kv_int(&j, "uid", 0);
-    oss_json_kv_int(&j, "gid", 0);
+    oss_json_kv_int(&j, "uid", in->uid);
+    oss_json_kv_int(&j, "gid", in->gid);
     oss_json_obj_end(&j);
     str_array(&j, "args", in->argv);
     str_array(&j, "env", in->env);

@@ -140,6 +140,9 @@ int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_e
         .host_executables = exes,
         .hide_dir = b->cfg->state_dir,
     };
+    /* validated by drv_config_validate; unset: Substrate's uid 0 */
+    if (b->cfg->runsc_user == NULL || sscanf(b->cfg->runsc_user, "%u:%u", &in.uid, &in.gid) != 2)
+        in.uid = in.gid = 0;
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     drv_runsc_bundle_json(&in, &out);
     return oss_write_file_atomic(cfgp, out.data, out.len, 0600, err);

@@ -87,6 +87,7 @@ struct drv_runsc_bundle_in {
     const char *identity_dir; /* host dir bound read-only at /run/ate */
     const char *token_dir;    /* host dir bound read-only at DRV_RUNSC_TOKEN_DIR, or NULL */
     const char *netns_path;   /* the network namespace runsc joins */
+    unsigned uid, gid;        /* process.user */
     /* rootfs "/" only: the configured shim and supervisor (bound back when a
      * tmpfs would hide them) and the driver's state dir (hidden) */
     const char *const *host_executables; /* NULL-terminated, or NULL */

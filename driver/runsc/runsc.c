@@ -379,8 +379,7 @@ int drv_runsc_run_op(const struct drv_runsc_cmd *c, const char *op_name, const c
     int src = out_fd >= 0 ? out_fd : cap;
     off_t end = lseek(src, 0, SEEK_END);
     off_t from = end - start > OUTPUT_MAX ? end - OUTPUT_MAX : start;
-    if (end > from) {
-        oss_buf_reserve(&text, (size_t)(end - from) + 1);
+    if (end > from && oss_buf_reserve(&text, (size_t)(end - from) + 1) == 0) {
         ssize_t n = pread(src, text.data, (size_t)(end - from), from);
         if (n > 0) {
             text.len = (size_t)n;

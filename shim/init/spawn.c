@@ -35,9 +35,18 @@ int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_
     if (pid == 0) {
         close(rd);
         /* Own process group, so -g and the stop timeout can address the
-         * whole tree the child builds without touching the shim. */
-        if (setpgid(0, 0) < 0)
+         * whole tree the child builds without touching the shim; a helper
+         * gets a session of its own (which makes a group too). */
+        if ((sp->helper ? setsid() : setpgid(0, 0)) < 0)
             child_fail(wr, errno, SHIM_EXIT_NOT_EXEC);
+        if (sp->helper) {
+            for (int s = 1; s < NSIG; s++)
+                signal(s, SIG_DFL);
+            int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 ||
+                dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+                child_fail(wr, errno, SHIM_EXIT_NOT_EXEC);
+        }
         if (sp->tty_foreground && isatty(STDIN_FILENO)) {
             /* tcsetpgrp from a background group raises SIGTTOU; it is
              * blocked here (the shim's mask), so the call just succeeds. */
@@ -59,8 +68,10 @@ int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_
     }
 
     /* Set the group from the parent too: whichever runs first wins, and the
-     * shim may signal -pid right after this returns. */
-    (void)setpgid(pid, pid);
+     * shim may signal -pid right after this returns.  Not for a helper: its
+     * setsid() fails once it leads a group. */
+    if (!sp->helper)
+        (void)setpgid(pid, pid);
     close(TAKE_FD(wr));
     int child_errno = 0;
     ssize_t n;

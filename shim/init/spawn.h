@@ -15,6 +15,11 @@ struct shim_spawn {
     char *const *envp;    /* NULL = the shim's environ */
     const sigset_t *mask; /* the mask the shim inherited, restored in the child */
     bool tty_foreground;  /* make the child's group the terminal's foreground */
+    /* A helper rather than the supervisor (the restore hook): its own
+     * session instead of a process group (so a timeout kills all it
+     * started), every disposition reset to SIG_DFL (PID 1 may ignore some),
+     * stdin from /dev/null and stdout to stderr (stdout is the child's). */
+    bool helper;
     /* Runs in the child after fork, before exec: async-signal-safe only.
      * Returns 0 or -errno (then the child exits 126 and the shim reports). */
     int (*pre_exec)(void *ctx);

@@ -29,6 +29,7 @@ struct shim_super {
     pid_t child; /* also its process group id */
     int64_t child_started_ms;
     bool stopping;
+    bool killed; /* the stop timeout sent SIGKILL; the drain deadline runs */
     bool done;
     bool have_status;
     int last_status; /* raw wait status of the last child exit */
@@ -43,10 +44,15 @@ struct shim_super {
     unsigned long reaped_orphans;
 };
 
+/* A buffer that failed to grow (out of memory) is a lost event: the hook
+ * gets NULL and counts it.  Nothing after the child started may abort. */
 static void emit(struct shim_super *s, const char *kind, oss_buf *json)
 {
     if (s->hooks.on_event)
-        s->hooks.on_event(s->hooks.ctx, kind, json->data ? json->data : "{}");
+        s->hooks.on_event(s->hooks.ctx, kind,
+                          oss_buf_failed(json) ? NULL
+                          : json->data         ? json->data
+                                               : "{}");
 }
 
 static void event_status(struct shim_super *s, const char *kind, int wstatus, const char *extra_k,
@@ -196,6 +202,8 @@ static void child_exited(struct shim_super *s, int wstatus)
     finish(s, shim_exit_code(s->cfg, wstatus));
 }
 
+static void stop_finish(struct shim_super *s, pid_t pgid, bool group_left);
+
 static void reap(struct shim_super *s)
 {
     for (;;) {
@@ -219,8 +227,12 @@ static void reap(struct shim_super *s)
             log_debug("reaped orphan %d", (int)pid);
     }
     /* A stop waits for the whole group; the last member's exit lands here. */
-    if (s->state == SHIM_CHILD_STOPPING && s->have_status && !s->done && !group_alive(s->child))
-        stop_complete(s);
+    if (s->state == SHIM_CHILD_STOPPING && !s->done && !group_alive(s->child)) {
+        if (s->killed)
+            stop_finish(s, s->child, false);
+        else if (s->have_status)
+            stop_complete(s);
+    }
 }
 
 static void forward(struct shim_super *s, int sig)
@@ -310,36 +322,68 @@ static void on_backoff(struct shim_loop *loop, int fd, uint32_t events, void *da
     }
 }
 
+/* Reaps what is ready without blocking; true when the group is gone. */
+static bool drain_group(struct shim_super *s, pid_t pgid)
+{
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid <= 0)
+            break;
+        if (pid == s->child && !s->have_status) {
+            s->have_status = true;
+            s->last_status = st;
+            event_status(s, "exit", st, NULL, 0);
+        } else if (pid != s->child && !shim_children_dispatch(pid, st)) {
+            s->reaped_orphans++;
+        }
+    }
+    return !group_alive(pgid);
+}
+
+static void stop_finish(struct shim_super *s, pid_t pgid, bool group_left)
+{
+    _cleanup_buf_ oss_buf b = OSS_BUF_INIT;
+    oss_buf_printf(&b, "{\"killed_group\":%d,\"group_left\":%s}", (int)pgid,
+                   group_left ? "true" : "false");
+    emit(s, "stop", &b);
+    finish(s, s->have_status ? shim_exit_code(s->cfg, s->last_status) : 128 + SIGKILL);
+}
+
+/* The stop timer fires twice at most.  First at --stop-timeout: SIGKILL the
+ * group, then let SIGCHLD reap it through the loop (signals and readyz keep
+ * being served).  Then SHIM_STOP_DRAIN_MS later: whatever still counts as a
+ * member cannot be killed by the shim -- a zombie whose parent lives outside
+ * the group and does not reap it (the shim may not wait for it: it is not
+ * the shim's child) -- so the shim exits with the child's status anyway and
+ * says so.  Nothing here blocks: a blocking waitpid(-1) would wait for the
+ * foreign parent, forever. */
 static void on_stop_timeout(struct shim_loop *loop, int fd, uint32_t events, void *data)
 {
     struct shim_super *s = data;
     if (shim_timer_consume(s->stop) == 0 || s->done)
         return;
     pid_t pgid = s->child;
-    log_warn("stop timeout (%lldms) reached: sending SIGKILL to process group %d",
-             (long long)s->cfg->stop_timeout_ms, (int)pgid);
-    if (pgid > 0)
-        kill(-pgid, SIGKILL);
-    /* SIGKILL cannot be ignored: wait for the group briefly and reap it, so
-     * a subreaper shim leaves no zombie behind. */
-    for (int i = 0; i < 200 && group_alive(pgid); i++) {
-        int st;
-        pid_t pid = waitpid(-1, &st, 0);
-        if (pid < 0 && errno != EINTR)
-            break;
-        if (pid == s->child && !s->have_status) {
-            s->have_status = true;
-            s->last_status = st;
-            event_status(s, "exit", st, NULL, 0);
-        } else if (pid > 0 && pid != s->child) {
-            if (!shim_children_dispatch(pid, st))
-                s->reaped_orphans++;
-        }
+    if (!s->killed) {
+        log_warn("stop timeout (%lldms) reached: sending SIGKILL to process group %d",
+                 (long long)s->cfg->stop_timeout_ms, (int)pgid);
+        s->killed = true;
+        if (pgid > 0)
+            kill(-pgid, SIGKILL);
+        if (drain_group(s, pgid))
+            return stop_finish(s, pgid, false);
+        if (shim_timer_arm(s->stop, SHIM_STOP_DRAIN_MS, 0) == 0)
+            return;
+        /* no timer: fall through and decide now rather than hang */
     }
-    _cleanup_buf_ oss_buf b = OSS_BUF_INIT;
-    oss_buf_printf(&b, "{\"killed_group\":%d}", (int)pgid);
-    emit(s, "stop", &b);
-    finish(s, s->have_status ? shim_exit_code(s->cfg, s->last_status) : 128 + SIGKILL);
+    if (drain_group(s, pgid))
+        return stop_finish(s, pgid, false);
+    log_warn("process group %d still has members %dms after SIGKILL (a zombie whose parent is "
+             "outside the group cannot be reaped by the shim); exiting with the child's status",
+             (int)pgid, SHIM_STOP_DRAIN_MS);
+    stop_finish(s, pgid, true);
 }
 
 int shim_super_new(const struct shim_config *cfg, struct shim_loop *loop, const sigset_t *orig_mask,

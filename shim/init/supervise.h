@@ -25,6 +25,10 @@ enum shim_child_state {
     SHIM_CHILD_STOPPING, /* SIGTERM/SIGINT received */
 };
 
+/* After the stop timeout's SIGKILL, how long the group may take to be
+ * reaped before the shim exits regardless. */
+#define SHIM_STOP_DRAIN_MS 2000
+
 struct shim_super;
 
 struct shim_super_hooks {
@@ -33,7 +37,8 @@ struct shim_super_hooks {
     char *const *child_env;
     int (*pre_exec)(void *ctx);
     /* Called for each lifecycle event: kind = "start", "exit", "restart",
-     * "give-up", "gone", "stop"; json = an object with the details. */
+     * "give-up", "gone", "stop"; json = an object with the details, or NULL
+     * when it could not be built (out of memory: count it, drop it). */
     void (*on_event)(void *ctx, const char *kind, const char *json);
     /* The configured restore signal arrived. */
     void (*on_restore_signal)(void *ctx);

@@ -1,4 +1,4 @@
-/* The degrade policy (issue 3 item 3), pure: probe results + the operator's
+/* The degrade policy, pure: probe results + the operator's
  * --degrade set -> a verdict per subsystem, and the one-line refusal. */
 #ifndef SHIM_DEGRADE_H
 #define SHIM_DEGRADE_H

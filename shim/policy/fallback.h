@@ -1,9 +1,9 @@
-/* The fallback seccomp filter (issue 3 item 4): when the supervisor's own
+/* The fallback seccomp filter: when the supervisor's own
  * filter cannot load but a plain one can, the shim installs a deny list on
  * itself right before exec'ing the supervisor, inherited by the supervisor
  * and the workload.
  *
- * `prelude` denies exactly the supervisor's prelude list (FACTS.md §5) with
+ * `prelude` denies exactly the supervisor's prelude list (docs/platform/supervisor.md) with
  * EPERM: the supervisor would install that list on itself, so it cannot
  * break it.  `workload` adds the part of the workload list the supervisor
  * itself never needs.  Both programs are compiled when the shim is built

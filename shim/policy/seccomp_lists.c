@@ -1,6 +1,6 @@
 /* The deny lists, as data.  Sources: the supervisor's prelude and workload
- * filters (FACTS.md §5).  Kept here, apart from code, so the report and the
- * docs can quote them and a reviewer can diff them against upstream. */
+ * filters (docs/platform/supervisor.md, the two seccomp programs).  Kept here, apart from code, so
+ * the report and the docs can quote them and a reviewer can diff them against upstream. */
 #include "seccomp_lists.h"
 
 #include <errno.h>

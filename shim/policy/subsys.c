@@ -14,6 +14,21 @@ static const char *const names[SHIM_SUB_COUNT] = {
     [SHIM_SUB_PRIVDROP] = "privdrop",
 };
 
+const char *shim_contract_name(enum shim_supervisor_contract c)
+{
+    switch (c) {
+    case SHIM_CONTRACT_BOTH:
+        return "both";
+    case SHIM_CONTRACT_SKIP_BOOTSTRAP:
+        return "skip-bootstrap";
+    case SHIM_CONTRACT_BEST_EFFORT:
+        return "best-effort";
+    case SHIM_CONTRACT_NONE:
+        return "none";
+    }
+    return "?";
+}
+
 const char *shim_subsys_name(enum shim_subsys s)
 {
     return (unsigned)s < SHIM_SUB_COUNT ? names[s] : "?";

@@ -3,7 +3,7 @@
  * workload identity works, performed for real in a light child.  Under
  * Substrate the process is uid 0 with only AUDIT_WRITE, KILL and
  * NET_BIND_SERVICE, so setgroups/setresgid/setresuid fail with EPERM
- * (FACTS.md §2, §3). */
+ * (docs/platform/supervisor.md, privilege drop). */
 #include "probe.h"
 
 #include <cap-ng.h>

@@ -1,5 +1,5 @@
 /* Bootstrap probes: each asks the runtime whether one step of the
- * supervisor's bootstrap (FACTS.md §5) would work, in a throw-away child
+ * supervisor's bootstrap (docs/platform/supervisor.md) would work, in a throw-away child
  * (crun's shape) so nothing it does lasts, bounded in time.
  *
  * A result is three-valued: SUPPORTED, UNSUPPORTED (the runtime refused a
@@ -60,6 +60,12 @@ struct shim_probe_seccomp {
     unsigned flags_ok;                  /* bit per enum shim_seccomp_flag_probe */
     int flag_errno[SHIM_SECFLAG_COUNT]; /* 0 when accepted */
     int api_level;                      /* libseccomp's, shim_seccomp_api_level() */
+    /* The supervisor loads two programs (docs/platform/supervisor.md, the
+     * two seccomp programs): its prelude on itself (NO_NEW_PRIVS + TSYNC)
+     * and the workload filter in the child (flags 0, argument compares).
+     * 0 when that program loaded, else the errno; -1 when not tried. */
+    int prelude_err;
+    int workload_err;
 };
 
 struct shim_probe_landlock {

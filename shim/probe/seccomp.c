@@ -3,13 +3,14 @@
  * First which filter flags the runtime accepts, each with a trivial
  * allow-all program through raw seccomp(2) so the answer is the kernel's
  * (libseccomp would translate or pre-check flags).  gVisor accepts 0 and
- * TSYNC but answers EINVAL to LOG and NEW_LISTENER (FACTS.md §2).  Then
+ * TSYNC but answers EINVAL to LOG and NEW_LISTENER (docs/platform/gvisor.md).  Then
  * what makes up libseccomp's API level, asked as libseccomp asks it: the
  * shim does not link libseccomp, whose first call alone cost 1-2 ms under
  * gVisor.  Then the verdict: the supervisor's prelude list as libseccomp
  * builds it (the very program `--fallback-seccomp=prelude` installs,
  * compiled with the shim), loaded with NO_NEW_PRIVS + TSYNC as the
- * supervisor loads its own.  The loads change the process, so all of it
+ * supervisor loads its own, then the workload program with flags 0 as the
+ * supervisor's child loads it.  The loads change the process, so all of it
  * happens in a light child. */
 #include "probe.h"
 
@@ -124,15 +125,21 @@ static bool seccomp_feature(enum shim_seccomp_feature f, void *ctx)
     return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL) < 0 && errno == EFAULT;
 }
 
+struct seccomp_progs {
+    const struct shim_fallback_prog *prelude, *workload;
+};
+
 static void seccomp_child(const void *arg, struct shim_probe_result *res)
 {
-    const struct shim_fallback_prog *prelude = arg;
+    const struct seccomp_progs *progs = arg;
     struct shim_probe_seccomp *s = &res->u.seccomp;
+    s->prelude_err = s->workload_err = -1;
 
     s->api_level = shim_seccomp_api_level(seccomp_feature, NULL); /* loads nothing */
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "no_new_privs", errno);
+        s->prelude_err = s->workload_err = errno;
         return;
     }
     for (int f = 0; f < SHIM_SECFLAG_COUNT; f++) {
@@ -141,26 +148,44 @@ static void seccomp_child(const void *arg, struct shim_probe_result *res)
             s->flags_ok |= 1u << f;
         s->flag_errno[f] = -r;
     }
-    struct sock_fprog prog = shim_fallback_fprog(prelude);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) < 0) {
-        shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "load_tsync", errno);
-        return;
-    }
-    shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
+    /* The prelude as the supervisor loads it on itself; then the workload
+     * program with the flags the supervisor's child uses (none), on top of
+     * it as in the supervisor's child.  Both are tried: the supervisor
+     * contract names each refused one. */
+    struct sock_fprog prog = shim_fallback_fprog(progs->prelude);
+    s->prelude_err =
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) < 0 ? errno
+                                                                                            : 0;
+    prog = shim_fallback_fprog(progs->workload);
+    s->workload_err = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0UL, &prog) < 0 ? errno : 0;
+    if (s->prelude_err)
+        shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "load_tsync", s->prelude_err);
+    else if (s->workload_err)
+        shim_probe_mark(res, SHIM_PROBE_UNSUPPORTED, "load_workload", s->workload_err);
+    else
+        shim_probe_mark(res, SHIM_PROBE_SUPPORTED, NULL, 0);
 }
 
 int shim_probe_seccomp(struct shim_probe_light_session *ls, int64_t timeout_ms,
                        struct shim_probe_result *res, oss_error *err)
 {
-    if (shim_probe_light_in(ls, seccomp_child, shim_fallback_program(false), timeout_ms, res, err) <
-        0)
+    static const struct seccomp_progs progs = {&shim_fallback_prelude_prog,
+                                               &shim_fallback_workload_prog};
+    if (shim_probe_light_in(ls, seccomp_child, &progs, timeout_ms, res, err) < 0)
         return -1;
     if (res->status == SHIM_PROBE_SUPPORTED)
-        snprintf(res->detail, sizeof res->detail, "prelude filter loads with NO_NEW_PRIVS + TSYNC");
+        snprintf(res->detail, sizeof res->detail,
+                 "prelude loads with NO_NEW_PRIVS + TSYNC, workload filter with flags 0");
     else if (res->status == SHIM_PROBE_UNSUPPORTED && strcmp(res->step, "no_new_privs") == 0)
         snprintf(res->detail, sizeof res->detail, "prctl(PR_SET_NO_NEW_PRIVS)");
+    else if (res->status == SHIM_PROBE_UNSUPPORTED && strcmp(res->step, "load_tsync") == 0)
+        snprintf(res->detail, sizeof res->detail,
+                 "the supervisor's prelude filter (NO_NEW_PRIVS + TSYNC) did not load; "
+                 "workload filter: %s",
+                 res->u.seccomp.workload_err ? oss_errno_name(res->u.seccomp.workload_err)
+                                             : "loads");
     else if (res->status == SHIM_PROBE_UNSUPPORTED)
         snprintf(res->detail, sizeof res->detail,
-                 "the supervisor's prelude filter (NO_NEW_PRIVS + TSYNC) did not load");
+                 "the prelude loads; the workload filter (flags 0) did not load");
     return 0;
 }

@@ -1,19 +1,20 @@
-/* The readyz HTTP server, driven entirely by the shim's event loop.
+/* The readyz HTTP server: /readyz, /healthz and /status over HTTP/1.1 on
+ * the shim's connection server (net/connsrv.h), which bounds it and keeps
+ * a flood from locking a prober out.
  *
- * Bounded everywhere so that a flood of connections cannot stall PID 1's
- * signal handling and reaping: at most SHIM_READYZ_MAX_CONNS connections
- * (more are accepted and reset at once), at most SHIM_READYZ_ACCEPT_BATCH
- * accepts and one read or write per connection per loop round, and every
- * connection is gone SHIM_READYZ_CONN_TIMEOUT_MS after it was accepted (one
- * sweeping timer, armed only while connections exist: an idle shim has no
- * wake-ups).
+ * Sizing against a flood: Substrate's prober gives each request 250 ms
+ * (docs/platform/substrate.md).  A slow client holds a slot only until a
+ * newcomer needs it (the oldest connection still reading its head is reset),
+ * and any head incomplete after SHIM_READYZ_HEAD_TIMEOUT_MS is reset anyway;
+ * the listen backlog takes a burst of SHIM_READYZ_BACKLOG connections, so
+ * the kernel does not drop a prober's SYN (a retransmitted SYN waits 1 s).
  *
  * Every response carries `Connection: close`.  The server then waits for the
  * client to close first and only then closes: a socket the sandbox closed
  * first stays in TIME_WAIT for 60 s, and runsc refuses to checkpoint while
- * one exists (FACTS.md §7), which would break the golden snapshot Substrate
- * cuts right after readyz passes.  A client that does not close in time is
- * reset (SO_LINGER {1,0}), which leaves no TIME_WAIT either. */
+ * one exists (docs/platform/gvisor.md), which would break the golden
+ * snapshot Substrate cuts right after readyz passes.  A client that does not
+ * close in time is reset (SO_LINGER {1,0}), which leaves no TIME_WAIT either. */
 #ifndef SHIM_READYZ_SERVER_H
 #define SHIM_READYZ_SERVER_H
 
@@ -22,9 +23,12 @@
 #include "loop.h"
 
 #define SHIM_READYZ_MAX_CONNS       64
-#define SHIM_READYZ_ACCEPT_BATCH    16
+#define SHIM_READYZ_ACCEPT_BATCH    16 /* 2 * batch < max: see net/connsrv.h */
+#define SHIM_READYZ_BACKLOG         1024
+#define SHIM_READYZ_DEFER_ACCEPT_S  1 /* TCP_DEFER_ACCEPT: accept once bytes arrived */
+#define SHIM_READYZ_HEAD_TIMEOUT_MS 500
 #define SHIM_READYZ_CONN_TIMEOUT_MS 2000
-#define SHIM_READYZ_SWEEP_MS        250
+#define SHIM_READYZ_SWEEP_MS        100
 
 struct shim_readyz_hooks {
     void *ctx;
@@ -36,6 +40,7 @@ struct shim_readyz_hooks {
 struct shim_readyz_stats {
     unsigned long long accepted;
     unsigned long long rejected_over_cap;
+    unsigned long long evicted; /* reset to make room for a newcomer */
     unsigned long long timed_out;
     unsigned long long responses; /* responses written in full */
     unsigned active;

@@ -137,11 +137,17 @@ void shim_finding_for(const struct shim_bootstrap *b, enum shim_subsys s,
     case SHIM_SUB_PRIVDROP:
         uid = "privdrop-unavailable";
         title = "Privilege Drop Unavailable";
-        desc = "The workload keeps the supervisor's identity and capabilities instead of "
-               "running as the policy user.";
+        /* No upstream variant has a switch that skips its drop
+         * (docs/platform/supervisor.md, privilege drop): degrading it here
+         * only lets the shim start the supervisor, whose drop then fails. */
+        desc = "The supervisor's privilege drop fails here and no upstream switch skips it: "
+               "the supervisor exits before its workload starts, unless it already runs as "
+               "the sandbox identity.";
         oss_buf_printf(&msg,
-                       "Privilege drop to %u:%u unavailable (%s): the workload keeps the "
-                       "supervisor's identity; nothing replaces it",
+                       "Privilege drop to %u:%u unavailable (%s): the supervisor will exit at its "
+                       "privilege drop; the workload cannot start here (needs CAP_SETGID, "
+                       "CAP_SETUID, and CAP_SETPCAP on main, or a container running as the "
+                       "sandbox user)",
                        (unsigned)b->run_uid, (unsigned)b->run_gid, why.data);
         break;
     case SHIM_SUB_COUNT:

@@ -27,6 +27,7 @@ struct shim_report {
     size_t nev;   /* kept */
     size_t first; /* ring start */
     unsigned long dropped;
+    unsigned long lost_nomem; /* events lost to a failed allocation */
     shim_report_live_fn live;
     void *live_ctx;
 };
@@ -71,13 +72,26 @@ void shim_report_add_event(struct shim_report *r, const char *kind, const char *
         r->nev--;
         r->dropped++;
     }
+    /* Out of memory (NULL json from a failed buffer, or strdup failing):
+     * the event is lost and counted; PID 1 does not abort for a report. */
+    if (json_object == NULL)
+        return shim_report_count_lost(r);
     struct report_event *e = &r->ev[(r->first + r->nev) % SHIM_REPORT_MAX_EVENTS];
     e->kind = strdup(kind ? kind : "event");
-    e->json = strdup(json_object && *json_object ? json_object : "{}");
-    if (!e->kind || !e->json)
-        abort(); /* as oss_buf: no recovery from ENOMEM here */
+    e->json = strdup(*json_object ? json_object : "{}");
+    if (!e->kind || !e->json) {
+        free(e->kind);
+        free(e->json);
+        *e = (struct report_event){0};
+        return shim_report_count_lost(r);
+    }
     e->time_ms = oss_real_ms();
     r->nev++;
+}
+
+void shim_report_count_lost(struct shim_report *r)
+{
+    r->lost_nomem++;
 }
 
 void shim_report_json(const struct shim_report *r, oss_buf *out)
@@ -99,6 +113,7 @@ void shim_report_json(const struct shim_report *r, oss_buf *out)
     if (r->live)
         r->live(r->live_ctx, &j);
     oss_json_kv_uint(&j, "events_dropped", r->dropped);
+    oss_json_kv_uint(&j, "events_lost_nomem", r->lost_nomem);
     oss_json_key(&j, "events");
     oss_json_arr_begin(&j);
     for (size_t i = 0; i < r->nev; i++) {
@@ -128,6 +143,8 @@ int shim_report_write(const struct shim_report *r, oss_error *err)
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     shim_report_json(r, &out);
     oss_buf_putc(&out, '\n');
+    if (oss_buf_failed(&out)) /* a partial report must not replace a whole one */
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "building the report: out of memory");
     /* Runtime state: replaced atomically for readers, but not fsynced (it
      * is rewritten at each child start; see oss_write_file_replace). */
     if (oss_write_file_replace(r->path, out.data, out.len, 0644, err) < 0) {

@@ -72,6 +72,18 @@ void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *
                 oss_json_str(j, oss_errno_name(p->u.seccomp.flag_errno[f]));
         }
         oss_json_obj_end(j);
+        oss_json_key(j, "programs");
+        oss_json_obj_begin(j);
+        oss_json_kv_str(j, "prelude",
+                        p->u.seccomp.prelude_err == 0  ? "loads"
+                        : p->u.seccomp.prelude_err < 0 ? "not_tried"
+                                                       : oss_errno_name(p->u.seccomp.prelude_err));
+        oss_json_kv_str(j, "workload",
+                        p->u.seccomp.workload_err == 0 ? "loads"
+                        : p->u.seccomp.workload_err < 0
+                            ? "not_tried"
+                            : oss_errno_name(p->u.seccomp.workload_err));
+        oss_json_obj_end(j);
         break;
     case SHIM_SUB_LANDLOCK:
         if (p->status == SHIM_PROBE_SUPPORTED)
@@ -87,6 +99,57 @@ void shim_probe_result_json(enum shim_subsys s, const struct shim_probe_result *
         break;
     default:
         break;
+    }
+    oss_json_obj_end(j);
+}
+
+/* The hint for a variant that cannot start its workload here. */
+const char *shim_variant_fix(const struct shim_bootstrap *b, enum shim_variant v)
+{
+    const struct shim_variant_outcome *o = &b->variants[v];
+    if (o->skip_parse_err)
+        return "OPENSHELL_SKIP_BOOTSTRAP holds a token pull request 1549 does not know";
+    switch (o->stops_at) {
+    case SHIM_STEP_NETNS:
+    case SHIM_STEP_SUPERVISOR_SECCOMP:
+    case SHIM_STEP_WORKLOAD_SECCOMP:
+        return v == SHIM_VARIANT_MAIN
+                   ? "main has no switch to skip this step: a supervisor with OpenShell pull "
+                     "request 1549 and --degrade for it"
+                   : "allow it with --degrade (the shim then sets the variant's switch)";
+    case SHIM_STEP_PRIVDROP:
+        return "no upstream switch skips the privilege drop: it needs CAP_SETGID and CAP_SETUID "
+               "(and CAP_SETPCAP on main), e.g. through Substrate's per-container "
+               "securityContext (agent-substrate/substrate pull request 73), or a container "
+               "that already runs as the sandbox user (runAsUser), which pull requests 1549 and "
+               "1548 accept as the drop already done";
+    default:
+        return NULL;
+    }
+}
+
+void shim_variants_json(const struct shim_bootstrap *b, oss_json *j)
+{
+    oss_json_key(j, "supervisor_variants");
+    oss_json_obj_begin(j);
+    for (int v = 0; v < SHIM_VARIANT_COUNT; v++) {
+        const struct shim_variant_outcome *o = &b->variants[v];
+        oss_json_key(j, shim_variant_name((enum shim_variant)v));
+        oss_json_obj_begin(j);
+        oss_json_kv_str(j, "commit", shim_variant_commit((enum shim_variant)v));
+        oss_json_key(j, "steps");
+        oss_json_obj_begin(j);
+        for (int s = 0; s < SHIM_STEP_COUNT; s++)
+            oss_json_kv_str(j, shim_sup_step_name((enum shim_sup_step)s),
+                            shim_outcome_name(o->step[s]));
+        oss_json_obj_end(j);
+        oss_json_kv_bool(j, "workload_starts", o->starts);
+        oss_json_kv_str(j, "stops_at",
+                        o->skip_parse_err  ? "skip-bootstrap-parse"
+                        : o->stops_at >= 0 ? shim_sup_step_name((enum shim_sup_step)o->stops_at)
+                                           : NULL);
+        oss_json_kv_str(j, "fix", shim_variant_fix(b, (enum shim_variant)v));
+        oss_json_obj_end(j);
     }
     oss_json_obj_end(j);
 }
@@ -113,6 +176,10 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     snprintf(ra, sizeof ra, "%u:%u", (unsigned)b->run_uid, (unsigned)b->run_gid);
     oss_json_kv_str(j, "run_as", ra);
     oss_json_kv_bool(j, "run_as_default", !b->run_as_set);
+    oss_json_kv_str(j, "run_as_source",
+                    b->run_as_set     ? "--run-as"
+                    : b->sandbox_user ? "the image's sandbox user"
+                                      : "none: no sandbox user in /etc/passwd");
     oss_json_kv_int(j, "probe_timeout_ms", b->timeout_ms);
     static const char *const netns_probe[] = {"auto", "move", "create"};
     oss_json_kv_str(j, "netns_probe", netns_probe[b->netns_probe]);
@@ -168,8 +235,13 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
         const struct shim_env_entry *e = &b->env.e[i];
         oss_json_obj_begin(j);
         oss_json_kv_str(j, "name", e->name);
-        oss_json_kv_str(j, "action", e->action == SHIM_ENV_SET ? "set" : "operator");
-        if (e->action == SHIM_ENV_SET) {
+        oss_json_kv_str(j, "action",
+                        e->action == SHIM_ENV_SET        ? "set"
+                        : e->action == SHIM_ENV_REMOVED  ? "removed"
+                        : e->action == SHIM_ENV_WORKLOAD ? "workload"
+                                                         : "operator");
+        oss_json_kv_str(j, "why", e->why);
+        if (e->action == SHIM_ENV_SET || e->action == SHIM_ENV_WORKLOAD) {
             if (e->secret_free) {
                 oss_json_kv_str(j, "value", e->value);
             } else {
@@ -180,6 +252,15 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
         oss_json_obj_end(j);
     }
     oss_json_arr_end(j);
+
+    oss_json_kv_str(j, "supervisor_contract", shim_contract_name(b->contract));
+    oss_json_kv_str(j, "proxy_env", b->proxy_note);
+    oss_json_key(j, "token");
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "file", b->token_path[0] ? b->token_path : NULL);
+    oss_json_kv_str(j, "note", b->token_note[0] ? b->token_note : NULL);
+    oss_json_obj_end(j);
+    shim_variants_json(b, j);
 
     oss_json_key(j, "timings_us");
     oss_json_obj_begin(j);

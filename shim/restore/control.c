@@ -1,5 +1,6 @@
 #include "restore/control.h"
 #include "restore/restore.h"
+#include "net/connsrv.h"
 #include "cleanup.h"
 #include "fs.h"
 #include "log.h"
@@ -16,109 +17,49 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct cconn {
-    struct shim_control *ctl;
-    struct cconn *prev, *next;
-    int fd;
-    bool writing;
-    bool refused; /* SO_PEERCRED said no: answer "error permission denied" */
-    int64_t deadline_ms;
-    size_t len;
-    char in[SHIM_CONTROL_LINE_MAX];
-    oss_buf out;
-    size_t off;
-};
-
 struct shim_control {
-    struct shim_loop *loop;
     struct shim_restore *restore;
     void (*status_json)(void *ctx, oss_buf *out);
     void *ctx;
-    int lfd;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    struct shim_timer *sweep;
-    struct cconn *conns;
-    unsigned nconns;
+    struct shim_connsrv *srv;
 };
 
-static void cconn_free(struct cconn *c)
-{
-    struct shim_control *s = c->ctl;
-    shim_loop_del(s->loop, c->fd);
-    close(c->fd);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    s->nconns--;
-    oss_buf_free(&c->out);
-    free(c);
-}
+/* Per connection, kept by the connection server. */
+struct cconn {
+    bool refused; /* SO_PEERCRED said no: answer "error permission denied" */
+    size_t len;
+    char in[SHIM_CONTROL_LINE_MAX];
+};
 
-static void reply(struct cconn *c, enum shim_control_cmd cmd, int parsed)
+static const struct shim_connsrv_limits control_limits = {
+    .max_conns = SHIM_CONTROL_MAX_CONNS,
+    .accept_batch = SHIM_CONTROL_MAX_CONNS / 2,
+    .head_timeout_ms = SHIM_CONTROL_TIMEOUT_MS,
+    .conn_timeout_ms = SHIM_CONTROL_TIMEOUT_MS,
+    .sweep_ms = 500,
+    .wait_fin = false, /* Unix sockets have no TIME_WAIT: closing first is fine */
+};
+
+static void reply(struct shim_control *s, struct cconn *c, enum shim_control_cmd cmd, int parsed,
+                  oss_buf *out)
 {
-    struct shim_control *s = c->ctl;
     if (c->refused) {
-        oss_buf_puts(&c->out, "error permission denied\n");
+        oss_buf_puts(out, "error permission denied\n");
     } else if (parsed < 0) {
-        oss_buf_puts(&c->out, "error malformed request\n");
+        oss_buf_puts(out, "error malformed request\n");
     } else if (cmd == SHIM_CTL_RESTORE) {
         unsigned gen = shim_restore_trigger(s->restore, "notify");
-        oss_buf_printf(&c->out, "ok generation=%u\n", gen);
+        oss_buf_printf(out, "ok generation=%u\n", gen);
     } else if (cmd == SHIM_CTL_STATUS) {
         if (s->status_json)
-            s->status_json(s->ctx, &c->out);
-        if (c->out.len == 0)
-            oss_buf_puts(&c->out, "{}");
-        oss_buf_putc(&c->out, '\n');
+            s->status_json(s->ctx, out);
+        if (out->len == 0)
+            oss_buf_puts(out, "{}");
+        oss_buf_putc(out, '\n');
     } else {
-        oss_buf_puts(&c->out, "error unknown command\n");
+        oss_buf_puts(out, "error unknown command\n");
     }
-    c->writing = true;
-    if (shim_loop_mod(s->loop, c->fd, EPOLLOUT, NULL) < 0)
-        cconn_free(c);
-}
-
-static void cconn_cb(struct shim_loop *loop, int fd, uint32_t events, void *data)
-{
-    struct cconn *c = data;
-    if (c->writing) {
-        ssize_t n = send(fd, c->out.data + c->off, c->out.len - c->off, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        if (n > 0)
-            c->off += (size_t)n;
-        if (n <= 0 || c->off >= c->out.len)
-            cconn_free(c); /* Unix sockets have no TIME_WAIT: closing first is fine */
-        return;
-    }
-    ssize_t n = recv(fd, c->in + c->len, sizeof c->in - c->len, 0);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return;
-    if (n <= 0)
-        return cconn_free(c);
-    c->len += (size_t)n;
-    enum shim_control_cmd cmd = SHIM_CTL_UNKNOWN;
-    int rc = shim_control_parse(c->in, c->len, &cmd);
-    if (rc != 0)
-        reply(c, cmd, rc);
-}
-
-static void sweep_cb(struct shim_loop *loop, int fd, uint32_t events, void *data)
-{
-    struct shim_control *s = data;
-    shim_timer_consume(s->sweep);
-    int64_t now = oss_mono_ms();
-    struct cconn *next;
-    for (struct cconn *c = s->conns; c; c = next) {
-        next = c->next;
-        if (now >= c->deadline_ms)
-            cconn_free(c);
-    }
-    if (s->conns == NULL)
-        shim_timer_disarm(s->sweep);
 }
 
 static bool peer_allowed(int fd)
@@ -130,42 +71,36 @@ static bool peer_allowed(int fd)
     return cred.uid == 0 || cred.uid == geteuid();
 }
 
-static void listener_cb(struct shim_loop *loop, int fd, uint32_t events, void *data)
+/* A refused peer still gets its line read before the answer: closing with
+ * unread data would reset the connection and lose the reason. */
+static void control_accepted(void *ctx, int fd, void *state)
 {
-    struct shim_control *s = data;
-    for (int i = 0; i < SHIM_CONTROL_MAX_CONNS; i++) {
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0)
-            return;
-        if (s->nconns >= SHIM_CONTROL_MAX_CONNS) {
-            close(cfd);
-            continue;
-        }
-        struct cconn *c = calloc(1, sizeof *c);
-        if (c == NULL) {
-            close(cfd);
-            continue;
-        }
-        c->ctl = s;
-        c->fd = cfd;
-        /* A refused peer still gets its line read before the answer: closing
-         * with unread data would reset the connection and lose the reason. */
-        c->refused = !peer_allowed(cfd);
-        c->deadline_ms = oss_mono_ms() + SHIM_CONTROL_TIMEOUT_MS;
-        if (shim_loop_add(loop, cfd, EPOLLIN, cconn_cb, c, NULL) < 0) {
-            close(cfd);
-            free(c);
-            continue;
-        }
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        s->nconns++;
-        if (!shim_timer_armed(s->sweep))
-            (void)shim_timer_arm(s->sweep, 500, 500);
-    }
+    struct cconn *c = state;
+    c->refused = !peer_allowed(fd);
 }
+
+static bool control_feed(void *ctx, void *state, const char *data, size_t n, oss_buf *out)
+{
+    struct cconn *c = state;
+    size_t room = sizeof c->in - c->len;
+    size_t take = n < room ? n : room;
+    memcpy(c->in + c->len, data, take);
+    c->len += take;
+    enum shim_control_cmd cmd = SHIM_CTL_UNKNOWN;
+    int rc = shim_control_parse(c->in, c->len, &cmd);
+    if (rc == 0 && take < n)
+        rc = -1; /* more than a line can hold */
+    if (rc == 0)
+        return false;
+    reply(ctx, c, cmd, rc, out);
+    return true;
+}
+
+static const struct shim_connsrv_proto control_proto = {
+    .state_size = sizeof(struct cconn),
+    .accepted = control_accepted,
+    .feed = control_feed,
+};
 
 static int sock_path(const char *state_dir, char *out, size_t size, oss_error *err)
 {
@@ -237,20 +172,14 @@ int shim_control_start(struct shim_loop *loop, const char *state_dir, struct shi
         unlink(s->path);
         goto fail;
     }
-    s->loop = loop;
     s->restore = restore;
     s->status_json = status_json;
     s->ctx = ctx;
-    if (shim_timer_new(loop, sweep_cb, s, &s->sweep, err) < 0) {
+    if (shim_connsrv_start(loop, TAKE_FD(fd), &control_limits, &control_proto, s, &s->srv, err) <
+        0) {
         unlink(s->path);
         goto fail;
     }
-    if (shim_loop_add(loop, fd, EPOLLIN, listener_cb, s, err) < 0) {
-        shim_timer_free(loop, s->sweep);
-        unlink(s->path);
-        goto fail;
-    }
-    s->lfd = TAKE_FD(fd);
     *ret = TAKE_PTR(s);
     return 0;
 fail:
@@ -262,12 +191,8 @@ void shim_control_stop(struct shim_control *s)
 {
     if (s == NULL)
         return;
-    while (s->conns)
-        cconn_free(s->conns);
-    shim_loop_del(s->loop, s->lfd);
-    close(s->lfd);
+    shim_connsrv_stop(s->srv);
     unlink(s->path);
-    shim_timer_free(s->loop, s->sweep);
     free(s);
 }
 

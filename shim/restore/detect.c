@@ -82,3 +82,19 @@ const char *shim_identity_display(const struct shim_identity *id)
 {
     return id->valid ? id->id : "<invalid>";
 }
+
+bool shim_actor_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SHIM_IDENTITY_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!id_char((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool shim_identity_is(const struct shim_identity *id, const char *actor)
+{
+    return id->present && id->valid && actor != NULL && strcmp(id->id, actor) == 0;
+}

@@ -44,6 +44,13 @@ struct shim_identity {
 };
 void shim_identity_from_bytes(const char *raw, size_t n, bool present, struct shim_identity *ret);
 
+/* An actor name as --actor takes it: what a valid, present identity holds
+ * (non-empty, at most SHIM_IDENTITY_MAX bytes of [A-Za-z0-9._:/@+-]). */
+bool shim_actor_name_valid(const char *s);
+
+/* True when id is present, valid and exactly `actor`. */
+bool shim_identity_is(const struct shim_identity *id, const char *actor);
+
 /* True when b differs from a (presence, validity or content). */
 bool shim_identity_changed(const struct shim_identity *a, const struct shim_identity *b);
 

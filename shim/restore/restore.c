@@ -1,4 +1,7 @@
 #include "restore/restore.h"
+#include "init/spawn.h"
+#include "policy/envcontract.h"
+#include "log.h"
 #include "restore/detect.h"
 #include "restore/event.h"
 #include "init/children.h"
@@ -194,64 +197,54 @@ static void hook_timer_cb(struct shim_loop *loop, int fd, uint32_t events, void 
     finish(r);
 }
 
-static int env_add(char **envp, size_t *n, const char *name, const char *value)
-{
-    char *s = NULL;
-    if (asprintf(&s, "%s=%s", name, value ? value : "") < 0)
-        return -1;
-    envp[(*n)++] = s;
-    return 0;
-}
-
 static bool env_is_ours(const char *e)
 {
     return strncmp(e, "OPENSHELL_RESTORE_", 18) == 0;
 }
 
-/* Builds the hook's environment before fork(): the child only execs. */
+static int env_set(struct shim_env_contract *c, const char *name, const char *value)
+{
+    char *v = strdup(value ? value : "");
+    if (v == NULL)
+        return -1;
+    c->e[c->n++] = (struct shim_env_entry){.name = name, .value = v, .action = SHIM_ENV_SET};
+    return 0;
+}
+
+/* The hook's environment, through the shim's one environment builder
+ * (policy/envcontract.h): the shim's own, without any OPENSHELL_RESTORE_*
+ * it inherited, plus this restore's details. */
 static char **hook_env(struct shim_restore *r)
 {
     size_t ne = 0;
     while (environ && environ[ne])
         ne++;
-    char **envp = calloc(ne + 7, sizeof *envp);
-    if (envp == NULL)
+    _cleanup_free_ char **base = calloc(ne + 1, sizeof *base);
+    if (base == NULL)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < ne; i++)
         if (!env_is_ours(environ[i]))
-            envp[n++] = strdup(environ[i]);
+            base[n++] = environ[i];
     char num[32], frozen[32];
     snprintf(num, sizeof num, "%u", r->ev.generation);
     if (r->ev.frozen_ms >= 0)
         snprintf(frozen, sizeof frozen, "%lld", (long long)r->ev.frozen_ms);
     else
         frozen[0] = '\0';
+    struct shim_env_contract c = {0};
     int rc = 0;
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_GENERATION", num);
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_FROZEN_MS", frozen);
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_ACTOR_ID_OLD", r->ev.before.id);
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_ACTOR_ID_NEW", r->ev.after.id);
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_REASON", shim_restore_reason_name(r->ev.reason));
-    rc |= env_add(envp, &n, "OPENSHELL_RESTORE_NET_DELTA",
-                  r->ev.net_delta ? r->ev.net_delta : "null");
-    for (size_t i = 0; i < n; i++)
-        if (envp[i] == NULL)
-            rc = -1;
-    if (rc < 0) {
-        for (size_t i = 0; i < n; i++)
-            free(envp[i]);
-        free(envp);
-        return NULL;
-    }
+    rc |= env_set(&c, "OPENSHELL_RESTORE_GENERATION", num);
+    rc |= env_set(&c, "OPENSHELL_RESTORE_FROZEN_MS", frozen);
+    rc |= env_set(&c, "OPENSHELL_RESTORE_ACTOR_ID_OLD", r->ev.before.id);
+    rc |= env_set(&c, "OPENSHELL_RESTORE_ACTOR_ID_NEW", r->ev.after.id);
+    rc |= env_set(&c, "OPENSHELL_RESTORE_REASON", shim_restore_reason_name(r->ev.reason));
+    rc |= env_set(&c, "OPENSHELL_RESTORE_NET_DELTA", r->ev.net_delta ? r->ev.net_delta : "null");
+    char **envp = rc == 0 ? shim_env_build(&c, base) : NULL;
+    shim_env_contract_free(&c);
+    if (envp == NULL)
+        errno = ENOMEM;
     return envp;
-}
-
-static void env_free(char **envp)
-{
-    for (size_t i = 0; envp && envp[i]; i++)
-        free(envp[i]);
-    free(envp);
 }
 
 /* Starts the hook; false when it did not start (the error is recorded). */
@@ -263,33 +256,28 @@ static bool hook_start(struct shim_restore *r)
         r->ev.hook_error = r->hook_error;
         return false;
     }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(r->hook_error, sizeof r->hook_error, "fork: %s", strerror(errno));
+    /* The shim's one way to start a process (init/spawn.h), as a helper:
+     * a session of its own, a clean signal slate, no stdin, stdout to
+     * stderr. */
+    char *argv[] = {(char *)"/bin/sh", (char *)"-c", r->on_restore_exec, NULL};
+    sigset_t none;
+    sigemptyset(&none);
+    struct shim_spawn sp = {.argv = argv, .envp = envp, .mask = &none, .helper = true};
+    pid_t pid;
+    int exec_errno = 0;
+    oss_error err = {0};
+    int src = shim_spawn_child(&sp, &pid, &exec_errno, &err);
+    shim_env_free(envp);
+    if (src < 0) {
+        snprintf(r->hook_error, sizeof r->hook_error, "%.120s", err.msg);
         r->ev.hook_error = r->hook_error;
-        env_free(envp);
         return false;
     }
-    if (pid == 0) {
-        /* PID 1 blocks nearly every signal and may ignore some: give the
-         * hook a clean slate, its own session (so a timeout kills all it
-         * started), no stdin, and stderr for stdout (the shim's stdout is
-         * the supervisor's). */
-        sigset_t none;
-        sigemptyset(&none);
-        for (int s = 1; s < NSIG; s++)
-            signal(s, SIG_DFL);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        setsid();
-        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (devnull >= 0)
-            dup2(devnull, STDIN_FILENO);
-        dup2(STDERR_FILENO, STDOUT_FILENO);
-        char *argv[] = {(char *)"sh", (char *)"-c", r->on_restore_exec, NULL};
-        execve("/bin/sh", argv, envp);
-        _exit(127);
+    if (exec_errno != 0) { /* it exits 126/127; the reaper reports that exit */
+        snprintf(r->hook_error, sizeof r->hook_error, "executing /bin/sh: %s",
+                 strerror(exec_errno));
+        r->ev.hook_error = r->hook_error;
     }
-    env_free(envp);
     r->ev.hook_ran = true;
     if (shim_children_watch(pid, hook_exited, r) < 0) {
         /* Without the exit we cannot wait: let the reaper have it. */
@@ -310,19 +298,21 @@ static void finish(struct shim_restore *r)
 
     _cleanup_buf_ oss_buf json = OSS_BUF_INIT;
     shim_restore_event_json(ev, &json);
+    bool lost = oss_buf_failed(&json) || json.data == NULL; /* out of memory */
     free(r->last_event);
-    r->last_event = strdup(json.data);
+    r->last_event = lost ? NULL : strdup(json.data);
     /* Done before recording: the recorder writes the report, whose live
      * "restore" section must already show this restore as the last one. */
     r->busy = false;
     if (r->hooks.record_event)
-        r->hooks.record_event(r->hooks.ctx, "restore", json.data);
+        r->hooks.record_event(r->hooks.ctx, "restore", lost ? NULL : json.data);
 
     /* The OCSF line goes to stderr as one write, so it is not interleaved. */
     _cleanup_buf_ oss_buf line = OSS_BUF_INIT;
     shim_restore_event_ocsf(ev, OSS_VERSION, &line);
     oss_buf_putc(&line, '\n');
-    (void)oss_write_all(STDERR_FILENO, line.data, line.len);
+    if (!oss_buf_failed(&line) && line.data)
+        oss_log_raw(line.data, line.len); /* never blocks (common/log.h) */
 
     oss_buf_reset(&r->net_delta);
     oss_buf_reset(&r->reprobe);
@@ -466,6 +456,11 @@ unsigned shim_restore_trigger(struct shim_restore *r, const char *why)
 bool shim_restore_busy(const struct shim_restore *r)
 {
     return r->busy;
+}
+
+const struct shim_identity *shim_restore_identity(const struct shim_restore *r)
+{
+    return &r->identity;
 }
 
 unsigned shim_restore_generation(const struct shim_restore *r)

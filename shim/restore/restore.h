@@ -17,6 +17,7 @@
 #define SHIM_RESTORE_H
 
 #include "buf.h"
+#include "restore/detect.h"
 #include "config.h"
 #include "error.h"
 #include "json.h"
@@ -55,6 +56,8 @@ void shim_restore_check_now(struct shim_restore *r);
 unsigned shim_restore_trigger(struct shim_restore *r, const char *why);
 
 bool shim_restore_busy(const struct shim_restore *r);
+/* The identity as of the last restore (or the start). */
+const struct shim_identity *shim_restore_identity(const struct shim_restore *r);
 unsigned shim_restore_generation(const struct shim_restore *r);
 
 /* {"generation":N,"busy":b,"identity":...,"last":{...}|null} for reports. */

@@ -38,8 +38,9 @@ def worker():
             if left[0] == 0:
                 return
             left[0] -= 1
-        # Over SHIM_READYZ_MAX_CONNS the server resets new connections (load
-        # shedding, docs/readyz.md); a client retries, as a probe would.
+        # With all SHIM_READYZ_MAX_CONNS connections being written to, the
+        # server resets a newcomer (docs/readyz.md, "Limits"); a client
+        # retries, as a probe would.
         for attempt in range(RETRIES + 1):
             try:
                 code, ms = one()

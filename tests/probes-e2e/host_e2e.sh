@@ -7,7 +7,10 @@
 #   - strict: exit 124, one error line naming subsystem, step, errno, flag;
 #     a partial --degrade names only what is still missing; --stay-alive
 #     stays up with readyz 503;
-#   - --degrade=all: degraded start, findings, env contract, proxy answers;
+#   - --degrade=all, the stand-in in each upstream variant's mode: what the
+#     report predicts per variant is what the stand-in does (none starts its
+#     workload as uid 0 without CAP_SETUID/SETGID); as the sandbox identity
+#     pull request 1549 starts it: env contract, proxy answers;
 #   - the fallback filter (workload, prelude, auto with TSYNC refused) denies
 #     with EPERM while ordinary work goes on.
 # Controls: without the injector the strict shim starts the stand-in with
@@ -62,12 +65,15 @@ e2e_check "injected doctor --json --degrade=all exit" 0 "$HS_RC"
 e2e_check "injected doctor --json --degrade=all outcome" degraded "$(jget "$HS_DIR/stdout" bootstrap.outcome)"
 
 echo "=== CONTROL: strict shim without injection starts the stand-in with every protection"
-hs native - -- "$STANDIN" -- /bin/sh -c 'exit 7'
+hs native - --run-as=65534:65534 -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/sh -c 'exit 7'
 e2e_check "native strict: the workload's exit status passes through" 7 "$HS_RC"
 e2e_check "native strict outcome" ok "$(jget "$HS_DIR/report.json" bootstrap.outcome)"
 e2e_check "native strict: no findings" "" "$(findings "$HS_DIR/stderr")"
 e2e_check "native strict: stand-in best_effort" false "$(jget "$HS_DIR/standin.json" best_effort)"
 e2e_check "native strict: stand-in netns step" ok "$(jget "$HS_DIR/standin.json" steps.1.result)"
+e2e_check "native strict: every variant starts here" "main:starts pr1549:starts pr1548:starts" "$(variant_stops "$HS_DIR/report.json")"
+e2e_check "native strict: no switch set" "absent absent" \
+    "$(env_entry "$HS_DIR/report.json" OPENSHELL_SKIP_BOOTSTRAP) $(env_entry "$HS_DIR/report.json" OPENSHELL_BEST_EFFORT_FAILURES)"
 
 echo "=== strict under the injector"
 hs strict gvisor-substrate -- "$STANDIN" -- /bin/true
@@ -110,10 +116,32 @@ oss_wait_for "! kill -0 $spid" 15 || e2e_bad "stay-alive: SIGTERM did not end it
 wait "$spid" || src=$?
 echo "stay-alive: exit after SIGTERM: $src"
 
-echo "=== --degrade=all under the injector"
-hs degraded gvisor-substrate --degrade=all -- "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" "$OSS_TMP/degraded"
-e2e_check "injected degrade=all exit" 0 "$HS_RC"
-check_degraded_run "$HS_DIR" injected
+echo "=== --degrade=all under the injector, the stand-in in each variant's mode"
+for V in "${VARIANTS[@]}"; do
+    OPENSHELL_STANDIN_VARIANT=$V hs "degraded-$V" gvisor-substrate --degrade=all -- "$STANDIN" "${SB_RUNAS[@]}" \
+        -- "$OSS_PYTHON" -c "$WL_PY" "$OSS_TMP/degraded-$V"
+    e2e_check "injected degrade=all $V: exit (the supervisor's)" 1 "$HS_RC"
+    check_variant "$HS_DIR" injected "$V"
+done
+check_degraded_report "$HS_DIR" injected
+# CONTROL: the stand-in in pull request 1549's mode dies at netns when the
+# shim does not set the skip.
+OPENSHELL_STANDIN_VARIANT=pr1549 hs contract-be gvisor-substrate --degrade=all --supervisor-contract=best-effort \
+    -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "control: no skip set, pr1549 stops at netns" netns "$(standin_stop "$HS_DIR/standin.json")"
+check_variant "$HS_DIR" "control best-effort" pr1549
+
+echo "=== --degrade=all as the sandbox identity (runAsUser shape), pull request 1549"
+chmod 0711 "$OSS_TMP"
+d="$OSS_TMP/runas"
+mkdir -m 0777 "$d"
+rrc=0
+OPENSHELL_STANDIN_VARIANT=pr1549 OPENSHELL_STANDIN_STATUS_FILE="$d/standin.json" timeout -k 5 60 \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
+    --run-as=65534:65534 --report="$d/report.json" --state-dir="$d/state" -- "$STANDIN" "${SB_RUNAS[@]}" \
+    -- "$OSS_PYTHON" -c "$WL_PY" "$d" >"$d/stdout" 2>"$d/stderr" </dev/null || rrc=$?
+e2e_check "runAsUser shape: exit (the workload's)" 0 "$rrc"
+check_runasuser_run "$d" host-runas
 
 echo "=== the fallback filter (host kernel)"
 PRELUDE_CALLS=(bpf perf_event_open umount2 mount userfaultfd)

@@ -107,10 +107,45 @@ log_lines() {
 # kv FILE KEY: the value of KEY=... (e2e-syscalls and env dumps).
 kv() { oss_kv "$1" "$2"; }
 
-# check_degraded_run DIR: the --degrade=all run with the stand-in as
-# child, whatever the runtime (runsc or the injector): DIR holds
-# report.json, stderr, standin.json, wl.env, proxy.
-check_degraded_run() {
+# The stand-in's modes: one per upstream supervisor variant, and the policy
+# files its local-file mode needs (it reads them, as upstream requires them).
+# shellcheck disable=SC2034
+VARIANTS=(main pr1549 pr1548)
+export OPENSHELL_POLICY_RULES="$OSS_SOURCE_DIR/tests/standin/policy/sandbox.rego"
+export OPENSHELL_POLICY_DATA="$OSS_SOURCE_DIR/tests/standin/policy/policy.yaml"
+# shellcheck disable=SC2034
+POLICY_ENV=(--env "OPENSHELL_POLICY_RULES=$OPENSHELL_POLICY_RULES" --env "OPENSHELL_POLICY_DATA=$OPENSHELL_POLICY_DATA")
+# The identity the stand-in drops to (no "sandbox" user on a CI host).
+# shellcheck disable=SC2034
+SB_RUNAS=(--run-as 65534:65534)
+
+# standin_stop STATUS_FILE: the first step the stand-in found fatal, in the
+# report's names (supervisor-seccomp, ...), or null when its workload ran.
+standin_stop() {
+    "$OSS_PYTHON" - "$1" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    print("no-status"); sys.exit(0)
+f = [s["step"] for s in d["steps"] if s["result"] == "fatal"]
+print(f[0].replace("_", "-") if f else "null")
+PY
+}
+
+# check_variant DIR TAG VARIANT: the report's prediction for VARIANT
+# (bootstrap.supervisor_variants) is what the stand-in in that mode did.
+check_variant() {
+    local d=$1 tag=$2 v=$3
+    e2e_check "$tag $v: the stand-in stops where the report says" \
+        "$(jget "$d/report.json" "bootstrap.supervisor_variants.$v.stops_at")" "$(standin_stop "$d/standin.json")"
+    e2e_check "$tag $v: stand-in variant" "$v" "$(jget "$d/standin.json" variant)"
+}
+
+# check_degraded_report DIR TAG: the --degrade=all report and findings
+# under Substrate's shape (uid 0, three caps), whatever the runtime, and
+# the switches the shim set for the supervisor.
+check_degraded_report() {
     local d=$1 tag=$2 f n
     e2e_check "$tag outcome" degraded "$(jget "$d/report.json" bootstrap.outcome)"
     e2e_check "$tag decisions" "netns=degraded seccomp=ok landlock=degraded privdrop=degraded" \
@@ -125,25 +160,80 @@ check_degraded_run() {
     e2e_check "$tag findings High + alert + OCSF shape" 0 "$(grep -vc '^[a-z-]* 4 true [^B]' <<<"$f" || true)"
     e2e_check_re "$tag netns finding names step+errno" 'netns-unavailable .*\(ns_create: EPERM\)' "$(grep '^netns' <<<"$f")"
     e2e_check_re "$tag landlock finding names step+errno" 'landlock-unavailable .*\(abi_version: ENOSYS\)' "$(grep '^landlock' <<<"$f")"
-    e2e_check_re "$tag privdrop finding names step+errno" 'privdrop-unavailable .*\(setgroups: EPERM\)' "$(grep '^privdrop' <<<"$f")"
-    # the stand-in (the supervisor's double) saw the contract
-    e2e_check "$tag stand-in best_effort" true "$(jget "$d/standin.json" best_effort)"
+    e2e_check_re "$tag privdrop finding: the workload cannot start" 'privdrop-unavailable .*\(setgroups: EPERM\).*the workload cannot start here' "$(grep '^privdrop' <<<"$f")"
+    e2e_check "$tag env OPENSHELL_SKIP_BOOTSTRAP" "netns set" \
+        "$(env_entry "$d/report.json" OPENSHELL_SKIP_BOOTSTRAP)"
+    e2e_check "$tag env OPENSHELL_BEST_EFFORT_FAILURES" "1 set" \
+        "$(env_entry "$d/report.json" OPENSHELL_BEST_EFFORT_FAILURES)"
+    # what each upstream variant does here: none starts its workload
+    e2e_check "$tag variants" "main:netns pr1549:privdrop pr1548:privdrop" "$(variant_stops "$d/report.json")"
+    e2e_check "$tag main steps" \
+        "netns=fatal supervisor-seccomp=attempt privdrop=fatal landlock=degrade workload-seccomp=attempt" \
+        "$(variant_steps "$d/report.json" main)"
+    e2e_check "$tag pr1549 steps" \
+        "netns=skip supervisor-seccomp=attempt privdrop=fatal landlock=degrade workload-seccomp=attempt" \
+        "$(variant_steps "$d/report.json" pr1549)"
+    e2e_check "$tag pr1548 steps" \
+        "netns=degrade supervisor-seccomp=attempt privdrop=fatal landlock=degrade workload-seccomp=attempt" \
+        "$(variant_steps "$d/report.json" pr1548)"
+}
+
+# env_entry REPORT NAME: "value action" of an env contract entry.
+env_entry() {
+    "$OSS_PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1]))["bootstrap"]["env"]:
+    if e["name"] == sys.argv[2]:
+        print(e.get("value"), e["action"]); break
+else:
+    print("absent")
+PY
+}
+
+# variant_stops REPORT: "main:STEP pr1549:STEP pr1548:STEP" (STEP "starts").
+variant_stops() {
+    "$OSS_PYTHON" - "$1" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1]))["bootstrap"]["supervisor_variants"]
+print(" ".join("%s:%s" % (k, v[k]["stops_at"] or "starts") for k in ("main", "pr1549", "pr1548")))
+PY
+}
+
+# variant_steps REPORT VARIANT: "netns=... supervisor-seccomp=... ..."
+variant_steps() {
+    "$OSS_PYTHON" - "$1" "$2" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["bootstrap"]["supervisor_variants"][sys.argv[2]]["steps"]
+print(" ".join("%s=%s" % (k, s[k]) for k in ("netns", "supervisor-seccomp", "privdrop", "landlock", "workload-seccomp")))
+PY
+}
+
+# check_runasuser_run DIR TAG: the run where the container already is the
+# sandbox identity (runAsUser) and the stand-in runs as pull request 1549:
+# the workload starts, without a namespace, with the proxy variables the
+# shim set (cooperating clients reach the proxy; control: bypassed, not).
+check_runasuser_run() {
+    local d=$1 tag=$2 v
+    e2e_check "$tag decisions" "netns=degraded seccomp=ok landlock=degraded privdrop=ok" "$(decisions "$d/report.json")"
+    e2e_check "$tag privdrop probe: already the identity" true "$(jget "$d/report.json" bootstrap.probes.privdrop.already)"
+    e2e_check "$tag variants" "main:netns pr1549:starts pr1548:starts" "$(variant_stops "$d/report.json")"
+    check_variant "$d" "$tag" pr1549
     e2e_check "$tag stand-in phase" exited "$(jget "$d/standin.json" phase)"
-    e2e_check "$tag stand-in netns step" "degraded EPERM" \
+    e2e_check "$tag stand-in netns step" "skipped null" \
         "$(jget "$d/standin.json" steps.1.result) $(jget "$d/standin.json" steps.1.errno)"
-    e2e_check "$tag workload OPENSHELL_BEST_EFFORT_FAILURES" 1 "$(kv "$d/wl.env" OPENSHELL_BEST_EFFORT_FAILURES)"
+    e2e_check "$tag workload OPENSHELL_SKIP_BOOTSTRAP" netns "$(kv "$d/wl.env" OPENSHELL_SKIP_BOOTSTRAP)"
+    e2e_check "$tag workload OPENSHELL_SANDBOX" 1 "$(kv "$d/wl.env" OPENSHELL_SANDBOX)"
     for v in ALL_PROXY HTTP_PROXY HTTPS_PROXY http_proxy https_proxy grpc_proxy; do
         e2e_check "$tag workload $v" http://127.0.0.1:3128 "$(kv "$d/wl.env" "$v")"
     done
     e2e_check "$tag workload NO_PROXY" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" NO_PROXY)"
-    e2e_check "$tag workload no_proxy" "127.0.0.1,localhost,::1" "$(kv "$d/wl.env" no_proxy)"
     e2e_check "$tag workload NODE_USE_ENV_PROXY" 1 "$(kv "$d/wl.env" NODE_USE_ENV_PROXY)"
     e2e_check "$tag workload OPENSHELL_SHIM_REPORT" "$(jget "$d/report.json" report_path)" \
         "$(kv "$d/wl.env" OPENSHELL_SHIM_REPORT)"
-    # The stand-in's proxy answered a client that only knew HTTP_PROXY; the
-    # control (proxy bypassed) cannot reach the made-up host.
     e2e_check "$tag stand-in proxy answers via HTTP_PROXY" "via-proxy=200" "$(grep '^via-proxy=' "$d/proxy" || echo missing)"
     e2e_check_re "$tag control: same request without the proxy fails" '^direct=ERR' "$(grep '^direct=' "$d/proxy" || echo missing)"
+    e2e_check "$tag no proxy variable in the supervisor's own environment" "sup_proxy=0" "$(grep '^sup_proxy=' "$d/proxy" || echo missing)"
+    e2e_check "$tag report: proxy variables on the workload only" "http://127.0.0.1:3128 workload" "$(env_entry "$d/report.json" HTTP_PROXY)"
 }
 
 # The workload of the degraded run: dump the environment, then fetch a
@@ -167,5 +257,11 @@ try:
     res.append("direct=%d" % r.status)
 except Exception as e:
     res.append("direct=ERR %s" % type(e).__name__)
+# the supervisor own environment (the parent): proxy variables in it?
+try:
+    penv = open("/proc/%d/environ" % os.getppid(), "rb").read().split(b"\0")
+    res.append("sup_proxy=%d" % sum(1 for e in penv if e.split(b"=")[0].upper().endswith(b"_PROXY")))
+except Exception as e:
+    res.append("sup_proxy=ERR %s" % type(e).__name__)
 open(out + "/proxy", "w").write("\n".join(res) + "\n")
 '

@@ -2,8 +2,14 @@
 # The real openshell-shim as the container process of a Substrate-shaped
 # OCI bundle under real runsc (uid 0, CAP_AUDIT_WRITE+KILL+NET_BIND_SERVICE,
 # NOFILE 1024, --network=none), with the stand-in supervisor as its child:
-#   1. --degrade=all: starts degraded; report, OCSF findings, env contract,
-#      the stand-in's proxy (control: the same request bypassing the proxy);
+#   1. --degrade=all, the stand-in in each upstream variant's mode: the
+#      report names what each variant does (attempt/skip/degrade/fatal) and
+#      the stand-in stops exactly there (none starts its workload: the
+#      privilege drop); controls: contract best-effort/none make 1549/1548
+#      die at netns; an operator's skip list is kept;
+#   1b. the container as the sandbox identity (runAsUser): pull request 1549
+#      starts its workload; env contract, the stand-in's proxy (control: the
+#      same request bypassing the proxy);
 #   2. strict (default): exit 124 and one error line, stand-in never runs;
 #      with --stay-alive it stays up, readyz 503, report "refused"
 #      (control: without --stay-alive it exits);
@@ -41,11 +47,83 @@ rs() {
     cp "$(oss_runsc_err "$id")" "$RS_DIR/stderr"
 }
 
-echo "=== 1. --degrade=all, stand-in supervisor as the shim's child"
-rs degraded -- "$SHIM" --degrade=all --report=/out/report.json -- \
-    "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" /out
-e2e_check "degrade=all exit status (the workload's)" 0 "$RS_RC"
-check_degraded_run "$RS_DIR" runsc
+echo "=== 1. --degrade=all under Substrate's shape, the stand-in in each variant's mode"
+for V in "${VARIANTS[@]}"; do
+    rs "degraded-$V" "${POLICY_ENV[@]}" --env "OPENSHELL_STANDIN_VARIANT=$V" -- "$SHIM" --degrade=all \
+        --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+    e2e_check "degrade=all $V: exit status (the supervisor's: it cannot start its workload)" 1 "$RS_RC"
+    check_variant "$RS_DIR" runsc "$V"
+    e2e_check "degrade=all $V: the workload never ran" absent "$([[ -e $RS_DIR/wl.env ]] && echo present || echo absent)"
+done
+check_degraded_report "$RS_DIR" runsc
+# CONTROL: without the skip the shim sets, pull request 1549 dies at netns
+# (and the report says so); without BEST_EFFORT, 1548 does.
+rs contract-be "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 -- "$SHIM" --degrade=all \
+    --supervisor-contract=best-effort --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "control: contract best-effort, pr1549 stops at netns" netns "$(standin_stop "$RS_DIR/standin.json")"
+check_variant "$RS_DIR" "control best-effort" pr1549
+e2e_check "control: contract best-effort sets no skip" absent "$(env_entry "$RS_DIR/report.json" OPENSHELL_SKIP_BOOTSTRAP)"
+rs contract-none "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1548 -- "$SHIM" --degrade=all \
+    --supervisor-contract=none --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "control: contract none, pr1548 stops at netns" netns "$(standin_stop "$RS_DIR/standin.json")"
+check_variant "$RS_DIR" "control none" pr1548
+# An operator's value is never overridden, and the variants follow it.
+rs contract-op "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --env OPENSHELL_SKIP_BOOTSTRAP=all \
+    -- "$SHIM" --degrade=all --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- /bin/true
+e2e_check "operator's OPENSHELL_SKIP_BOOTSTRAP kept" "None operator" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SKIP_BOOTSTRAP)"
+e2e_check "operator's skip: the stand-in skipped both seccomp steps too" "skipped" \
+    "$(grep -o '"step":"supervisor_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//')"
+check_variant "$RS_DIR" "operator skip" pr1549
+
+echo "=== 1b. the container already runs as the sandbox identity (runAsUser): pull request 1549 starts"
+rs runas "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --env OPENSHELL_SANDBOX_TOKEN=tok-runas-e2e \
+    --user 65534:65534 -- "$SHIM" --degrade=all \
+    --run-as=65534:65534 --state-dir=/run/oss-state --report=/out/report.json -- \
+    "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+e2e_check "runAsUser, pr1549: exit status (the workload's)" 0 "$RS_RC"
+check_runasuser_run "$RS_DIR" runsc-runas
+cp "$RS_DIR/report.json" "$OSS_TMP/runsc-runas.json"
+# CONTROL: --proxy-env=supervisor puts them into the supervisor's environment
+# (where its inference client would use them).
+rs runas-supenv "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" \
+    --degrade=all --run-as=65534:65534 --proxy-env=supervisor --state-dir=/run/oss-state \
+    --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" /out
+e2e_check "control: --proxy-env=supervisor: the supervisor's env has them (6 URLs, NO_PROXY, no_proxy, NODE_USE_ENV_PROXY)" "sup_proxy=9" "$(grep '^sup_proxy=' "$RS_DIR/proxy" || echo missing)"
+e2e_check "control: --proxy-env=supervisor: the workload still has them (inherited)" http://127.0.0.1:3128 "$(kv "$RS_DIR/wl.env" HTTP_PROXY)"
+RS_DIR="$OSS_TMP/runas"
+e2e_check "runAsUser: token moved out of the supervisor's env" "None removed" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN)"
+e2e_check "runAsUser: token file passed instead" "/run/oss-state/token/sandbox-token set" \
+    "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
+e2e_check "runAsUser: the workload has neither token variable" "" "$(grep -E '^OPENSHELL_SANDBOX_TOKEN' "$RS_DIR/wl.env" || true)"
+
+echo "=== 1c. the token off the environment, and what a uid-0 process in the sandbox still reads"
+# The shim's child here is a plain program standing for a uid-0 workload
+# (no upstream supervisor starts one as uid 0 under these capabilities).
+# (os.stat: coreutils' statx answers EINVAL under this runsc)
+TOKWL='env > /out/child.env
+'"$OSS_PYTHON"' -c "import os; s = os.stat(\"/run/openshell/token/sandbox-token\"); print(\"%o %d\" % (s.st_mode & 0o777, s.st_uid))" > /out/mode 2>&1
+cat /run/openshell/token/sandbox-token > /out/file 2>&1
+tr "\0" "\n" < /proc/1/environ | grep -c "^OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret$" > /out/pid1 2>&1; true'
+rs token0 --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all --report=/out/report.json \
+    --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
+e2e_check "token: moved" "None removed" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN)"
+e2e_check "token: file variable" "/run/openshell/token/sandbox-token set" "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
+e2e_check "token: not in the child's environment" "" "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+e2e_check "token: the file is 0400, root's, on the tmpfs" "400 0" "$(cat "$RS_DIR/mode")"
+e2e_check "token: the report never holds the value" 0 "$(grep -c tok-e2e-secret "$RS_DIR/report.json")"
+# measured: what a uid-0 process with Substrate's caps still reads
+e2e_check "token: a uid-0 process reads the file (owner)" tok-e2e-secret "$(cat "$RS_DIR/file")"
+e2e_check "token: a uid-0 process reads it in PID 1's /proc/1/environ" 1 "$(cat "$RS_DIR/pid1")"
+rs token-off --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all --token-file=off \
+    --report=/out/report.json --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
+e2e_check "control: --token-file=off keeps it in the environment" "OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret" \
+    "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+rs token-bind --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all \
+    --report=/out/report.json --state-dir=/out/state -- /bin/sh -c "$TOKWL"
+e2e_check "token: a state dir that is no tmpfs keeps it in the environment" \
+    "OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret" "$(grep '^OPENSHELL_SANDBOX_TOKEN=' "$RS_DIR/child.env" || true)"
+e2e_check_re "token: the report says why" 'not on a tmpfs' "$(jget "$RS_DIR/report.json" bootstrap.token.note)"
+RS_DIR="$OSS_TMP/degraded-pr1548"
 e2e_check "runsc runtime.gvisor" true "$(jget "$RS_DIR/report.json" bootstrap.runtime.gvisor)"
 e2e_check "runsc runtime caps (Substrate's three)" 0000000020000420 "$(jget "$RS_DIR/report.json" bootstrap.runtime.cap_effective)"
 # regression: gVisor's /proc/self/status has no NoNewPrivs line; the report
@@ -185,8 +263,9 @@ e2e_check_re "fallback auto (TSYNC refused): seccomp finding says what replaces 
 
 # The filter does not break the supervisor: the stand-in still loads its
 # own two filters under it, and its workload is denied and works.
-rs fb-standin -- "$SHIM" --degrade=all --fallback-seccomp=workload --report=/out/report.json -- \
-    "$STANDIN" -- "$SYSCALLS"
+rs fb-standin "${POLICY_ENV[@]}" --env OPENSHELL_STANDIN_VARIANT=pr1549 --user 65534:65534 -- "$SHIM" \
+    --degrade=all --run-as=65534:65534 --state-dir=/out/state --fallback-seccomp=workload \
+    --report=/out/report.json -- "$STANDIN" "${SB_RUNAS[@]}" -- "$SYSCALLS"
 e2e_check "fallback under the stand-in: exit" 0 "$RS_RC"
 e2e_check "fallback under the stand-in: its own filters" "ok ok" \
     "$(grep -o '"step":"supervisor_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//') $(grep -o '"step":"workload_seccomp","result":"[a-z]*"' "$RS_DIR/stderr" | sed 's/.*result":"//;s/"//')"
@@ -206,7 +285,12 @@ e2e_check_re "doctor table: verdict" '^verdict: REFUSED' "$(grep '^verdict' "$RS
 rs doctor-all -- "$SHIM" doctor --degrade=all
 e2e_check "doctor --degrade=all exit" 0 "$RS_RC"
 e2e_check_re "doctor --degrade=all: netns degraded" 'netns +unsupported +degraded' "$(grep '^netns ' "$RS_DIR/stdout")"
-e2e_check_re "doctor --degrade=all verdict" 'DEGRADED' "$(grep '^verdict' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all verdict: no variant starts its workload here" \
+    'no upstream supervisor variant can start the workload here' "$(grep '^verdict' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: main row" '^main@2f7fb65 +fatal +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^main@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: pr1549 row" '^pr1549@5112fca71 +skip +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^pr1549@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: pr1548 row" '^pr1548@835f1f92a +degrade +attempt +fatal +degrade +attempt +CANNOT START HERE' "$(grep '^pr1548@' "$RS_DIR/stdout")"
+e2e_check_re "doctor --degrade=all: names the fix for the privilege drop" 'pr1549: stops at privdrop: .*CAP_SETGID and CAP_SETUID' "$(grep '^  pr1549:' "$RS_DIR/stdout")"
 rs doctor-json -- "$SHIM" doctor --json
 e2e_check "doctor --json (strict) exit" 124 "$RS_RC"
 e2e_check "doctor --json parses, outcome" refused "$(jget "$RS_DIR/stdout" bootstrap.outcome)"
@@ -214,6 +298,11 @@ e2e_check "doctor --json decisions" "netns=fatal seccomp=ok landlock=fatal privd
 rs doctor-json-all -- "$SHIM" doctor --json --degrade=all
 e2e_check "doctor --json --degrade=all exit" 0 "$RS_RC"
 e2e_check "doctor --json --degrade=all outcome" degraded "$(jget "$RS_DIR/stdout" bootstrap.outcome)"
+e2e_check "doctor --json --degrade=all variants" "main:netns pr1549:privdrop pr1548:privdrop" "$(variant_stops "$RS_DIR/stdout")"
+e2e_check "doctor --json --degrade=all skip list" "netns set" "$(env_entry "$RS_DIR/stdout" OPENSHELL_SKIP_BOOTSTRAP)"
+cp "$RS_DIR/stdout" "$OSS_TMP/doctor-all.json"
+rs doctor-json-runas --user 65534:65534 -- "$SHIM" doctor --json --degrade=all --run-as=65534:65534 --state-dir=/tmp/s
+e2e_check "doctor --json as the sandbox identity: variants" "main:netns pr1549:starts pr1548:starts" "$(variant_stops "$RS_DIR/stdout")"
 
 echo "=== 5. the same on the host under oss-faultinject gvisor-substrate"
 H="$OSS_TMP/host"
@@ -234,15 +323,16 @@ echo "netns probe detail (same step and errno, another first refusal):"
 echo "    runsc: $(jget "$OSS_TMP/runsc-strict.json" bootstrap.probes.netns.detail)"
 echo "    host:  $(jget "$H/strict.json" bootstrap.probes.netns.detail)"
 hrc=0
-OPENSHELL_STANDIN_STATUS_FILE="$H/standin.json" "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
-    --report="$H/report.json" -- "$STANDIN" -- "$OSS_PYTHON" -c "$WL_PY" "$H" >"$H/stdout" 2>"$H/stderr" </dev/null || hrc=$?
-e2e_check "host-injected degrade=all exit = runsc's" 0 "$hrc"
+OPENSHELL_STANDIN_VARIANT=pr1548 OPENSHELL_STANDIN_STATUS_FILE="$H/standin.json" "$FI" gvisor-substrate -- "$SHIM" --degrade=all \
+    --report="$H/report.json" -- "$STANDIN" "${SB_RUNAS[@]}" -- "$OSS_PYTHON" -c "$WL_PY" "$H" >"$H/stdout" 2>"$H/stderr" </dev/null || hrc=$?
+e2e_check "host-injected degrade=all exit = runsc's" 1 "$hrc"
 cp "$H/stderr" "$H/stderr.all"
-check_degraded_run "$H" host-injected
+check_degraded_report "$H" host-injected
+check_variant "$H" host-injected pr1548
 for s in "${SUBS[@]}"; do
     e2e_check "host-injected degraded probe $s = runsc's" "$(probe_sig "$OSS_TMP/runsc-degraded.json" "$s")" "$(probe_sig "$H/report.json" "$s")"
 done
-diff <(findings "$OSS_TMP/degraded/stderr" | awk '{$1=$1; print}') <(findings "$H/stderr" | awk '{$1=$1; print}') >"$OSS_TMP/findings.diff" &&
+diff <(findings "$OSS_TMP/degraded-pr1548/stderr" | awk '{$1=$1; print}') <(findings "$H/stderr" | awk '{$1=$1; print}') >"$OSS_TMP/findings.diff" &&
     e2e_ok "host-injected findings = runsc's (uid, severity, alert, message)" ||
     { e2e_bad "findings differ:"; cat "$OSS_TMP/findings.diff"; }
 

@@ -70,12 +70,13 @@ static void test_netns_degraded_proxies(void **state)
     assert_string_equal(shim_env_get(env, "no_proxy"), "127.0.0.1,localhost,::1");
     assert_string_equal(shim_env_get(env, "NODE_USE_ENV_PROXY"), "1");
     assert_string_equal(shim_env_get(env, "OPENSHELL_BEST_EFFORT_FAILURES"), "1");
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SKIP_BOOTSTRAP"), "netns");
     assert_string_equal(shim_env_get(env, "OPENSHELL_SHIM_REPORT"), "/run/x.json");
     assert_string_equal(shim_env_get(env, "PATH"), "/bin");
     size_t n = 0;
     while (env[n])
         n++;
-    assert_int_equal(n, 1 + 6 + 2 + 1 + 1 + 1);
+    assert_int_equal(n, 1 + 6 + 2 + 1 + 1 + 1 + 1);
     shim_env_free(env);
     shim_env_contract_free(&c);
 
@@ -161,9 +162,111 @@ static void test_url_redact(void **state)
     free(r);
 }
 
+/* The token: moved only when the shim wrote the file, never over an
+ * operator's file variable; the built environment has no token value. */
+static void test_token_file(void **state)
+{
+    (void)state;
+    enum shim_verdict v[SHIM_SUB_COUNT] = {SHIM_VERDICT_OK, SHIM_VERDICT_OK, SHIM_VERDICT_OK,
+                                           SHIM_VERDICT_OK};
+    char *base[] = {"PATH=/bin", "OPENSHELL_SANDBOX_TOKEN=s3cr3t", NULL};
+    struct shim_env_contract c;
+    shim_env_contract_compute(v, NULL, "/r", base, &c);
+    shim_env_contract_token(&c, base, "/run/openshell/token/sandbox-token");
+    char **env = shim_env_build(&c, base);
+    assert_null(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"));
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN_FILE"),
+                        "/run/openshell/token/sandbox-token");
+    assert_string_equal(shim_env_get(env, "PATH"), "/bin");
+    for (size_t i = 0; env[i]; i++)
+        assert_null(strstr(env[i], "s3cr3t"));
+    const struct shim_env_entry *e = find(&c, "OPENSHELL_SANDBOX_TOKEN");
+    assert_int_equal(e->action, SHIM_ENV_REMOVED);
+    assert_false(e->secret_free);
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    /* control: without a written file nothing moves */
+    shim_env_contract_compute(v, NULL, "/r", base, &c);
+    shim_env_contract_token(&c, base, NULL);
+    env = shim_env_build(&c, base);
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"), "s3cr3t");
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    /* an operator's file variable wins: nothing moves */
+    char *op[] = {"OPENSHELL_SANDBOX_TOKEN=s3cr3t", "OPENSHELL_SANDBOX_TOKEN_FILE=/x", NULL};
+    assert_false(shim_env_token_movable(op));
+    shim_env_contract_compute(v, NULL, "/r", op, &c);
+    shim_env_contract_token(&c, op, "/run/t");
+    env = shim_env_build(&c, op);
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN_FILE"), "/x");
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SANDBOX_TOKEN"), "s3cr3t");
+    shim_env_free(env);
+    shim_env_contract_free(&c);
+    char *empty[] = {"OPENSHELL_SANDBOX_TOKEN=", NULL};
+    assert_false(shim_env_token_movable(empty));
+}
+
+/* Proxy variables on the workload only: left out of the supervisor's
+ * environment, put on the workload's command through exec-env. */
+static void test_proxy_to_workload(void **state)
+{
+    (void)state;
+    enum shim_verdict v[SHIM_SUB_COUNT] = {SHIM_VERDICT_DEGRADED, SHIM_VERDICT_OK, SHIM_VERDICT_OK,
+                                           SHIM_VERDICT_OK};
+    char *base[] = {"PATH=/bin", "no_proxy=mine", NULL};
+    struct shim_env_contract c;
+    shim_env_contract_compute(v, "http://127.0.0.1:3128", "/r", base, &c);
+    shim_env_contract_proxy_to_workload(&c);
+    char **env = shim_env_build(&c, base);
+    assert_null(shim_env_get(env, "HTTP_PROXY"));
+    assert_null(shim_env_get(env, "NODE_USE_ENV_PROXY"));
+    assert_string_equal(shim_env_get(env, "no_proxy"), "mine"); /* the operator's, untouched */
+    assert_string_equal(shim_env_get(env, "OPENSHELL_SKIP_BOOTSTRAP"), "netns");
+    shim_env_free(env);
+
+    char *argv[] = {"/sup", "--sandbox-id", "x", "--", "wl", "-a", NULL};
+    assert_true(shim_workload_argv_wrappable(argv));
+    char **w = shim_workload_argv_wrap(argv, "/shim", &c);
+    assert_non_null(w);
+    assert_string_equal(w[3], "--");
+    assert_string_equal(w[4], "/shim");
+    assert_string_equal(w[5], "exec-env");
+    size_t n = 0, nv = 0;
+    while (w[n]) {
+        if (strchr(w[n], '=') && n > 5)
+            nv++;
+        n++;
+    }
+    assert_int_equal(
+        nv, 6 + 1 + 1); /* six URLs, NO_PROXY, NODE_USE_ENV_PROXY (no_proxy is the operator's) */
+    assert_string_equal(w[n - 3], "--");
+    assert_string_equal(w[n - 2], "wl");
+    assert_string_equal(w[n - 1], "-a");
+    bool http = false;
+    for (size_t i = 0; w[i]; i++)
+        http |= !strcmp(w[i], "HTTP_PROXY=http://127.0.0.1:3128");
+    assert_true(http);
+    shim_env_free(w);
+    /* no "--", or nothing after it: not wrappable */
+    char *no[] = {"/sup", "wl", NULL};
+    char *empty[] = {"/sup", "--", NULL};
+    assert_false(shim_workload_argv_wrappable(no));
+    assert_false(shim_workload_argv_wrappable(empty));
+    assert_null(shim_workload_argv_wrap(no, "/shim", &c));
+    shim_env_contract_free(&c);
+    /* control: netns ok, nothing for the workload alone: no wrapper */
+    v[SHIM_SUB_NETNS] = SHIM_VERDICT_OK;
+    shim_env_contract_compute(v, "http://127.0.0.1:3128", "/r", base, &c);
+    shim_env_contract_proxy_to_workload(&c);
+    assert_null(shim_workload_argv_wrap(argv, "/shim", &c));
+    shim_env_contract_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_file),
+        cmocka_unit_test(test_proxy_to_workload),
         cmocka_unit_test(test_best_effort_all_combinations),
         cmocka_unit_test(test_netns_degraded_proxies),
         cmocka_unit_test(test_never_overrides),

@@ -78,6 +78,7 @@ static void status_json(void *ctx, oss_buf *out)
     oss_json_obj_begin(&j);
     oss_json_kv_uint(&j, "accepted", st.accepted);
     oss_json_kv_uint(&j, "rejected_over_cap", st.rejected_over_cap);
+    oss_json_kv_uint(&j, "evicted", st.evicted);
     oss_json_kv_uint(&j, "timed_out", st.timed_out);
     oss_json_kv_uint(&j, "responses", st.responses);
     oss_json_kv_uint(&j, "active", st.active);

@@ -64,12 +64,21 @@ c = socket.create_connection(("127.0.0.1", cport)); a, _ = ls.accept()
 a.close(); time.sleep(0.1); c.close(); time.sleep(0.1)
 check(len(time_wait_on(cport)) == 1, "control: a close-first server leaves TIME_WAIT (check can fail)")
 
-# Idle timeout: a silent client is reset after ~2 s, without TIME_WAIT.
+# Head deadline: a client silent after connecting is reset, without
+# TIME_WAIT, after the kernel handed it over (TCP_DEFER_ACCEPT: at the first
+# byte, or after ~1 s) plus SHIM_READYZ_HEAD_TIMEOUT_MS and one 100 ms sweep.
 s = connect(port)
+t0 = time.monotonic()
+closed = server_closes_first(s, 5.0)
+dt = time.monotonic() - t0
+check(closed and 0.45 <= dt <= 3.0, f"silent connection dropped after {dt:.2f} s (defer + head deadline)")
+# A client that sent part of its head is accepted at once: reset after ~0.5 s.
+s = connect(port)
+s.sendall(b"GET /rea")
 t0 = time.monotonic()
 closed = server_closes_first(s, 4.0)
 dt = time.monotonic() - t0
-check(closed and 1.8 <= dt <= 3.0, f"silent connection dropped after {dt:.2f} s")
+check(closed and 0.45 <= dt <= 1.2, f"partial head dropped after {dt:.2f} s (head deadline)")
 s.close()
 check(time_wait_on(port) == [], "the timeout reset leaves no TIME_WAIT")
 PY
@@ -105,10 +114,12 @@ for _ in range(80):
     st = status()[1]
     max_active = max(max_active, st["active"])
 rej = st["rejected_over_cap"] - base["rejected_over_cap"]
+ev = st["evicted"] - base["evicted"]
 tmo = st["timed_out"] - base["timed_out"]
 check(max_active <= 64, f"at most 64 connections held (max seen {max_active})")
-check(rej >= 1 and rej + tmo + st["active"] >= len(flood),
-      f"every flood connection was reset over the cap ({rej}), timed out ({tmo}) or is held ({st['active']})")
+check(ev >= 1 and rej + ev + tmo + st["active"] >= len(flood),
+      f"every flood connection was evicted for a newcomer ({ev}), reset over the cap ({rej}), "
+      f"timed out ({tmo}) or is held ({st['active']})")
 deadline = time.monotonic() + 4
 ok = False
 while time.monotonic() < deadline and not ok:

@@ -36,7 +36,7 @@ oss_assert_eq "$aid_mtime" "$(stat -c %Y.%Z "$E2E_OUT/state/actor-id" 2>/dev/nul
 [[ -e "$E2E_OUT/hook.ran" ]] && oss_fail "the restore hook ran with detection disabled"
 
 # positive counterpart: an explicit notification is recorded
-out=$(oss_runsc exec "$id" "$E2E_SHIM" notify restore --state-dir=/out/state 2>&1) || oss_fail "notify restore: $out"
+out=$(oss_runsc exec --user "$E2E_UID:$E2E_UID" "$id" "$E2E_SHIM" notify restore --state-dir=/out/state 2>&1) || oss_fail "notify restore: $out"
 oss_assert_match '^ok generation=1' "$out" "notify reply"
 e2e_wait_generation "$id" 1 10 || oss_fail "notified restore not recorded"
 oss_assert_eq notify "$(e2e_status "$id" | e2e_json - 'd["restore"]["last"]["reason"]')" "reason of the notified restore"

@@ -6,6 +6,13 @@
 #
 #   openshell-shim --degrade=all [flags] -- openshell-sandbox-standin -- oss-counter --file /out/counter
 #
+# The stand-in runs in the mode of an upstream variant that can start its
+# workload under Substrate's three capabilities: pull request 1549 (default)
+# or 1548 (OSS_STANDIN_VARIANT), with the container already running as the
+# sandbox identity 65534:65534 (the runAsUser shape), so the supervisor finds
+# its privilege drop done.  main cannot start a workload there (netns has no
+# switch; docs/probes-e2e.md), and as uid 0 no variant can (the drop).
+#
 # with the identity file bind-mounted read-only at /run/ate/actor-id (as
 # Substrate does) and /out a writable bind of $E2E_OUT for the report, the
 # shim's state directory, the counter file and hook output.
@@ -34,6 +41,9 @@ E2E_COUNTER=$(oss_helper oss-counter)
 E2E_OUT="$OSS_TMP/out"
 E2E_ATE="$OSS_TMP/ate"
 mkdir -p "$E2E_OUT" "$E2E_ATE"
+chmod 0777 "$E2E_OUT"
+E2E_VARIANT="${OSS_STANDIN_VARIANT:-pr1549}"
+E2E_UID=65534
 E2E_GOLDEN_ID="ate-golden/$(cat /proc/sys/kernel/random/uuid)"
 printf '%s\n' "$E2E_GOLDEN_ID" >"$E2E_ATE/actor-id"
 
@@ -47,16 +57,20 @@ e2e_bundle() {
     [[ "${1:-}" == --- ]] && shift
     wl=("$@")
     ((${#wl[@]})) || wl=("$E2E_COUNTER" --file /out/counter --period-ms 20)
-    oss_bundle_make "$dir" --bind "$E2E_ATE:/run/ate:ro" --bind "$E2E_OUT:/out" "${bopts[@]}" -- \
-        "$E2E_SHIM" --degrade=all --report=/out/report.json --state-dir=/out/state "${sflags[@]}" \
-        -- "$E2E_STANDIN" -- "${wl[@]}"
+    oss_bundle_make "$dir" --bind "$E2E_ATE:/run/ate:ro" --bind "$E2E_OUT:/out" \
+        --user "$E2E_UID:$E2E_UID" --env "OPENSHELL_STANDIN_VARIANT=$E2E_VARIANT" \
+        --env "OPENSHELL_POLICY_RULES=$OSS_SOURCE_DIR/tests/standin/policy/sandbox.rego" \
+        --env "OPENSHELL_POLICY_DATA=$OSS_SOURCE_DIR/tests/standin/policy/policy.yaml" "${bopts[@]}" -- \
+        "$E2E_SHIM" --degrade=all --run-as="$E2E_UID:$E2E_UID" --report=/out/report.json \
+        --state-dir=/out/state "${sflags[@]}" \
+        -- "$E2E_STANDIN" --run-as "$E2E_UID:$E2E_UID" -- "${wl[@]}"
 }
 
 # The live report through the shim's control socket (`notify status`): the
 # supervisor state and restore block as they are now, not as last written.
 # A Unix socket does not stop a checkpoint (only TCP endpoints do).
 e2e_status() {
-    oss_runsc exec "$1" "$E2E_SHIM" notify status --state-dir=/out/state 2>/dev/null
+    oss_runsc exec --user "$E2E_UID:$E2E_UID" "$1" "$E2E_SHIM" notify status --state-dir=/out/state 2>/dev/null
 }
 
 e2e_json() {

@@ -46,7 +46,10 @@ oss_assert_file_contains "$P1_OUT/nf.stderr" "cannot execute /nonexistent/cmd: .
 oss_assert_eq 0 "$(p1_run remap 20 -e 3 -- "$H/oss-exit" 3)" "-e 3 remaps 3 to 0"
 oss_assert_eq 4 "$(p1_run remap2 20 -e 3 -- "$H/oss-exit" 4)" "-e 3 leaves 4 alone"
 oss_assert_eq 0 "$(p1_run remap3 20 -e 143 -- "$H/oss-exit" SIGTERM)" "-e 143 remaps death by SIGTERM"
-ok "127/126 and -e remapping"
+# tini's form: no "--", options stop at the first non-option
+oss_assert_eq 0 "$(p1_run tini1 20 -e 3 "$H/oss-exit" 3)" "tini form: -e 3 CMD 3"
+oss_assert_eq 5 "$(p1_run tini2 20 -g /bin/sh -c 'exit 5' -v)" "tini form: the command keeps its own flags"
+ok "127/126 and -e remapping, with and without '--'"
 
 # ---- bad input: one line, exit 125, the child never starts ----------------
 marker="$P1_OUT/started-anyway"

@@ -161,7 +161,11 @@ struct bad_case {
 static void test_bad_input(void **state)
 {
     static const struct bad_case cases[] = {
-        {{"x"}, "unexpected argument 'x'"},
+        {{"doctor", "x"}, "unexpected argument 'x'"},
+        {{"--golden=maybe", "x"}, "hold or run"},
+        {{"--golden=hold", "x"}, "needs --actor"},
+        {{"--actor=a b", "x"}, "--actor"},
+        {{"--actor=", "x"}, "--actor"},
         {{"--nope", "--", "x"}, "unknown option '--nope'"},
         {{"-z", "--", "x"}, "unknown option '-z'"},
         {{"--restart=sometimes", "--", "x"}, "--restart"},
@@ -201,6 +205,61 @@ static void test_bad_input(void **state)
     }
 }
 
+/* tini's form: options stop at the first non-option, which is the command;
+ * what follows, flags and "--" included, is the command's. */
+static void test_tini_command_forms(void **state)
+{
+    struct shim_config c;
+    oss_error err = {0};
+    assert_int_equal(parse(&c, &err, NULL, 5, "-e", "3", "sh", "-c", "exit 3"), 0);
+    assert_true(shim_exit_remapped(&c, 3));
+    assert_int_equal(c.child_argc, 3);
+    assert_string_equal(c.child_argv[0], "sh");
+    assert_string_equal(c.child_argv[1], "-c");
+    shim_config_free(&c);
+
+    assert_int_equal(parse(&c, &err, NULL, 5, "-g", "cmd", "-v", "--", "--restart=x"), 0);
+    assert_int_equal(c.verbosity, 0); /* the -v is cmd's */
+    assert_false(c.restart != SHIM_RESTART_NEVER);
+    assert_int_equal(c.child_argc, 4);
+    assert_string_equal(c.child_argv[2], "--");
+    shim_config_free(&c);
+
+    /* the first word names a subcommand only when it is one */
+    assert_int_equal(parse(&c, &err, NULL, 2, "doctor", "--json"), 0);
+    assert_int_equal(c.command, SHIM_CMD_DOCTOR);
+    assert_true(c.json);
+    shim_config_free(&c);
+    /* "--" still works, and lets a command named like a subcommand run */
+    assert_int_equal(parse(&c, &err, NULL, 2, "--", "doctor"), 0);
+    assert_int_equal(c.command, SHIM_CMD_RUN);
+    assert_string_equal(c.child_argv[0], "doctor");
+    shim_config_free(&c);
+}
+
+static void test_actor_and_golden(void **state)
+{
+    struct shim_config c;
+    oss_error err = {0};
+    assert_int_equal(parse(&c, &err, NULL, 1, "x"), 0);
+    assert_null(c.actor);
+    assert_int_equal(c.golden, SHIM_GOLDEN_RUN); /* no actor: nothing to wait for */
+    shim_config_free(&c);
+    assert_int_equal(parse(&c, &err, NULL, 2, "--actor=sb-1.a", "x"), 0);
+    assert_string_equal(c.actor, "sb-1.a");
+    assert_int_equal(c.golden, SHIM_GOLDEN_HOLD); /* the default with an actor */
+    shim_config_free(&c);
+    char *env[] = {"OPENSHELL_SHIM_ACTOR=from-env", "OPENSHELL_SHIM_GOLDEN=run", NULL};
+    assert_int_equal(parse(&c, &err, env, 1, "x"), 0);
+    assert_string_equal(c.actor, "from-env");
+    assert_int_equal(c.golden, SHIM_GOLDEN_RUN);
+    shim_config_free(&c);
+    assert_int_equal(parse(&c, &err, env, 3, "--actor=flag", "--golden=hold", "x"), 0);
+    assert_string_equal(c.actor, "flag"); /* flags win */
+    assert_int_equal(c.golden, SHIM_GOLDEN_HOLD);
+    shim_config_free(&c);
+}
+
 static void test_bad_env_is_an_error(void **state)
 {
     struct shim_config c;
@@ -222,6 +281,8 @@ int main(void)
         cmocka_unit_test(test_subcommands),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_bad_env_is_an_error),
+        cmocka_unit_test(test_tini_command_forms),
+        cmocka_unit_test(test_actor_and_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

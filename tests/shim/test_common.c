@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
 
 #include "buf.h"
@@ -148,6 +149,32 @@ static void check_redact(const char *in, const char *want)
     assert_int_equal(n, strlen(want));
 }
 
+/* A buffer that cannot grow marks itself failed, keeps what it had, and
+ * drops later writes (no abort: PID 1 drops the event instead). */
+static void test_buf_failure_is_sticky(void **state)
+{
+    oss_buf b = OSS_BUF_INIT;
+    oss_buf_puts(&b, "kept");
+    assert_false(oss_buf_failed(&b));
+    assert_int_equal(oss_buf_reserve(&b, SIZE_MAX / 2), -1); /* cannot be had */
+    assert_true(oss_buf_failed(&b));
+    oss_buf_puts(&b, " dropped");
+    oss_buf_printf(&b, "%d", 42);
+    assert_string_equal(b.data, "kept");
+    assert_int_equal(b.len, 4);
+    oss_json j;
+    oss_json_init(&j, &b);
+    oss_json_obj_begin(&j);
+    oss_json_kv_str(&j, "k", "v");
+    oss_json_obj_end(&j);
+    assert_string_equal(b.data, "kept"); /* a JSON document needs one check, at the end */
+    oss_buf_reset(&b);
+    assert_false(oss_buf_failed(&b));
+    oss_buf_puts(&b, "again");
+    assert_string_equal(b.data, "again");
+    oss_buf_free(&b);
+}
+
 static void test_redact(void **state)
 {
     /* gRPC core's trace shapes (GRPC_TRACE=http). */
@@ -192,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_buf_failure_is_sticky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

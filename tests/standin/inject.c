@@ -1,5 +1,5 @@
 /* Fault injector for tests: makes chosen syscalls fail with chosen errnos
- * (emulating gVisor's refusals on the host kernel, FACTS.md §7), then execs.
+ * (emulating gVisor's refusals on the host kernel, docs/platform/gvisor.md), then execs.
  *
  *   inject SYSCALL:ERRNO[,SYSCALL:ERRNO...] -- PROGRAM ARGS...
  *

@@ -55,7 +55,9 @@ void standin_report_json(const struct standin_report *r, oss_buf *out)
     oss_json_obj_begin(&j);
     oss_json_kv_str(&j, "standin", "openshell-sandbox-standin");
     oss_json_kv_str(&j, "sandbox_id", r->sandbox_id);
+    oss_json_kv_str(&j, "variant", r->variant);
     oss_json_kv_bool(&j, "best_effort", r->best_effort);
+    oss_json_kv_str(&j, "skip_bootstrap", r->skip);
     oss_json_kv_str(&j, "phase", r->phase);
     oss_json_key(&j, "steps");
     oss_json_arr_begin(&j);

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define STANDIN_MAX_STEPS 16
+#define STANDIN_MAX_STEPS 20
 #define STANDIN_MAX_ENV   12
 
 struct standin_step {
@@ -21,7 +21,9 @@ struct standin_step {
 
 struct standin_report {
     const char *sandbox_id;
-    bool best_effort;
+    const char *variant; /* main | pr1549 | pr1548 */
+    bool best_effort;    /* pull request 1548's switch was seen */
+    char skip[64];       /* pull request 1549's skip set, as tokens */
     struct standin_step steps[STANDIN_MAX_STEPS];
     size_t nsteps;
     bool has_netns;
