@@ -86,7 +86,12 @@ if [[ $suite == hostfiles || $suite == connections || $suite == killpoints || $s
     cmd="$drv --backend runsc --log-level debug --state-dir $state --rootfs-dir $rootfs"
     cmd+=" --runsc-subnet $subnet --shim-path /usr/local/bin/openshell-shim"
     cmd+=" --supervisor-path /usr/local/bin/openshell-sandbox --shim-degrade all"
+    # the stand-in as pull request 1549 with the image's local policy, as
+    # the image's "sandbox" user (the demo's configuration)
+    cmd+=" --runsc-user 1000:1000"
+    envjson='{"OPENSHELL_STANDIN_VARIANT":"pr1549","OPENSHELL_POLICY_RULES":"/etc/openshell/policy.rego","OPENSHELL_POLICY_DATA":"/etc/openshell/policy.yaml"}'
 else
+envjson='{}'
 image=local/host
 # The supervisor: the stand-in in pull request 1549's mode (stdin held open,
 # see the wrapper), with a local
@@ -135,7 +140,7 @@ if [[ $suite == lifecycle ]]; then
 fi
 "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/runsc_suite.py" --reference "$ref" \
     --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --image "$image" \
-    --subnet "$subnet" --workload "$workload" \
+    --subnet "$subnet" --workload "$workload" --env-json "$envjson" \
     --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
     --random-kills "${OSS_RUNSC_RANDOM_KILLS:-20}" "$suite"
 exit $?

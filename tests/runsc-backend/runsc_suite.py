@@ -127,13 +127,16 @@ class Ctx:
     def stub(self):
         return self.drv.stub
 
-    def create(self, sid, image=None, timeout=120, command=None, token=""):
+    def create(self, sid, image=None, timeout=120, command=None, token="", env=None):
         """As a gateway user: create (a name distinct from the id), then wait
         until the gateway shows the sandbox Ready."""
         # the gateway refuses a user's name over 19 bytes (see gateway_model.validate_name)
         name = f"{sid}-name" if len(sid) <= 14 else \
             "n-" + hashlib.sha256(sid.encode()).hexdigest()[:12]
-        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name, token=token)
+        envs = dict(json.loads(self.args.env_json or "{}"))
+        envs.update(env or {})
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name, token=token,
+                             env=envs)
         if command:
             sb.spec.command[:] = command
         elif self.args.workload:
@@ -537,16 +540,29 @@ def suite_hostfiles(ctx):
     check(ctx.delete("thief"), "thief deleted")
     check(ctx.drv.stop() == 0, "driver exited 0")
     # CONTROL: the operator's flag (trusted single-user machines only) gives
-    # the host's / -- the test sees /etc/shadow's hash, so it can fail -- but
-    # still binds nothing from the caller's command and hides the state dir
+    # the host's / -- the test sees the host's /etc/passwd, so it can fail --
+    # but still binds nothing from the caller's command and hides the state
+    # dir.  The supervisor as the suites' host configuration runs it (pull
+    # request 1549's stand-in, as uid 65534).
     b = os.environ["OSS_BUILD_DIR"]
+    src = os.environ["OSS_SOURCE_DIR"]
+    with open("/etc/passwd", "rb") as f:
+        passwd = hashlib.sha256(f.read()).hexdigest()
     ctx.start(extra_args=["--runsc-host-rootfs", "--shim-path", f"{b}/shim/openshell-shim",
-                          "--supervisor-path", f"{b}/tests/standin/openshell-sandbox-standin"])
-    ctx.create("thief2", image="local/host", command=attack)
+                          "--supervisor-path", f"{b}/tests/standin/openshell-sandbox-standin",
+                          "--runsc-user", "65534:65534"])
+    statedir = ctx.args.state_dir
+    look = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/passwd; ls -d "$2/runsc" 2>&1; '
+            'echo ATTACK-RAN; exec sleep 600', "--", tokpath, statedir]
+    ctx.create("thief2", image="local/host", command=look, env={
+        "OPENSHELL_STANDIN_VARIANT": "pr1549", "OPENSHELL_STANDIN_RUN_AS": "65534:65534",
+        "OPENSHELL_POLICY_RULES": f"{src}/tests/standin/policy/sandbox.rego",
+        "OPENSHELL_POLICY_DATA": f"{src}/tests/standin/policy/policy.yaml"})
     out = ctx.console("thief2", "ATTACK-RAN")
-    check(shadow in out, "control: with --runsc-host-rootfs the host's /etc/shadow is readable "
-                         "(the flag's documented risk; the check above can fail)")
-    check(secret not in out, "with --runsc-host-rootfs the driver's state dir (tokens) stays hidden")
+    check(passwd in out, "control: with --runsc-host-rootfs the host's files are visible "
+                         "(the flag's documented risk; the checks above can fail)")
+    check(secret not in out and "No such file" in out.split("ATTACK-RAN")[0],
+          "with --runsc-host-rootfs the driver's state dir (tokens) stays hidden")
     check(ctx.delete("thief2") and ctx.delete("victim"), "deleted")
     check(ctx.drv.stop() == 0, "driver exited 0")
     ctx.check_no_leaks("after the red-team run")
@@ -763,6 +779,7 @@ def main():
     ap.add_argument("--runsc", default="runsc")
     ap.add_argument("--image", default="openshell/demo:local")
     ap.add_argument("--subnet", default="")
+    ap.add_argument("--env-json", default="{}", help="environment of every sandbox, a JSON object")
     ap.add_argument("--random-kills", type=int, default=20)
     ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
