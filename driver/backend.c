@@ -74,6 +74,32 @@ void drv_sandbox_spec_clear(struct drv_sandbox_spec *s)
     memset(s, 0, sizeof *s);
 }
 
+void drv_backend_init(struct drv_backend *b, const struct drv_backend_ops *ops, void *impl)
+{
+    b->ops = ops;
+    b->impl = impl;
+    pthread_mutex_init(&b->notify_lock, NULL);
+    b->notify = NULL;
+    b->notify_ctx = NULL;
+}
+
+void drv_backend_set_notify(struct drv_backend *b, drv_notify_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&b->notify_lock);
+    b->notify = fn;
+    b->notify_ctx = ctx;
+    pthread_mutex_unlock(&b->notify_lock);
+}
+
+void drv_backend_notify(struct drv_backend *b, const char *id)
+{
+    /* held across the call, so a hub being freed waits for it */
+    pthread_mutex_lock(&b->notify_lock);
+    if (b->notify != NULL)
+        b->notify(b->notify_ctx, id);
+    pthread_mutex_unlock(&b->notify_lock);
+}
+
 void drv_backend_close(struct drv_backend *b)
 {
     if (b != NULL && b->ops != NULL && b->ops->destroy != NULL)

@@ -10,6 +10,7 @@
 
 #include "error.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,18 @@ struct drv_sandbox_spec {
     bool tty;        /* DriverSandboxSpec.tty: the main process gets a terminal */
 };
 
+/* Where a create that answered OK but has not finished stands.  CreateSandbox
+ * records the sandbox and answers at once (the gateway holds its global lock
+ * across the call: docs/platform/gateway.md, "Create, names and the lock");
+ * the rest happens in the background and shows through Get, List and the
+ * watch as these steps. */
+enum drv_create_step {
+    DRV_CREATE_DONE = 0,     /* not creating (any more): the status speaks */
+    DRV_CREATE_DEPENDENCIES, /* the template boots its golden actor */
+    DRV_CREATE_STARTING,     /* the actor is created and resumed the first time */
+    DRV_CREATE_FAILED,       /* the background create failed: failure says where */
+};
+
 struct drv_actor {
     char *id;
     char *name;
@@ -58,6 +71,7 @@ struct drv_actor {
     char *template_name;
     char *failure; /* non-NULL only for a real failure (terminal) */
     char *address; /* where the sandbox can be reached, if known */
+    enum drv_create_step create_step;
 };
 
 void drv_actor_clear(struct drv_actor *a);
@@ -69,12 +83,18 @@ struct drv_backend_ops {
     const char *name;
     /* Validation that needs the backend (image resolvable, template known). */
     int (*validate)(struct drv_backend *b, const struct drv_sandbox_spec *spec, oss_error *err);
-    /* Create and start; rolls back on failure; returns the actor. */
+    /* Records the sandbox durably and returns at once with what Get would
+     * answer (create_step set); the rest runs in the background, reports
+     * each step through drv_backend_notify and, on failure, undoes what it
+     * made and leaves the sandbox with create_step FAILED.  ALREADY_EXISTS
+     * for an id that exists or is being created. */
     int (*create)(struct drv_backend *b, const struct drv_sandbox_spec *spec, struct drv_actor *ret,
                   oss_error *err);
     int (*resume)(struct drv_backend *b, const char *id, oss_error *err);
     int (*suspend)(struct drv_backend *b, const char *id, oss_error *err);
-    /* Removes the actor and everything the driver created for it. */
+    /* Removes the actor and everything the driver created for it.  A create
+     * in flight is cancelled first (its background work stops and removes
+     * what it made); then this answers as for any existing sandbox. */
     int (*delete_)(struct drv_backend *b, const char *id, oss_error *err);
     /* err->domain GRPC with GRPC_STATUS_NOT_FOUND when missing. */
     int (*get)(struct drv_backend *b, const char *id, struct drv_actor *ret, oss_error *err);
@@ -83,10 +103,24 @@ struct drv_backend_ops {
     void (*destroy)(struct drv_backend *b);
 };
 
+/* Called by a backend's background work when a sandbox changed (a create
+ * step passed, a create failed): the watch hub reads the sandbox again and
+ * tells its subscribers.  Never called with a backend lock held. */
+typedef void (*drv_notify_fn)(void *ctx, const char *id);
+
 struct drv_backend {
     const struct drv_backend_ops *ops;
     void *impl;
+    pthread_mutex_t notify_lock; /* guards notify: the hub may go first */
+    drv_notify_fn notify;
+    void *notify_ctx;
 };
+
+/* Sets ops and impl and prepares the notify hook (every backend's open). */
+void drv_backend_init(struct drv_backend *b, const struct drv_backend_ops *ops, void *impl);
+/* Installs (fn != NULL) or removes the hook; removal waits for a running call. */
+void drv_backend_set_notify(struct drv_backend *b, drv_notify_fn fn, void *ctx);
+void drv_backend_notify(struct drv_backend *b, const char *id);
 
 void drv_actor_list_free(struct drv_actor *a, size_t n);
 

@@ -40,8 +40,28 @@ size_t drv_conditions_for(const struct drv_actor *a, struct drv_condition out[DR
     /* A real failure (template never Ready, actor gone) is the only terminal
      * state: the gateway shows Error and the user deletes the sandbox. */
     if (a->failure != NULL && a->failure[0] != '\0') {
-        set(&out[0], "Ready", "False", "Failed", a->failure);
+        set(&out[0], "Ready", "False",
+            a->create_step == DRV_CREATE_FAILED ? "CreateFailed" : "Failed", a->failure);
         return 1;
+    }
+    /* A create that answered OK and goes on in the background: a transient
+     * reason naming the step, and never Suspended (an actor between
+     * CreateActor and its first ResumeActor is SUSPENDED, and a gateway
+     * turns a Provisioning sandbox that shows Suspended=True into Stopped
+     * for good: docs/platform/gateway.md, "Create, names and the lock"). */
+    switch (a->create_step) {
+    case DRV_CREATE_DEPENDENCIES:
+        set(&out[0], "Ready", "False", "DependenciesNotReady",
+            "the sandbox's ActorTemplate is booting its golden actor");
+        return 1;
+    case DRV_CREATE_STARTING:
+        set(&out[0], "Ready", "False", "Starting", "the sandbox is starting for the first time");
+        return 1;
+    case DRV_CREATE_FAILED: /* without a message: still terminal */
+        set(&out[0], "Ready", "False", "CreateFailed", "the sandbox could not be created");
+        return 1;
+    case DRV_CREATE_DONE:
+        break;
     }
 
     /* raw_status keeps values newer than this driver; status is the enum

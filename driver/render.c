@@ -22,6 +22,7 @@
 #include "convert.h"
 #include "fs.h"
 #include "spec_json.h"
+#include "substrate/record.h"
 #include "substrate/template.h"
 #include "validate.h"
 
@@ -42,20 +43,25 @@ static void note_dropped(const char *name, void *ctx)
 }
 
 /* The Secret with every data value redacted: the synthesis itself stays the
- * one CreateSandbox uses, only its output is masked. */
+ * one CreateSandbox uses, only its output is masked.  A record without a
+ * token has no data. */
 static int redact_secret(const char *json, oss_buf *out)
 {
     json_object *o = json_tokener_parse(json);
     json_object *data = NULL;
-    if (o == NULL || !json_object_object_get_ex(o, "data", &data) ||
-        !json_object_is_type(data, json_type_object)) {
-        json_object_put(o);
+    if (o == NULL) {
         return -1;
     }
-    json_object_object_foreach(data, k, v)
-    {
-        (void)v;
-        json_object_object_add(data, k, json_object_new_string("<redacted>"));
+    if (json_object_object_get_ex(o, "data", &data)) {
+        if (!json_object_is_type(data, json_type_object)) {
+            json_object_put(o);
+            return -1;
+        }
+        json_object_object_foreach(data, k, v)
+        {
+            (void)v;
+            json_object_object_add(data, k, json_object_new_string("<redacted>"));
+        }
     }
     oss_buf_puts(out, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -79,26 +85,27 @@ static int render(const struct drv_config *c, const Openshell__Compute__V1__Driv
     int r = -1;
     if (drv_validate_spec(&s, err) < 0 || drv_template_plan(&s, c, &plan, err) < 0)
         goto out;
-    if (plan.apply_secret && drv_secret_build(&s, c, &secret, err) < 0)
-        goto out;
+    /* Every sandbox has its record Secret (the gateway's name, the create
+     * state; the token only when the driver's own template reads it), also
+     * with a pre-provisioned template: substrate/record.h. */
+    drv_record_secret_build(&s, c, drv_record_atespace(c), plan.secret_name, plan.template_name,
+                            plan.apply_secret, &secret);
     if (plan.apply_template && drv_template_build(&s, c, &tmpl, err) < 0)
         goto out;
     oss_buf_puts(out, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
-    if (plan.apply_secret) {
-        if (redact_secret(secret.data, out) < 0) {
-            r = oss_err(err, OSS_ERR_INVALID, 0, "internal: the Secret is not JSON");
-            goto out;
-        }
-        if (plan.apply_template)
-            oss_buf_putc(out, ',');
+    if (redact_secret(secret.data, out) < 0) {
+        r = oss_err(err, OSS_ERR_INVALID, 0, "internal: the Secret is not JSON");
+        goto out;
     }
+    if (plan.apply_template)
+        oss_buf_putc(out, ',');
     if (plan.apply_template)
         oss_buf_put(out, tmpl.data, tmpl.len);
     oss_buf_puts(out, "]}\n");
     if (!plan.apply_template)
         fprintf(stderr,
                 "render: the sandbox uses the pre-provisioned ActorTemplate %s/%s: the driver "
-                "applies nothing for it\n",
+                "applies only the sandbox's record Secret for it\n",
                 drv_template_namespace(c), plan.template_name);
     r = 0;
 out:

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <grpc/status.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +107,7 @@ static bool actor_same(const struct drv_actor *a, const struct drv_actor *b)
     return a->status == b->status && a->raw_status == b->raw_status && a->version == b->version &&
            streq(a->name, b->name) && streq(a->namespace_, b->namespace_) &&
            streq(a->failure, b->failure) && streq(a->template_name, b->template_name) &&
-           streq(a->address, b->address);
+           streq(a->address, b->address) && a->create_step == b->create_step;
 }
 
 static int cmp_actor(const void *x, const void *y)
@@ -189,6 +190,8 @@ static void prune_touched(struct drv_watch *w, uint64_t gen)
     w->ntouched = j;
 }
 
+static void on_notify(void *ctx, const char *id);
+
 int drv_watch_new(struct drv_backend *b, int64_t interval_ms, struct drv_watch **ret,
                   oss_error *err)
 {
@@ -203,6 +206,7 @@ int drv_watch_new(struct drv_backend *b, int64_t interval_ms, struct drv_watch *
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->cond, &ca);
     pthread_condattr_destroy(&ca);
+    drv_backend_set_notify(b, on_notify, w);
     *ret = w;
     return 0;
 }
@@ -345,6 +349,7 @@ void drv_watch_free(struct drv_watch *w)
 {
     if (w == NULL)
         return;
+    drv_backend_set_notify(w->backend, NULL, NULL); /* waits for a running on_notify */
     drv_watch_stop(w);
     drv_actor_list_free(w->state, w->nstate);
     prune_touched(w, UINT64_MAX);
@@ -408,6 +413,27 @@ void drv_watch_forget(struct drv_watch *w, const char *id)
     /* always: the gateway keeps a deleted=true row until it sees this */
     broadcast(w, drv_watch_event_deleted(id), ++w->batch);
     pthread_mutex_unlock(&w->lock);
+}
+
+/* The backend's background work changed a sandbox: read it and tell. */
+static void on_notify(void *ctx, const char *id)
+{
+    struct drv_watch *w = ctx;
+    struct drv_actor a = {0};
+    oss_error err = {0};
+    if (w->backend->ops->get(w->backend, id, &a, &err) == 0) {
+        drv_watch_upsert(w, &a);
+        drv_actor_clear(&a);
+        return;
+    }
+    if (err.domain != OSS_ERR_GRPC || err.code != GRPC_STATUS_NOT_FOUND)
+        return; /* the next poll tells */
+    /* gone (a cancelled create): Deleted once, only if it was shown */
+    pthread_mutex_lock(&w->lock);
+    bool shown = state_find(w, id) != NULL;
+    pthread_mutex_unlock(&w->lock);
+    if (shown)
+        drv_watch_forget(w, id);
 }
 
 void drv_watch_kick(struct drv_watch *w)

@@ -7,6 +7,7 @@
 #include "policy/degrade.h"
 #include "policy/envcontract.h"
 #include "policy/fallback.h"
+#include "policy/tlsfiles.h"
 #include "policy/variants.h"
 #include "probe/probe.h"
 
@@ -32,13 +33,17 @@ struct shim_bootstrap {
     struct shim_fallback_plan plan;
     struct shim_fallback_prog prog;
     enum shim_supervisor_contract contract;
-    bool token_file;      /* --token-file=auto: move the token when possible */
-    bool proxy_workload;  /* proxy variables on the workload's command line */
-    char exe[256];        /* this binary, for exec-env; "" when unknown */
-    char proxy_note[200]; /* where the proxy variables went and why */
-    char *token_dir;      /* <state dir>/token */
-    char token_path[256]; /* where it was written, or "" */
-    char token_note[600]; /* why it was or was not moved */
+    bool token_file;                     /* --token-file=auto: move the token when possible */
+    bool proxy_workload;                 /* proxy variables on the workload's command line */
+    char exe[256];                       /* this binary, for exec-env; "" when unknown */
+    char proxy_note[200];                /* where the proxy variables went and why */
+    char *token_dir;                     /* <state dir>/token */
+    char token_path[256];                /* where it was written, or "" */
+    char token_note[600];                /* why it was or was not moved */
+    char *state_dir;                     /* --state-dir, or NULL */
+    bool tls_written;                    /* the three TLS files are written */
+    char tls_path[SHIM_TLS_NFILES][256]; /* where each went, or "" */
+    char tls_note[OSS_ERR_MSG_MAX + 64]; /* what was done, or why not */
     struct shim_env_contract env;
     /* what each upstream supervisor variant will do with that environment */
     struct shim_variant_outcome variants[SHIM_VARIANT_COUNT];

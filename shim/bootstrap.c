@@ -167,6 +167,7 @@ static void contract_compute(struct shim_bootstrap *b, char *const *base_env)
     shim_env_contract_compute_for(b->verdict, &sp, b->contract, b->proxy_url, b->report_path,
                                   base_env, &c);
     shim_env_contract_token(&c, base_env, b->token_path[0] ? b->token_path : NULL);
+    shim_env_contract_tls(&c, base_env, b->tls_written);
     if (b->proxy_workload)
         shim_env_contract_proxy_to_workload(&c);
     shim_env_contract_free(&b->env);
@@ -240,6 +241,7 @@ int shim_bootstrap_prepare(const struct shim_config *cfg, struct shim_bootstrap 
                                            "command is not after a '--' on its command line");
     if (cfg->state_dir && asprintf(&b->token_dir, "%s/token", cfg->state_dir) < 0)
         b->token_dir = NULL;
+    b->state_dir = cfg->state_dir ? strdup(cfg->state_dir) : NULL;
     b->proxy_url = strdup(cfg->proxy_url ? cfg->proxy_url : DEFAULT_PROXY_URL);
     b->report_path = strdup(cfg->report_path ? cfg->report_path : DEFAULT_REPORT_PATH);
     if (!b->proxy_url || !b->report_path) {
@@ -315,6 +317,33 @@ static void token_move(struct shim_bootstrap *b, char *const *base_env)
     }
     snprintf(b->token_path, sizeof b->token_path, "%s", path);
     snprintf(b->token_note, sizeof b->token_note, "moved to %s (0400, tmpfs)", path);
+}
+
+int shim_bootstrap_tls_write(struct shim_bootstrap *b, char *const *base_env, oss_error *err)
+{
+    struct shim_tls_plan plan;
+    b->tls_written = false;
+    memset(b->tls_path, 0, sizeof b->tls_path);
+    if (shim_tls_plan(base_env, b->state_dir, &plan, err) < 0) {
+        snprintf(b->tls_note, sizeof b->tls_note, "refused: %s", err->msg);
+        return -1;
+    }
+    if (plan.n == 0) {
+        snprintf(b->tls_note, sizeof b->tls_note, "no OPENSHELL_SHIM_TLS_*_PEM variable");
+        return 0;
+    }
+    for (size_t i = 0; i < plan.n; i++) {
+        const struct shim_tls_file *f = &plan.f[i];
+        if (shim_secret_write(f->dir, f->path, f->pem, err) < 0) {
+            oss_err_prefix(err, "%s to %s (%s)", f->pem_var, f->path, f->path_var);
+            snprintf(b->tls_note, sizeof b->tls_note, "refused: %s", err->msg);
+            return -1;
+        }
+        snprintf(b->tls_path[i], sizeof b->tls_path[i], "%s", f->path);
+    }
+    b->tls_written = true;
+    snprintf(b->tls_note, sizeof b->tls_note, "written (0400, tmpfs)");
+    return 0;
 }
 
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env)
@@ -451,6 +480,7 @@ void shim_bootstrap_free(struct shim_bootstrap *b)
     }
     shim_env_contract_free(&b->env);
     free(b->token_dir);
+    free(b->state_dir);
     free(b->proxy_url);
     free(b->report_path);
     free(b);

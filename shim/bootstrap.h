@@ -8,6 +8,7 @@
  *   shim_bootstrap_refused()      true -> log err, exit SHIM_EXIT_POLICY (or stay alive)
  *   shim_bootstrap_emit_findings(b, STDERR_FILENO)
  *   shim_report_new() + shim_report_write()
+ *   shim_bootstrap_tls_write(b, environ)   -1 -> log err, exit SHIM_EXIT_POLICY
  *   env = shim_bootstrap_child_env(b, environ)
  *   fork(); child: ... shim_bootstrap_child_apply(b); execve(..., env)
  */
@@ -37,6 +38,15 @@ bool shim_bootstrap_refused(const struct shim_bootstrap *b, oss_error *err);
  * (free with shim_env_free() of policy/envcontract.h, or leak into execve).
  * NULL only when out of memory. */
 char **shim_bootstrap_child_env(struct shim_bootstrap *b, char *const *base_env);
+/* The gateway TLS files (docs/probes.md, the gateway TLS files): each
+ * OPENSHELL_SHIM_TLS_*_PEM of base_env written to the file its
+ * OPENSHELL_TLS_* variable names, 0400, on a tmpfs; then
+ * shim_bootstrap_child_env() leaves the PEM variables out.  Nothing to do
+ * without a PEM variable.  -1 with err naming the variable when the
+ * variables are incomplete, a path is not one the shim writes, or a write
+ * fails: the supervisor could never reach an https:// gateway.  The report
+ * names the variables and paths, never the material. */
+int shim_bootstrap_tls_write(struct shim_bootstrap *b, char *const *base_env, oss_error *err);
 /* The supervisor's command line with `openshell-shim exec-env` put in front
  * of the workload's command when variables go to the workload only (after
  * shim_bootstrap_child_env); NULL when nothing needs it: use argv as is.

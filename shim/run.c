@@ -387,6 +387,17 @@ int shim_run_main(const struct shim_config *cfg)
             return SHIM_EXIT_POLICY;
         }
     } else {
+        oss_error tls_err = {0};
+        if (shim_bootstrap_tls_write(rc.boot, environ, &tls_err) < 0) {
+            /* Fatal: with an https:// gateway and no TLS files the
+             * supervisor can never connect (docs/substrate.md, "Gateway
+             * TLS"). */
+            log_error("not starting %s: gateway TLS files: %s", cfg->child_argv[0], tls_err.msg);
+            write_report(&rc);
+            shim_report_free(rc.report);
+            shim_bootstrap_free(rc.boot);
+            return SHIM_EXIT_POLICY;
+        }
         child_env = shim_bootstrap_child_env(rc.boot, environ);
         if (child_env == NULL) {
             log_error("building the supervisor's environment: out of memory");

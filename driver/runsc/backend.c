@@ -155,8 +155,18 @@ static void reaper_start(struct rb *b, struct rb_sbx *s)
     reaper_main(s); /* no thread: do it here */
 }
 
-/* Waits for readyz at the sandbox's current address and records the pid. */
-static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
+static bool create_cancelled(void *arg)
+{
+    struct rb_sbx *s = arg;
+    pthread_mutex_lock(&s->owner->lock);
+    bool c = s->cancel;
+    pthread_mutex_unlock(&s->owner->lock);
+    return c;
+}
+
+/* Waits for readyz at the sandbox's current address and records the pid.
+ * cancellable: a create's wait, which Delete may cancel (a Start's is not). */
+static int await_ready(struct rb *b, struct rb_sbx *s, bool cancellable, oss_error *err)
 {
     char st[32];
     int pid = 0;
@@ -168,7 +178,9 @@ static int await_ready(struct rb *b, struct rb_sbx *s, oss_error *err)
     s->r.pid = pid;
     struct drv_runsc_net_names n;
     drv_runsc_slot_names(b, s->r.slot, &n);
-    return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS, err);
+    s->owner = b;
+    return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS,
+                                 cancellable ? create_cancelled : NULL, s, err);
 }
 
 /* ---- validation ---- */
@@ -209,28 +221,117 @@ static int rb_validate(struct drv_backend *be, const struct drv_sandbox_spec *s,
 
 /* ---- create ---- */
 
-/* Undo everything a create made; the record goes last. */
-static void create_rollback(struct rb *b, struct rb_sbx *s)
+/* A create that failed in the background: undo what it made (container,
+ * namespace, token) and keep the record as the failure the gateway shows
+ * until Delete. */
+static void create_fail(struct rb *b, struct rb_sbx *s, const char *step, const oss_error *why)
 {
+    char msg[OSS_ERR_MSG_MAX + 128];
+    snprintf(msg, sizeof msg, "create failed while %s: %s", step, why->msg);
+    log_warn("sandbox %s: %s", s->r.id, msg);
     oss_error e = {0};
     if (drv_runsc_destroy(&b->cmd, s->r.id, &e) < 0)
-        log_warn("rollback of %s: %s", s->r.id, e.msg);
+        log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     if (s->r.slot != 0) {
         struct drv_runsc_net_names n;
         drv_runsc_slot_names(b, s->r.slot, &n);
         if (drv_runsc_net_down(&n, &e) < 0)
-            log_warn("rollback of %s: %s", s->r.id, e.msg);
+            log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     }
-    if (drv_runsc_remove_dir(b, s->r.id, &e) < 0)
-        log_warn("rollback of %s: %s", s->r.id, e.msg);
+    char sec[PATH_MAX];
+    drv_runsc_sbx_path(b, s->r.id, "secrets", sec, sizeof sec);
+    if (drv_runsc_rm_rf(sec, &e) < 0)
+        log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     pthread_mutex_lock(&b->lock);
-    drop(b, s);
+    s->r.intent = DRV_RUNSC_NONE;
+    s->r.status = DRV_ACTOR_CRASHED;
+    s->r.slot = 0;
+    s->r.pid = 0;
+    s->r.version++;
+    free(s->r.failure);
+    s->r.failure = xstrdup(msg);
+    s->r.create_failed = true;
     pthread_mutex_unlock(&b->lock);
+    if (drv_runsc_save(b, &s->r, &e) < 0)
+        log_error("%s", e.msg); /* a restart finds "creating" and fails it again */
+    pthread_mutex_lock(&b->lock);
+    s->busy = false;
+    pthread_mutex_unlock(&b->lock);
+    drv_backend_notify(b->be, s->r.id);
+}
+
+static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
+                         int console, oss_error *err);
+
+/* The background part of a create: network, files, runsc run, readyz. */
+static void *create_main(void *arg)
+{
+    struct rb_sbx *s = arg;
+    struct rb *b = s->owner;
+    oss_error e = {0};
+    oss_error *err = &e;
+    struct drv_runsc_net_names n;
+    drv_runsc_slot_names(b, s->r.slot, &n);
+    _cleanup_close_ int console = -1;
+    int64_t t0 = oss_mono_ms();
+    /* a golden-style boot runs as a fresh UUID, as a template's golden actor */
+    char golden[DRV_RUNSC_UUID_LEN + 1] = "";
+    const char *step = "setting up the network namespace";
+    if (drv_runsc_net_up(&n, err) < 0)
+        goto fail;
+    pause_point(b, "create:after-netns");
+    step = "writing the bundle";
+    if (b->cfg->runsc_golden_boot && drv_runsc_new_uuid(golden, err) < 0)
+        goto fail;
+    if (create_cancelled(s) ||
+        drv_runsc_write_identity(b, &s->r, golden[0] != '\0' ? golden : NULL, err) < 0 ||
+        drv_runsc_write_bundle(b, &s->r, err) < 0)
+        goto fail;
+    console = drv_runsc_open_console(b, s->r.id, err);
+    if (console < 0)
+        goto fail;
+    char bdir[PATH_MAX];
+    drv_runsc_sbx_path(b, s->r.id, "bundle", bdir, sizeof bdir);
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, s->r.id, cid);
+    const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
+    step = "starting the container (runsc run)";
+    if (create_cancelled(s) || drv_runsc_run(&b->cmd, run, console, RUN_TIMEOUT_MS, NULL, err) < 0)
+        goto fail;
+    pause_point(b, "create:after-run");
+    step = "waiting for the shim's readyz";
+    if (await_ready(b, s, true, err) < 0)
+        goto fail;
+    step = "the golden-style boot's checkpoint and restore";
+    if (golden[0] != '\0' && (create_cancelled(s) || golden_resume(b, s, &n, console, err) < 0))
+        goto fail;
+
+    pthread_mutex_lock(&b->lock);
+    s->r.intent = DRV_RUNSC_NONE;
+    s->r.status = DRV_ACTOR_RUNNING;
+    s->r.version++;
+    pthread_mutex_unlock(&b->lock);
+    step = "writing the record";
+    if (drv_runsc_save(b, &s->r, err) < 0)
+        goto fail;
+    log_info("sandbox %s running at %s (create to ready %lld ms)", s->r.id, n.address,
+             (long long)(oss_mono_ms() - t0));
+    /* free before it is shown Ready: a Stop sent on that Ready must find
+     * the sandbox idle (fill_actor shows a busy RUNNING one as resuming) */
+    pthread_mutex_lock(&b->lock);
+    s->busy = false;
+    pthread_mutex_unlock(&b->lock);
+    drv_backend_notify(b->be, s->r.id);
+    return NULL;
+
+fail:
+    if (create_cancelled(s))
+        return NULL; /* the Delete that cancelled it removes everything */
+    create_fail(b, s, step, err);
+    return NULL;
 }
 
 static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_actor *a);
-static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
-                         int console, oss_error *err);
 
 static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec,
                      struct drv_actor *ret, oss_error *err)
@@ -241,12 +342,13 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     struct rb_sbx *s = calloc(1, sizeof *s);
     if (s == NULL)
         abort();
+    s->owner = b;
     s->r.id = xstrdup(spec->id);
-    s->r.name = xstrdup(spec->name != NULL && spec->name[0] != '\0' ? spec->name : spec->id);
+    s->r.name = xstrdup(spec->name); /* as sent: the gateway refuses a changed name */
     s->r.namespace_ = xstrdup(spec->namespace_);
     s->r.image = xstrdup(spec->image);
     s->r.has_token = spec->sandbox_token != NULL && spec->sandbox_token[0] != '\0';
-    s->r.intent = DRV_RUNSC_CREATING;
+    s->r.intent = DRV_RUNSC_ADMITTING;
     s->r.status = DRV_ACTOR_RESUMING;
     s->r.version = 1;
     s->r.generation = 1;
@@ -280,12 +382,9 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     b->v[b->n++] = s;
     pthread_mutex_unlock(&b->lock);
 
+    /* the record (and the token, which only this call has) before answering */
     char dir[PATH_MAX];
     drv_runsc_sbx_path(b, s->r.id, "", dir, sizeof dir);
-    struct drv_runsc_net_names n;
-    drv_runsc_slot_names(b, s->r.slot, &n);
-    _cleanup_close_ int console = -1;
-    int64_t t0 = oss_mono_ms();
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         oss_err_errno(err, "mkdir %s", dir);
         goto fail;
@@ -293,51 +392,55 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
     if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "create:after-record");
-    if (drv_runsc_net_up(&n, err) < 0)
+    if (s->r.has_token && drv_runsc_write_token(b, s->r.id, spec->sandbox_token, err) < 0)
         goto fail;
-    pause_point(b, "create:after-netns");
-    /* a golden-style boot runs as a fresh UUID, as a template's golden actor */
-    char golden[DRV_RUNSC_UUID_LEN + 1] = "";
-    if (b->cfg->runsc_golden_boot && drv_runsc_new_uuid(golden, err) < 0)
-        goto fail;
-    if (drv_runsc_write_identity(b, &s->r, golden[0] != '\0' ? golden : NULL, err) < 0 ||
-        (s->r.has_token && drv_runsc_write_token(b, s->r.id, spec->sandbox_token, err) < 0) ||
-        drv_runsc_write_bundle(b, &s->r, err) < 0)
-        goto fail;
-    console = drv_runsc_open_console(b, s->r.id, err);
-    if (console < 0)
-        goto fail;
-    char bdir[PATH_MAX];
-    drv_runsc_sbx_path(b, s->r.id, "bundle", bdir, sizeof bdir);
-    char cid[DRV_RUNSC_CID_MAX];
-    drv_runsc_cid(&b->cmd, s->r.id, cid);
-    const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
-    if (drv_runsc_run(&b->cmd, run, console, RUN_TIMEOUT_MS, NULL, err) < 0)
-        goto fail;
-    pause_point(b, "create:after-run");
-    if (await_ready(b, s, err) < 0 ||
-        (golden[0] != '\0' && golden_resume(b, s, &n, console, err) < 0))
-        goto fail;
-
+    /* the last write before the answer: from here a restart keeps the
+     * sandbox (as a failed create), before it removes it */
     pthread_mutex_lock(&b->lock);
-    s->r.intent = DRV_RUNSC_NONE;
-    s->r.status = DRV_ACTOR_RUNNING;
-    s->r.version++;
+    s->r.intent = DRV_RUNSC_CREATING;
     pthread_mutex_unlock(&b->lock);
     if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
-    log_info("sandbox %s running at %s (create to ready %lld ms)", s->r.id, n.address,
-             (long long)(oss_mono_ms() - t0));
     pthread_mutex_lock(&b->lock);
-    s->busy = false;
-    fill_actor(b, s, ret);
+    int r = pthread_create(&s->creator, NULL, create_main, s);
+    if (r == 0) {
+        s->creating = true;
+        fill_actor(b, s, ret);
+    }
     pthread_mutex_unlock(&b->lock);
+    if (r != 0) {
+        errno = r;
+        oss_err_errno(err, "starting the create");
+        goto fail;
+    }
     return 0;
 
-fail:
+fail:;
     oss_err_prefix(err, "creating sandbox %s", spec->id);
-    create_rollback(b, s);
+    oss_error e = {0};
+    if (drv_runsc_remove_dir(b, s->r.id, &e) < 0)
+        log_warn("rollback of %s: %s", s->r.id, e.msg);
+    pthread_mutex_lock(&b->lock);
+    drop(b, s);
+    pthread_mutex_unlock(&b->lock);
     return -1;
+}
+
+/* Joins a finished (or cancelled) create's thread; b->lock held, dropped
+ * meanwhile.  Returns with the lock held. */
+static void creator_join_locked(struct rb *b, struct rb_sbx *s, bool cancel)
+{
+    if (!s->creating)
+        return;
+    if (cancel)
+        s->cancel = true;
+    pthread_t t = s->creator;
+    s->creating = false;
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(t, NULL);
+    pthread_mutex_lock(&b->lock);
+    /* the flag is also what a later start's readyz wait asks: clear it */
+    s->cancel = false;
 }
 
 /* ---- stop (checkpoint) ---- */
@@ -350,8 +453,21 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
     struct rb_sbx *s = find(b, id);
     int r = 0;
     *ret_noop = false;
+    if (s != NULL && s->creating && (!s->busy || intent == DRV_RUNSC_DELETING)) {
+        /* a finished create's thread is joined; a Delete cancels one in
+         * flight and takes the sandbox over (the create answered OK: the
+         * gateway must get a normal answer, not ABORTED) */
+        bool in_flight = s->busy;
+        creator_join_locked(b, s, in_flight);
+        s = find(b, id);
+        if (s != NULL && in_flight)
+            s->busy = false; /* the cancelled create left it to us */
+    }
     if (s == NULL)
         r = not_found(id, err);
+    else if (s->busy && (s->r.intent == DRV_RUNSC_CREATING || s->r.intent == DRV_RUNSC_ADMITTING))
+        r = oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                    "sandbox %s is still being created", id);
     else if (s->busy)
         r = busy_err(s, err);
     else if (intent == DRV_RUNSC_STOPPING && s->r.status == DRV_ACTOR_SUSPENDED)
@@ -489,7 +605,7 @@ static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_
     if (drv_runsc_destroy(&b->cmd, id, err) < 0 || drv_runsc_net_down(n, err) < 0 ||
         drv_runsc_net_up(n, err) < 0 || drv_runsc_write_identity(b, &s->r, NULL, err) < 0 ||
         drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0 ||
-        await_ready(b, s, err) < 0)
+        await_ready(b, s, false, err) < 0)
         return -1;
     drv_runsc_rm_rf(img, &(oss_error){0});
     return 0;
@@ -638,7 +754,7 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0)
         goto fail;
     pause_point(b, "start:after-restore");
-    if (await_ready(b, s, err) < 0)
+    if (await_ready(b, s, false, err) < 0)
         goto fail;
     /* the image is spent: the running sandbox has moved on from it */
     drv_runsc_rm_rf(img, &(oss_error){0});
@@ -712,7 +828,11 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
     a->version = r->version;
     enum drv_actor_status st = r->status;
     switch (r->intent) {
+    case DRV_RUNSC_ADMITTING:
     case DRV_RUNSC_CREATING:
+        a->create_step = DRV_CREATE_STARTING;
+        st = DRV_ACTOR_RESUMING;
+        break;
     case DRV_RUNSC_STARTING:
         st = DRV_ACTOR_RESUMING;
         break;
@@ -729,8 +849,17 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
     default:
         break;
     }
+    /* Ready only when free: an operation that already wrote its settled
+     * status still owns the sandbox until it lets go, and a Stop sent on a
+     * Ready seen in that window would get ABORTED */
+    if (s->busy && st == DRV_ACTOR_RUNNING)
+        st = DRV_ACTOR_RESUMING;
+    else if (s->busy && st == DRV_ACTOR_SUSPENDED)
+        st = DRV_ACTOR_SUSPENDING;
     if (r->failure != NULL)
         a->failure = xstrdup(r->failure);
+    if (r->create_failed)
+        a->create_step = DRV_CREATE_FAILED;
     /* a sandbox whose process is gone is not running, whatever was last
      * written (nothing inside may exit, but a host OOM kill can) */
     if (st == DRV_ACTOR_RUNNING && !s->busy && r->pid > 0 && kill(r->pid, 0) < 0 &&
@@ -780,6 +909,12 @@ static int rb_list(struct drv_backend *be, struct drv_actor **ret, size_t *ret_n
 void drv_runsc_backend_destroy(struct drv_backend *be)
 {
     struct rb *b = be->impl;
+    /* creates in flight stop without undoing anything: their records say
+     * "creating" and the next start settles them */
+    pthread_mutex_lock(&b->lock);
+    for (size_t i = 0; i < b->n; i++)
+        creator_join_locked(b, b->v[i], true);
+    pthread_mutex_unlock(&b->lock);
     for (size_t i = 0; i < b->n; i++) {
         reaper_join(b->v[i]);
         drv_runsc_record_clear(&b->v[i]->r);
@@ -814,7 +949,6 @@ struct drv_backend *drv_runsc_backend_new(struct rb *b)
     struct drv_backend *be = calloc(1, sizeof *be);
     if (be == NULL)
         abort();
-    be->ops = &runsc_ops;
-    be->impl = b;
+    drv_backend_init(be, &runsc_ops, b);
     return be;
 }

@@ -104,6 +104,10 @@ enum drv_runsc_intent {
     DRV_RUNSC_STOPPING,
     DRV_RUNSC_STARTING,
     DRV_RUNSC_DELETING,
+    /* a create whose CreateSandbox has not answered yet: a gateway whose
+     * call failed keeps no row for it, so a restart removes it (creating,
+     * written just before the answer, is kept as a failed create) */
+    DRV_RUNSC_ADMITTING,
 };
 const char *drv_runsc_intent_name(enum drv_runsc_intent i);
 
@@ -124,6 +128,7 @@ struct drv_runsc_record {
     unsigned prev_slot;  /* the slot before the last start (never reused at once) */
     int pid;             /* the runsc sandbox process while running */
     char *failure;
+    bool create_failed;  /* failure is a create that answered OK and then failed */
     int64_t image_bytes; /* size of the last checkpoint */
 };
 void drv_runsc_record_clear(struct drv_runsc_record *r);
@@ -147,6 +152,8 @@ struct drv_runsc_settlement {
     bool measure_image;
     enum drv_actor_status status;
     const char *failure; /* non-NULL: a terminal failure with this reason */
+    bool create_failed;  /* ... of a create that had answered OK */
+    bool drop_token;     /* remove the token file (a failed create keeps no secret) */
 };
 /* container: what `runsc state` says ("running", "stopped", "created",
  * ...) or "missing"; image: <sandbox>/image exists; checkpoint_done: the
@@ -238,8 +245,22 @@ int drv_runsc_tcp_verdict(const char *text, size_t len, struct drv_runsc_tcp_ver
  * when that is it, else false and runsc's first error line. */
 bool drv_runsc_checkpoint_reason(const char *text, size_t len, char *out, size_t size);
 /* GET http://addr:port/readyz until 200 (250 ms per try, like Substrate's
- * prober); the client closes first so the sandbox keeps no TIME_WAIT. */
-int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, oss_error *err);
+ * prober); the client closes first so the sandbox keeps no TIME_WAIT.  A 503
+ * whose body starts "bootstrap refused" ends the wait at once with
+ * FAILED_PRECONDITION and the shim's reason (it will not become ready).
+ * stop (may be NULL) is asked between tries; true ends the wait with
+ * CANCELLED. */
+int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, bool (*stop)(void *ctx),
+                          void *ctx, oss_error *err);
+
+/* ---- readyz_answer.c (pure) ---- */
+
+/* An HTTP/1.x answer in buf[0..len): 1 when the status line, the headers
+ * and a Content-Length body (whole or up to the buffer's end) are in, with
+ * *code and the body's offset and length; 0 when more bytes are needed; -1
+ * when it is not an HTTP answer.  full: the buffer cannot grow. */
+int drv_runsc_http_answer(const char *buf, size_t len, bool full, int *code, size_t *body_off,
+                          size_t *body_len);
 /* Namespaces under /run/netns named ossr-<tag>-*. */
 int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err);
 

@@ -124,10 +124,14 @@ static void sleep_ms(long ms)
         ;
 }
 
-/* One GET /readyz within budget_ms; returns the HTTP status or -1. */
-static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn)
+/* One GET /readyz within budget_ms; returns the HTTP status or -1.  why
+ * gets "HTTP <code>: <body>" (or what went wrong), refused whether the body
+ * says the shim refused to start. */
+static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn,
+                      bool *refused)
 {
     int64_t deadline = oss_mono_ms() + budget_ms;
+    *refused = false;
     _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(why, whyn, "socket: %s", strerror(errno));
@@ -139,7 +143,7 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
     }
     static const char req[] = "GET /readyz HTTP/1.1\r\nHost: sandbox\r\nConnection: close\r\n\r\n";
     size_t sent = 0;
-    char buf[512];
+    char buf[1024];
     size_t got = 0;
     for (;;) {
         int64_t left = deadline - oss_mono_ms();
@@ -171,7 +175,7 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
             sent += (size_t)w;
             continue;
         }
-        ssize_t n = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+        ssize_t n = recv(fd, buf + got, sizeof buf - got, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
         if (n <= 0 && got == 0) {
@@ -180,43 +184,56 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
         }
         if (n > 0)
             got += (size_t)n;
-        buf[got] = '\0';
-        char *eol = strstr(buf, "\r\n");
-        if (eol != NULL || n <= 0 || got == sizeof buf - 1) {
-            /* "HTTP/1.1 200 ..." -- we have the status: close first (the
-             * shim waits for the client's FIN, so no TIME_WAIT is left in
-             * the sandbox to block a checkpoint) */
-            int code = 0;
-            if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1) {
-                snprintf(why, whyn, "not an HTTP answer");
-                return -1;
-            }
-            char *body = strstr(buf, "\r\n\r\n");
-            snprintf(why, whyn, "HTTP %d%s%.80s", code, body != NULL ? ": " : "",
-                     body != NULL ? body + 4 : "");
-            for (char *q = why; *q; q++)
-                if (*q == '\r' || *q == '\n')
-                    *q = ' ';
-            return code;
+        int code = 0;
+        size_t boff = 0, blen = 0;
+        int a = drv_runsc_http_answer(buf, got, n <= 0 || got == sizeof buf, &code, &boff, &blen);
+        if (a < 0) {
+            snprintf(why, whyn, "not an HTTP answer");
+            return -1;
         }
+        if (a == 0)
+            continue;
+        /* we have what we need: close first (the shim waits for the
+         * client's FIN, so no TIME_WAIT is left in the sandbox to block a
+         * checkpoint) */
+        static const char refusal[] = "bootstrap refused";
+        *refused = code == 503 && blen >= sizeof refusal - 1 &&
+                   memcmp(buf + boff, refusal, sizeof refusal - 1) == 0;
+        int k = snprintf(why, whyn, "HTTP %d%s%.*s", code, blen > 0 ? ": " : "",
+                         (int)(blen < 400 ? blen : 400), buf + boff);
+        size_t wl = k > 0 ? ((size_t)k < whyn ? (size_t)k : whyn - 1) : 0;
+        for (size_t q = 0; q < wl; q++)
+            if (why[q] == '\r' || why[q] == '\n' || why[q] == '\0')
+                why[q] = ' ';
+        while (wl > 0 && why[wl - 1] == ' ') /* the shim ends its reason with a newline */
+            why[--wl] = '\0';
+        return code;
     }
 }
 
-int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, oss_error *err)
+int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, bool (*stop)(void *ctx),
+                          void *ctx, oss_error *err)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
         return oss_err(err, OSS_ERR_INVALID, EINVAL, "bad address %s", addr);
     int64_t deadline = oss_mono_ms() + timeout_ms;
-    char why[160] = "never tried";
+    char why[512] = "never tried";
     for (;;) {
-        if (probe_once(&sa, 250, why, sizeof why) == 200)
+        bool refused = false;
+        if (probe_once(&sa, 250, why, sizeof why, &refused) == 200)
             return 0;
+        if (refused) /* the shim will not become ready: waiting longer changes nothing */
+            return oss_err(err, OSS_ERR_GRPC, 9 /* FAILED_PRECONDITION */,
+                           "the shim refused to start (readyz at http://%s:%d/readyz: %s)", addr,
+                           port, why);
         if (oss_mono_ms() >= deadline)
             return oss_err(err, OSS_ERR_TIMEOUT, ETIMEDOUT,
                            "readyz at http://%s:%d/readyz did not answer 200 within %lld s (last: "
                            "%s)",
                            addr, port, (long long)(timeout_ms / 1000), why);
+        if (stop != NULL && stop(ctx))
+            return oss_err(err, OSS_ERR_GRPC, 1 /* CANCELLED */, "cancelled");
         sleep_ms(10);
     }
 }

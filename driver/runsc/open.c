@@ -41,6 +41,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     if (b == NULL)
         abort();
     struct drv_backend *be = drv_runsc_backend_new(b);
+    b->be = be;
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = c;
     b->dir = path_join(c->state_dir, "runsc");

@@ -20,6 +20,11 @@ struct rb_sbx {
     bool reaping;
     pthread_t reaper;
     struct rb *owner;
+    /* A create answers once the record is written; the rest runs on a
+     * thread of its own (busy meanwhile).  Delete sets cancel and joins it. */
+    bool creating;
+    bool cancel;
+    pthread_t creator;
 };
 
 struct rb {
@@ -37,7 +42,8 @@ struct rb {
     unsigned cursor;     /* last slot handed out: slots rotate so a start gets a new address */
     struct rb_sbx **v;
     size_t n;
-    char *pause; /* OSS_RUNSC_TEST_PAUSE: a step name where the backend stops (tests) */
+    char *pause;            /* OSS_RUNSC_TEST_PAUSE: a step name where the backend stops (tests) */
+    struct drv_backend *be; /* for drv_backend_notify */
 };
 
 /* <sbdir>/<id>/<rel> */

@@ -1,8 +1,11 @@
 /* Crash recovery.  At start-up every record is loaded and settled against
  * what runsc and the kernel say, following the intent it was written with:
  *
- *   creating  the create never answered: undo it (container, namespace,
- *             directory), as a rolled-back create would have
+ *   admitting the create never answered: undo it (container, namespace,
+ *             directory); the gateway keeps no row for a failed call
+ *   creating  the create answered OK and was finishing in the background:
+ *             undo what it made (container, namespace, token) and keep the
+ *             record as a failed create, shown until Delete
  *   stopping  "image/" exists (it is renamed into place only when whole):
  *             finish the stop; else the container still runs: RUNNING;
  *             else the sandbox is lost: a terminal failure
@@ -107,8 +110,7 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
             return true; /* keep the record: a Delete can retry */
         }
         unlink(op);
-        log_info("reconcile: sandbox %s was being %s when the driver stopped: removed", r->id,
-                 was == DRV_RUNSC_CREATING ? "created" : "deleted");
+        log_info("reconcile: sandbox %s was being deleted when the driver stopped: removed", r->id);
         return false;
     }
     if (s.adopt_pid)
@@ -125,9 +127,15 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         drv_runsc_rm_rf(tmp, &e);
     if (s.measure_image)
         r->image_bytes = drv_runsc_du(img);
+    if (s.drop_token) {
+        char tok[PATH_MAX];
+        drv_runsc_sbx_path(b, r->id, "secrets", tok, sizeof tok);
+        drv_runsc_rm_rf(tok, &e);
+    }
     r->status = s.status;
     if (s.failure != NULL)
         set_failure(r, s.failure);
+    r->create_failed = s.create_failed || r->create_failed;
     if (was != DRV_RUNSC_NONE)
         log_info("reconcile: sandbox %s was %s when the driver stopped: now %s", r->id,
                  drv_runsc_intent_name(was),

@@ -17,8 +17,19 @@ void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status
     s.status = status;
 
     switch (intent) {
-    case DRV_RUNSC_CREATING: /* the create never answered OK: undo it */
-    case DRV_RUNSC_DELETING: /* the caller wanted it gone: finish */
+    case DRV_RUNSC_CREATING:
+        /* The create answered OK (it finishes in the background), so the
+         * gateway knows the sandbox: it must not vanish.  What it made is
+         * undone and the sandbox shows a failed create until Delete. */
+        s.destroy = true;
+        s.net_down = true;
+        s.drop_token = true;
+        s.status = DRV_ACTOR_CRASHED;
+        s.failure = "create failed while starting the sandbox: the driver restarted";
+        s.create_failed = true;
+        break;
+    case DRV_RUNSC_ADMITTING: /* the create never answered: undo it all */
+    case DRV_RUNSC_DELETING:  /* the caller wanted it gone: finish */
         s.remove = true;
         s.destroy = true;
         s.net_down = true;

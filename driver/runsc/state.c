@@ -18,7 +18,7 @@
 static const char *const intents[] = {
     [DRV_RUNSC_NONE] = "none",         [DRV_RUNSC_CREATING] = "creating",
     [DRV_RUNSC_STOPPING] = "stopping", [DRV_RUNSC_STARTING] = "starting",
-    [DRV_RUNSC_DELETING] = "deleting",
+    [DRV_RUNSC_DELETING] = "deleting", [DRV_RUNSC_ADMITTING] = "admitting",
 };
 
 const char *drv_runsc_intent_name(enum drv_runsc_intent i)
@@ -70,6 +70,7 @@ void drv_runsc_record_json(const struct drv_runsc_record *r, oss_buf *out)
     oss_json_kv_uint(&j, "prev_slot", r->prev_slot);
     oss_json_kv_int(&j, "pid", r->pid);
     oss_json_kv_str(&j, "failure", r->failure);
+    oss_json_kv_bool(&j, "create_failed", r->create_failed);
     oss_json_kv_int(&j, "image_bytes", r->image_bytes);
     oss_json_obj_end(&j);
     oss_buf_putc(out, '\n');
@@ -183,6 +184,8 @@ int drv_runsc_record_parse(const char *text, size_t len, struct drv_runsc_record
     r.prev_slot = (unsigned)get_int(o, "prev_slot", 0, DRV_RUNSC_SLOT_MAX, &bad);
     r.pid = (int)get_int(o, "pid", 0, 1 << 22, &bad);
     r.failure = get_str(o, "failure", false, &bad);
+    r.create_failed =
+        json_object_object_get_ex(o, "create_failed", &v) && json_object_get_boolean(v);
     r.image_bytes = get_int(o, "image_bytes", 0, INT64_MAX, &bad);
     json_object_put(o);
     if (bad || r.argv == NULL || r.argv[0] == NULL) {

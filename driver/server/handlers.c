@@ -230,7 +230,7 @@ static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
         FREE_UNPACKED(m);
         return;
     }
-    /* the request held the token too: drop it before the long wait */
+    /* the request held the token too: drop it now */
     wipe_token(m->sandbox);
     FREE_UNPACKED(m);
 
@@ -243,8 +243,11 @@ static void h_create(struct drv_ctx *ctx, const uint8_t *req, size_t len, struct
          * through the gateway; anything else becomes "create sandbox failed" */
         reply_from_error(rep, &err, "create sandbox");
     } else {
-        drv_watch_upsert(ctx->watch, &a);
+        /* the create goes on in the background and reports its steps
+         * itself; what watchers get now is read fresh, so it is never older
+         * than a step the background has already reported */
         drv_actor_clear(&a);
+        publish(ctx, s.id);
         Openshell__Compute__V1__CreateSandboxResponse r;
         openshell__compute__v1__create_sandbox_response__init(&r);
         reply_pack(rep, &r.base);

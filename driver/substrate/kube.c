@@ -286,6 +286,31 @@ int drv_kube_apply(struct drv_kube *k, enum drv_kube_kind kind, const char *ns, 
     return http(k, "PATCH", path, body, "application/apply-patch+yaml", &resp, err);
 }
 
+int drv_kube_merge_patch(struct drv_kube *k, enum drv_kube_kind kind, const char *ns,
+                         const char *name, const char *body, oss_error *err)
+{
+    _cleanup_free_ char *path = NULL;
+    if (make_path(kind, ns, name, "?fieldManager=" DRV_OWNER, &path, err) < 0)
+        return -1;
+    _cleanup_buf_ oss_buf resp = OSS_BUF_INIT;
+    return http(k, "PATCH", path, body, "application/merge-patch+json", &resp, err);
+}
+
+int drv_kube_list_secrets(struct drv_kube *k, const char *ns, const char *selector, oss_buf *out,
+                          oss_error *err)
+{
+    if (!oss_dns1123_label_valid(ns))
+        return oss_err(err, OSS_ERR_INVALID, 0, "namespace '%s' is not a DNS-1123 label", ns);
+    for (const char *p = selector; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-./%ABCDEF", *p)))
+            return oss_err(err, OSS_ERR_INVALID, 0, "label selector '%s' is not URL-safe",
+                           selector);
+    _cleanup_free_ char *path = NULL;
+    if (asprintf(&path, "/api/v1/namespaces/%s/secrets?labelSelector=%s", ns, selector) < 0)
+        abort();
+    return http(k, "GET", path, NULL, NULL, out, err);
+}
+
 int drv_kube_get(struct drv_kube *k, enum drv_kube_kind kind, const char *ns, const char *name,
                  struct drv_kube_obj *ret, oss_error *err)
 {

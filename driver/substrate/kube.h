@@ -8,6 +8,7 @@
 #ifndef DRV_SUBSTRATE_KUBE_H
 #define DRV_SUBSTRATE_KUBE_H
 
+#include "buf.h"
 #include "config.h"
 #include "error.h"
 #include "kube_json.h"
@@ -30,6 +31,16 @@ int drv_kube_apply(struct drv_kube *k, enum drv_kube_kind kind, const char *ns, 
 /* A missing object is an OSS_ERR_HTTP 404 error. */
 int drv_kube_get(struct drv_kube *k, enum drv_kube_kind kind, const char *ns, const char *name,
                  struct drv_kube_obj *ret, oss_error *err);
+
+/* A JSON merge patch (RFC 7386) of an existing object; 404 when missing. */
+int drv_kube_merge_patch(struct drv_kube *k, enum drv_kube_kind kind, const char *ns,
+                         const char *name, const char *body, oss_error *err);
+
+/* GET of the Secrets of ns matching the (URL-encoded) label selector; the
+ * SecretList body is appended to out (it holds credentials: the caller
+ * wipes it). */
+int drv_kube_list_secrets(struct drv_kube *k, const char *ns, const char *selector, oss_buf *out,
+                          oss_error *err);
 
 /* A missing object is success. */
 int drv_kube_delete(struct drv_kube *k, enum drv_kube_kind kind, const char *ns, const char *name,

@@ -278,6 +278,7 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
     }
     snprintf(fl->readyz, sizeof fl->readyz, "--readyz-port=%d", readyz_port(c));
     argv_add(a, fl->readyz);
+    argv_add(a, "--state-dir=" DRV_SHIM_STATE_DIR);
     if (c->shim_stay_alive)
         argv_add(a, "--stay-alive");
     if (c->shim_restart != NULL && c->shim_restart[0] != '\0') {
@@ -541,37 +542,6 @@ void drv_base64_encode(const void *data, size_t len, oss_buf *out)
         char q[4] = {tbl[v >> 18], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], '='};
         oss_buf_put(out, q, 4);
     }
-}
-
-int drv_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c, oss_buf *out,
-                     oss_error *err)
-{
-    if (spec->sandbox_token == NULL || spec->sandbox_token[0] == '\0')
-        return oss_err(err, OSS_ERR_INVALID, 0, "no sandbox token to store");
-    char secret[DRV_SECRET_NAME_MAX];
-    if (drv_secret_name(spec->id, secret, sizeof secret, err) < 0)
-        return -1;
-    _cleanup_buf_ oss_buf b64 = OSS_BUF_INIT;
-    drv_base64_encode(spec->sandbox_token, strlen(spec->sandbox_token), &b64);
-    _cleanup_buf_ oss_buf b = OSS_BUF_INIT;
-    oss_json j;
-    oss_json_init(&j, &b);
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "apiVersion", "v1");
-    oss_json_kv_str(&j, "kind", "Secret");
-    write_meta(&j, spec, secret, drv_template_namespace(c));
-    oss_json_kv_str(&j, "type", "Opaque");
-    oss_json_key(&j, "data");
-    oss_json_obj_begin(&j);
-    oss_json_kv_str(&j, "token", b64.data ? b64.data : "");
-    oss_json_obj_end(&j);
-    oss_json_obj_end(&j);
-    oss_buf_put(out, b.data, b.len);
-    /* the scratch copies held the credential */
-    explicit_bzero(b.data, b.len);
-    if (b64.data)
-        explicit_bzero(b64.data, b64.len);
-    return 0;
 }
 
 int drv_template_plan(const struct drv_sandbox_spec *spec, const struct drv_config *c,

@@ -29,9 +29,13 @@
  * by the template's status.goldenActorID). */
 #define DRV_GOLDEN_ATESPACE "ate-golden"
 
-/* Where the shim writes the gateway client TLS files inside the actor
- * (OPENSHELL_TLS_CA/CERT/KEY point there). */
-#define DRV_TLS_DIR "/run/openshell/tls"
+/* The shim's state directory inside the actor, where it writes the token
+ * and the gateway client TLS files (OPENSHELL_TLS_CA/CERT/KEY point into
+ * its tls/).  The shim writes secrets only to a tmpfs, and in an actor the
+ * one tmpfs is /dev: /run is the image's own directory on the overlay root
+ * (docs/platform/substrate.md, "Which paths of an actor are on a tmpfs"). */
+#define DRV_SHIM_STATE_DIR "/dev/openshell"
+#define DRV_TLS_DIR        DRV_SHIM_STATE_DIR "/tls"
 
 /* Buffer sizes for the derived names (both include the NUL). */
 #define DRV_TEMPLATE_NAME_MAX 64
@@ -59,11 +63,6 @@ int drv_template_validate(const struct drv_sandbox_spec *spec, const struct drv_
 /* Appends the ActorTemplate JSON to out.  Nothing is appended on failure. */
 int drv_template_build(const struct drv_sandbox_spec *spec, const struct drv_config *c,
                        oss_buf *out, oss_error *err);
-
-/* Appends the Secret JSON (type Opaque, data.token = base64(token)) to out.
- * The spec must carry a token. */
-int drv_secret_build(const struct drv_sandbox_spec *spec, const struct drv_config *c, oss_buf *out,
-                     oss_error *err);
 
 /* RFC 4648 base64 with padding. */
 void drv_base64_encode(const void *data, size_t len, oss_buf *out);

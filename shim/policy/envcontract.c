@@ -1,4 +1,5 @@
 #include "envcontract.h"
+#include "tlsfiles.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,17 @@ void shim_env_contract_token(struct shim_env_contract *c, char *const *base_env,
     c->e[c->n - 1].action = SHIM_ENV_REMOVED;
     add(c, base_env, "OPENSHELL_SANDBOX_TOKEN_FILE", token_path, true,
         "the token's file: every upstream variant reads it");
+}
+
+void shim_env_contract_tls(struct shim_env_contract *c, char *const *base_env, bool written)
+{
+    if (!written || c->n + SHIM_TLS_NFILES > SHIM_ENV_MAX)
+        return;
+    for (size_t i = 0; i < SHIM_TLS_NFILES; i++) {
+        add(c, base_env, shim_tls_pem_vars[i], "", false,
+            "written to the file its OPENSHELL_TLS_* variable names (0400, tmpfs)");
+        c->e[c->n - 1].action = SHIM_ENV_REMOVED;
+    }
 }
 
 void shim_env_contract_free(struct shim_env_contract *c)

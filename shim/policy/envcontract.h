@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SHIM_ENV_MAX 16
+#define SHIM_ENV_MAX 24
 
 enum shim_env_action {
     SHIM_ENV_SET = 0,  /* added by the shim */
@@ -75,6 +75,11 @@ void shim_env_contract_compute_for(const enum shim_verdict v[SHIM_SUB_COUNT],
  * three upstream variants read the file (docs/platform/supervisor.md). */
 void shim_env_contract_token(struct shim_env_contract *c, char *const *base_env,
                              const char *token_path);
+/* The gateway TLS PEMs off the environment (docs/probes.md, the gateway
+ * TLS files): when written is true (the shim wrote each
+ * OPENSHELL_SHIM_TLS_*_PEM to its OPENSHELL_TLS_* file), the three PEM
+ * variables are REMOVED; the path variables stay as the operator set them. */
+void shim_env_contract_tls(struct shim_env_contract *c, char *const *base_env, bool written);
 /* True when the base holds a token the shim would move. */
 bool shim_env_token_movable(char *const *base_env);
 

@@ -1,4 +1,4 @@
-/* The token file: only on a tmpfs, so the secret never reaches a disk, a
+/* Secret files: only on a tmpfs, so a secret never reaches a disk, a
  * checkpointed bind mount or an image layer. */
 #include "tokenfile.h"
 
@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
-int shim_token_write(const char *dir, const char *path, const char *value, oss_error *err)
+int shim_secret_write(const char *dir, const char *path, const char *value, oss_error *err)
 {
     if (oss_mkdir_p(dir, 0700, err) < 0)
         return -1;
@@ -29,15 +31,23 @@ int shim_token_write(const char *dir, const char *path, const char *value, oss_e
         return oss_err_errno(err, "statfs %s", dir);
     if (fs.f_type != TMPFS_MAGIC)
         return oss_err(err, OSS_ERR_INVALID, EXDEV, "%s is not on a tmpfs", dir);
-    if (unlink(path) < 0 && errno != ENOENT)
-        return oss_err_errno(err, "unlink %s", path);
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
+    /* The temporary name is in dir (0700, ours), so rename() stays on the
+     * tmpfs and nobody else can create or swap it meanwhile. */
+    _cleanup_free_ char *tmp = NULL;
+    if (asprintf(&tmp, "%s/.secret.XXXXXX", dir) < 0)
+        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "out of memory");
+    _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return oss_err_errno(err, "create %s", path);
-    if (oss_write_all(fd, value, strlen(value)) < 0) {
+        return oss_err_errno(err, "create a file in %s", dir);
+    if (fchmod(fd, 0400) < 0 || oss_write_all(fd, value, strlen(value)) < 0) {
         int e = errno;
-        unlink(path);
+        unlink(tmp);
         return oss_err(err, OSS_ERR_ERRNO, e, "write %s", path);
+    }
+    if (rename(tmp, path) < 0) {
+        int e = errno;
+        unlink(tmp);
+        return oss_err(err, OSS_ERR_ERRNO, e, "rename into %s", path);
     }
     return 0;
 }

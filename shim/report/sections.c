@@ -260,6 +260,22 @@ void shim_bootstrap_json_write(const struct shim_bootstrap *b, oss_json *j)
     oss_json_kv_str(j, "file", b->token_path[0] ? b->token_path : NULL);
     oss_json_kv_str(j, "note", b->token_note[0] ? b->token_note : NULL);
     oss_json_obj_end(j);
+    oss_json_key(j, "tls");
+    oss_json_obj_begin(j);
+    oss_json_kv_str(j, "note", b->tls_note[0] ? b->tls_note : NULL);
+    oss_json_key(j, "files");
+    oss_json_arr_begin(j);
+    for (size_t i = 0; i < SHIM_TLS_NFILES; i++) {
+        if (!b->tls_path[i][0])
+            continue;
+        oss_json_obj_begin(j);
+        oss_json_kv_str(j, "from", shim_tls_pem_vars[i]);
+        oss_json_kv_str(j, "variable", shim_tls_path_vars[i]);
+        oss_json_kv_str(j, "path", b->tls_path[i]);
+        oss_json_obj_end(j);
+    }
+    oss_json_arr_end(j);
+    oss_json_obj_end(j);
     shim_variants_json(b, j);
 
     oss_json_key(j, "timings_us");

@@ -167,9 +167,35 @@ def sandbox(pb, sid, token):
     return gc.make_sandbox(pb, sid, IMAGE, env={"E2E": "1"}, token=token)
 
 
-def create(drv, pb, sid, token, timeout=60):
+def create_answer(drv, pb, sid, token, timeout=60):
+    """CreateSandbox only: it answers once the sandbox is recorded."""
     return drv.stub.CreateSandbox(pb.CreateSandboxRequest(sandbox=sandbox(pb, sid, token)),
                                   timeout=timeout)
+
+
+def wait_phase(drv, pb, sid, want, timeout=30):
+    """Polls GetSandbox (bounded) until the phase is `want`; returns the sandbox."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sb = drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
+        ph = gateway_phase(sb)
+        if ph == want:
+            return sb
+        if (ph == "Error" and want != "Error") or time.monotonic() > deadline:
+            raise Failed(f"{sid}: {ph} instead of {want} "
+                         f"({[(x.type, x.reason, x.message) for x in sb.status.conditions]})")
+        time.sleep(0.05)
+
+
+def create(drv, pb, sid, token, timeout=60):
+    """CreateSandbox, then wait for Ready as the gateway's watch would."""
+    create_answer(drv, pb, sid, token, timeout)
+    return wait_phase(drv, pb, sid, "Ready", timeout)
+
+
+def ready_cond(sb):
+    r = [x for x in sb.status.conditions if x.type == "Ready"]
+    return r[0] if r else None
 
 
 def delete_clean(drv, pb, sid):
@@ -203,8 +229,10 @@ def t_template_shape(c):
     seps = [i for i, x in enumerate(cmd) if x == "--"]
     check(len(seps) == 2, f"two `--` separators (shim -- supervisor -- workload): {cmd}")
     check(cmd[seps[0] + 1] == SUPERVISOR, "the supervisor follows the first `--`")
-    check(cmd[seps[1] + 1:] == ["/bin/sleep", "infinity"],
-          "the configured default workload follows the second `--`")
+    # a gateway always sends a command (its default is a login shell:
+    # gateway_model.gateway_request), so default_workload does not apply
+    check(cmd[seps[1] + 1:] == ["/bin/bash", "-l"],
+          f"the gateway's command follows the second `--` ({cmd[seps[1] + 1:]})")
     sup = cmd[seps[0] + 1:seps[1]]
     check("--sandbox-id" in sup and sup[sup.index("--sandbox-id") + 1] == "e2e-life",
           "supervisor gets --sandbox-id")
@@ -294,7 +322,8 @@ def t_same_id_concurrently(c, pb, drv):
     ate("faults", {"latency_ms": {"ResumeActor": 1500}})
     res = []
     try:
-        ts = [threading.Thread(target=lambda: res.append(code_of(lambda: create(drv, pb, sid, c.token))))
+        ts = [threading.Thread(target=lambda: res.append(code_of(
+            lambda: create_answer(drv, pb, sid, c.token))))
               for _ in range(2)]
         for t in ts:
             t.start()
@@ -306,15 +335,17 @@ def t_same_id_concurrently(c, pb, drv):
     finally:
         ate("faults", {})
     codes = sorted(r[0].name for r in res)
-    check(codes.count("OK") == 1 and codes[0] in ("ABORTED", "ALREADY_EXISTS"),
-          f"two concurrent creates of one id: one succeeds, the other is refused "
+    check(codes == ["ALREADY_EXISTS", "OK"],
+          f"two concurrent creates of one id: one is accepted, the other ALREADY_EXISTS "
           f"({[(r[0].name, r[1][:60]) for r in res]})")
-    check(dcode.name == "ABORTED" and dmsg,
-          f"a delete during the create is refused at once ({dcode.name} \"{dmsg}\")")
-    got = drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
-    check(gateway_phase(got.sandbox) == "Ready", "the create that won completed: Ready")
-    check(len([a for a in ate("state")["actors"] if a["name"] == sid]) == 1,
-          "exactly one actor exists")
+    check(dcode.name == "OK",
+          f"a delete during the create (in ResumeActor) answers normally ({dcode.name} \"{dmsg}\")")
+    code, _ = code_of(lambda: drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10))
+    check(code.name == "NOT_FOUND", "the cancelled create's sandbox is gone")
+    check(ate_actor(sid) is None and kube_objects(sid) == [],
+          f"nothing the cancelled create made is left ({kube_objects(sid)})")
+    # control: the id is free again and a create of it completes
+    create(drv, pb, sid, c.token)
     delete_clean(drv, pb, sid)
 
 
@@ -328,14 +359,18 @@ def t_preprovisioned(c, pb, drv):
                     ("e2e-pre-t", {"substrate_actor_template": "team-golden"})):
         sb = sandbox(pb, sid, c.token)
         sb.spec.template.platform_config.update(pc)
-        n0 = len(kube("all_records")["records"])
         drv.stub.CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=60)
+        got = wait_phase(drv, pb, sid, "Ready")
         a = ate_actor(sid)
         check(a is not None and a["template"] == "team-golden",
               f"platform_config {json.dumps(pc)}: the actor uses the named template "
               f"({a and a['template']})")
-        check(len(kube("all_records")["records"]) == n0,
-              "... and the driver sent nothing to Kubernetes (no template, no Secret)")
+        check(got.name == sid and got.status.sandbox_name == sid, "... and keeps the name")
+        check(kube_records(sid, "PATCH", "actortemplates") == [],
+              "... the driver applied no template for it")
+        recs = kube_records(sid, "PATCH", "secrets")
+        check(recs and all(c.token not in r["body"] and '"data"' not in r["body"] for r in recs),
+              f"... only its record Secret, without the token ({len(recs)} PATCHes)")
         d = drv.stub.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=120)
         check(d.deleted and ate_actor(sid) is None, f"{sid} deleted")
     check(any(o["name"] == "team-golden" for o in kube("state")["objects"]),
@@ -394,21 +429,33 @@ def t_token_rotation(c, pb, drv, w):
 
 
 def t_create_actor_fails(c, pb, drv):
-    for method, sid in (("CreateActor", "e2e-cafail"), ("ResumeActor", "e2e-rsfail")):
+    """A create that fails in the background: CreateSandbox answered OK, the
+    sandbox turns Error (CreateFailed, the step in the message), what it made
+    is removed but its record, and Delete removes that."""
+    for method, sid, step in (("CreateActor", "e2e-cafail", "creating the actor"),
+                              ("ResumeActor", "e2e-rsfail", "resuming the actor")):
         ate("faults", {"fail": {method: [{"code": "INTERNAL", "count": 1}]}})
         try:
-            code, msg = code_of(lambda: create(drv, pb, sid, c.token))
+            code, msg = code_of(lambda: create_answer(drv, pb, sid, c.token))
+            check(code.name == "OK", f"{method} failing: CreateSandbox still answers OK ({code.name})")
+            sb = wait_phase(drv, pb, sid, "Error")
         finally:
             ate("faults", {})
-        check(code.name != "OK" and msg, f"{method} failing: CreateSandbox fails ({code.name} \"{msg}\")")
+        rc = ready_cond(sb)
+        check(rc.reason == "CreateFailed" and step in rc.message and "INTERNAL" in rc.message,
+              f"{method} failing: Error with the step and the cause ({rc.reason}: {rc.message})")
         check(len(kube_records(sid, "PATCH", "actortemplates")) >= 1 and
               len(kube_records(sid, "PATCH", "secrets")) >= 1,
               f"control: the template and Secret for {sid} had been applied")
-        check(kube_objects(sid) == [], f"{method} failing: template and Secret rolled back "
-                                       f"({kube_objects(sid)})")
+        check(kube_objects(sid) == [f"secrets/osb-{sid}-token"],
+              f"{method} failing: template removed, only the record left ({kube_objects(sid)})")
+        rec = [o for o in kube("state")["objects"] if o["name"] == f"osb-{sid}-token"][0]
+        check("data" not in rec["object"], f"{method} failing: the record keeps no token")
         check(ate_actor(sid) is None, f"{method} failing: no actor left behind")
+        d = drv.stub.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=60)
+        check(d.deleted and kube_objects(sid) == [], f"{method} failing: Delete removes the record")
         code, _ = code_of(lambda: drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10))
-        check(code.name == "NOT_FOUND", f"{method} failing: GetSandbox says NOT_FOUND")
+        check(code.name == "NOT_FOUND", f"{method} failing: GetSandbox says NOT_FOUND after Delete")
 
 
 def t_never_ready(c, pb):
@@ -417,19 +464,25 @@ def t_never_ready(c, pb):
     try:
         kube("faults", {"never_ready": True})
         t0 = time.monotonic()
-        code, msg = code_of(lambda: create(drv, pb, sid, c.token))
+        code, msg = code_of(lambda: create_answer(drv, pb, sid, c.token))
+        check(code.name == "OK", f"template never Ready: CreateSandbox answers at once ({code.name})")
+        sb = wait_phase(drv, pb, sid, "Error", timeout=20)
         secs = time.monotonic() - t0
+        rc_ = ready_cond(sb)
+        check(rc_.reason == "CreateFailed" and "not Ready after 2 s" in rc_.message,
+              f"template never Ready: Error naming the wait ({rc_.reason}: {rc_.message})")
+        check(2.0 <= secs < 8.0, f"... after template_ready_timeout_secs=2 ({secs:.1f} s)")
+        check(len(kube_records(sid, "PATCH", "actortemplates")) == 1,
+              "control: the template had been applied")
+        check(kube_objects(sid) == [f"secrets/osb-{sid}-token"],
+              f"template removed, the record kept ({kube_objects(sid)})")
+        check(ate_actor(sid) is None, "no actor was created")
+        d = drv.stub.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=60)
+        check(d.deleted and kube_objects(sid) == [], "Delete removes the record")
     finally:
         kube("faults", {})
         rc = drv.stop()
     check(rc == 0, f"driver exited 0 on SIGTERM ({rc})")
-    check(code.name != "OK" and "Ready" in msg,
-          f"template never Ready: CreateSandbox fails ({code.name} \"{msg}\")")
-    check(2.0 <= secs < 8.0, f"... after template_ready_timeout_secs=2 ({secs:.1f} s)")
-    check(len(kube_records(sid, "PATCH", "actortemplates")) == 1,
-          "control: the template had been applied")
-    check(kube_objects(sid) == [], f"Secret and template rolled back ({kube_objects(sid)})")
-    check(ate_actor(sid) is None, "no actor was created")
 
 
 def t_ate_down(c, pb):
@@ -459,8 +512,7 @@ def t_crash(c, pb):
     drv = c.driver(args=a)
     sid = "e2e-crash-r"
     ate("faults", {"latency_ms": {"ResumeActor": 3000}})
-    threading.Thread(target=lambda: code_of(lambda: create(drv, pb, sid, c.token)),
-                     daemon=True).start()
+    create_answer(drv, pb, sid, c.token)
     try:
         poll(lambda: (ate_actor(sid) or {}).get("status") == 1, 20, f"{sid} RESUMING")
         drv.stop(signal.SIGKILL)
@@ -469,34 +521,37 @@ def t_crash(c, pb):
     check(os.path.exists(a.socket), "control: SIGKILL left the socket behind (no cleanup ran)")
     drv = c.driver(args=a)  # restarted on the same (stale) socket
     try:
-        poll(lambda: (ate_actor(sid) or {}).get("status") == 2, 10, "the fake to finish the resume")
-        got = drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10)
-        check(gateway_phase(got.sandbox) == "Ready",
-              "after the restart GetSandbox tells the truth (RUNNING -> Ready)")
+        # the restarted driver takes the create up from its record and finishes it
+        got = wait_phase(drv, pb, sid, "Ready", timeout=20)
+        check(got.name == sid, "after the restart the create finished: Ready, name kept")
         lst = drv.stub.ListSandboxes(pb.ListSandboxesRequest(), timeout=10)
-        check(any(x.id == sid for x in lst.sandboxes), "... and ListSandboxes shows it")
+        check(any(x.id == sid and x.name == sid for x in lst.sandboxes),
+              "... and ListSandboxes shows it")
         delete_clean(drv, pb, sid)
+    finally:
+        rc = drv.stop()
+    check(rc == 0, f"the restarted driver exits 0 on SIGTERM ({rc})")
 
-        # 2. killed while waiting for the template: no actor, a template and a Secret
-        sid = "e2e-crash-t"
-        drv2 = c.driver()
-        kube("faults", {"never_ready": True})
-        threading.Thread(target=lambda: code_of(lambda: create(drv2, pb, sid, c.token)),
-                         daemon=True).start()
-        try:
-            poll(lambda: len(kube_objects(sid)) == 2, 20, f"{sid}'s template and Secret")
-            drv2.stop(signal.SIGKILL)
-        finally:
-            kube("faults", {})
-        check(sorted(kube_objects(sid)) == [f"actortemplates/osb-{sid}", f"secrets/osb-{sid}-token"],
-              "control: the killed create left a template and a Secret behind")
-        code, _ = code_of(lambda: drv.stub.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10))
-        check(code.name == "NOT_FOUND", "GetSandbox tells the truth: no actor -> NOT_FOUND")
-        lst = drv.stub.ListSandboxes(pb.ListSandboxesRequest(), timeout=10)
-        check(all(x.id != sid for x in lst.sandboxes), "... and ListSandboxes does not show it")
-        d = drv.stub.DeleteSandbox(pb.DeleteSandboxRequest(sandbox_id=sid), timeout=60)
-        check(not d.deleted, "DeleteSandbox of the actor-less sandbox answers deleted=false")
-        check(kube_objects(sid) == [], f"... and still removed the leftovers ({kube_objects(sid)})")
+    # 2. killed while waiting for the template: no actor yet, a template and the record
+    sid = "e2e-crash-t"
+    drv2 = c.driver()
+    kube("faults", {"never_ready": True})
+    try:
+        create_answer(drv2, pb, sid, c.token)
+        poll(lambda: len(kube_objects(sid)) == 2, 20, f"{sid}'s template and Secret")
+        drv2.stop(signal.SIGKILL)
+    finally:
+        kube("faults", {})
+    check(sorted(kube_objects(sid)) == [f"actortemplates/osb-{sid}", f"secrets/osb-{sid}-token"],
+          "control: the killed create left a template and a Secret behind")
+    check(ate_actor(sid) is None, "control: no actor had been made")
+    drv = c.driver()
+    try:
+        got = wait_phase(drv, pb, sid, "Ready", timeout=20)
+        check(got.name == sid, "a restarted driver finished the create cut in the template wait")
+        code, msg = code_of(lambda: create_answer(drv, pb, sid, c.token))
+        check(code.name == "ALREADY_EXISTS", f"... and a repeated create is ALREADY_EXISTS ({code.name})")
+        delete_clean(drv, pb, sid)
         # the same id can be created afresh afterwards
         create(drv, pb, sid, c.token)
         delete_clean(drv, pb, sid)
@@ -535,8 +590,13 @@ def t_no_token_leak(c, fake_logs):
     check(len(tmpl) >= 5 and not bad,
           f"the sandbox token is in none of the {len(tmpl)} templates (or other bodies) the fake "
           f"recorded ({bad or 'none'})")
-    check(secr and all(b64 in r["body"] for r in secr),
-          f"control: its base64 form is in every one of the {len(secr)} Secrets applied")
+    applied = [json.loads(r["body"]) for r in secr if '"kind":"Secret"' in r["body"]]
+    with_data = [x for x in applied if "data" in x]
+    check(with_data and all(x["data"].get("token") == b64 for x in with_data),
+          f"control: its base64 form is in every one of the {len(with_data)} Secrets applied "
+          f"with data")
+    check(all(b64 not in r["body"] for r in secr if '"kind":"Secret"' not in r["body"]),
+          "the record's state patches carry no token")
     logs = [os.path.join(c.tmp, f) for f in os.listdir(c.tmp) if f.startswith("driver-")]
     logs += [os.path.join(fake_logs, f) for f in os.listdir(fake_logs) if f.endswith(".log")]
     lines = 0

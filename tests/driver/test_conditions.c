@@ -53,6 +53,54 @@ static const char *phase_of(int status, const char *failure)
     return gateway_phase(c, n);
 }
 
+static const struct drv_condition *ready_of(struct drv_condition *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(c[i].type, "Ready"))
+            return &c[i];
+    return NULL;
+}
+
+/* A create that answered OK and goes on: transient reasons naming the step,
+ * whatever the actor's status (SUSPENDED between CreateActor and the first
+ * ResumeActor must not read as Stopped); a failed one is terminal. */
+static void test_create_steps(void **state)
+{
+    (void)state;
+    static const struct {
+        enum drv_create_step step;
+        int status;
+        const char *phase, *reason;
+    } rows[] = {
+        {DRV_CREATE_DEPENDENCIES, DRV_ACTOR_UNSPECIFIED, "Provisioning", "DependenciesNotReady"},
+        {DRV_CREATE_STARTING, DRV_ACTOR_SUSPENDED, "Provisioning", "Starting"},
+        {DRV_CREATE_STARTING, DRV_ACTOR_RESUMING, "Provisioning", "Starting"},
+        {DRV_CREATE_STARTING, DRV_ACTOR_RUNNING, "Provisioning", "Starting"},
+        {DRV_CREATE_FAILED, DRV_ACTOR_CRASHED, "Error", "CreateFailed"},
+        /* control: done, the status speaks again */
+        {DRV_CREATE_DONE, DRV_ACTOR_SUSPENDED, "Stopped", "DependenciesNotReady"},
+        {DRV_CREATE_DONE, DRV_ACTOR_RUNNING, "Ready", "Running"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct drv_actor a = {.raw_status = rows[i].status,
+                              .status = (enum drv_actor_status)rows[i].status,
+                              .create_step = rows[i].step};
+        struct drv_condition c[DRV_CONDITIONS_MAX];
+        size_t n = drv_conditions_for(&a, c);
+        assert_string_equal(gateway_phase(c, n), rows[i].phase);
+        assert_string_equal(ready_of(c, n)->reason, rows[i].reason);
+    }
+    /* a failed create with its message: the message names the step */
+    struct drv_actor f = {.raw_status = DRV_ACTOR_CRASHED,
+                          .create_step = DRV_CREATE_FAILED,
+                          .failure = (char *)"create failed while resuming the actor: x"};
+    struct drv_condition c[DRV_CONDITIONS_MAX];
+    size_t n = drv_conditions_for(&f, c);
+    assert_string_equal(gateway_phase(c, n), "Error");
+    assert_string_equal(c[0].reason, "CreateFailed");
+    assert_string_equal(c[0].message, f.failure);
+}
+
 static void test_running_ready(void **state)
 {
     assert_string_equal(phase_of(DRV_ACTOR_RUNNING, NULL), "Ready");
@@ -128,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_running_ready),
+        cmocka_unit_test(test_create_steps),
         cmocka_unit_test(test_resuming_is_starting),
         cmocka_unit_test(test_suspended_family_stopped),
         cmocka_unit_test(test_unknown_status),

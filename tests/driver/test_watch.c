@@ -258,6 +258,51 @@ static void test_upsert(void **state)
     drv_watch_unsubscribe(W, &r.sub);
 }
 
+static int fake_get(struct drv_backend *b, const char *id, struct drv_actor *ret, oss_error *err)
+{
+    for (size_t i = 0; i < ncur; i++)
+        if (strcmp(cur[i].id, id) == 0) {
+            drv_actor_copy(ret, &cur[i]);
+            return 0;
+        }
+    return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_NOT_FOUND, "no %s", id);
+}
+
+/* A backend's background work reports a change: the hub reads the sandbox
+ * and tells; a sandbox gone is Deleted once, and only if it was shown. */
+static void test_notify(void **state)
+{
+    ops.get = fake_get;
+    struct rec r = {.sub.push = rec_push};
+    drv_watch_subscribe(W, &r.sub);
+    ncur = 1;
+    set_actor(0, "bg", DRV_ACTOR_RESUMING);
+    drv_backend_notify(&backend, "bg");
+    set_actor(0, "bg", DRV_ACTOR_RUNNING);
+    drv_backend_notify(&backend, "bg");
+    drv_backend_notify(&backend, "bg"); /* unchanged: nothing */
+    ncur = 0;
+    drv_backend_notify(&backend, "bg");
+    drv_backend_notify(&backend, "never-shown");
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.ev[0], "S:bg:False");
+    assert_string_equal(r.ev[1], "S:bg:True");
+    assert_string_equal(r.ev[2], "D:bg");
+    drv_watch_unsubscribe(W, &r.sub);
+    ops.get = NULL;
+}
+
+/* Once the hub is gone, a late notification reaches nobody. */
+static void test_notify_after_free(void **state)
+{
+    assert_non_null(backend.notify);
+    drv_watch_free(W);
+    W = NULL;
+    assert_null(backend.notify);
+    drv_backend_notify(&backend, "late"); /* must not touch the freed hub */
+    assert_int_equal(drv_watch_new(&backend, 1000, &W, NULL), 0);
+}
+
 /* The first listing is the state itself, for a stream opened before it
  * too; after it, one listing's diff is one batch and each handler change
  * its own. */
@@ -315,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_list_is_not_deletion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_beats_stale_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_after_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,7 +96,7 @@ e2e_check "runAsUser: token file passed instead" "/run/oss-state/token/sandbox-t
     "$(env_entry "$RS_DIR/report.json" OPENSHELL_SANDBOX_TOKEN_FILE)"
 e2e_check "runAsUser: the workload has neither token variable" "" "$(grep -E '^OPENSHELL_SANDBOX_TOKEN' "$RS_DIR/wl.env" || true)"
 
-echo "=== 1c. the token off the environment, and what a uid-0 process in the sandbox still reads"
+echo "=== 1c. the token off the environment, and what a uid-0 process in the sandbox can read"
 # The shim's child here is a plain program standing for a uid-0 workload
 # (no upstream supervisor starts one as uid 0 under these capabilities).
 # (os.stat: coreutils' statx answers EINVAL under this runsc)
@@ -113,7 +113,11 @@ e2e_check "token: the file is 0400, root's, on the tmpfs" "400 0" "$(cat "$RS_DI
 e2e_check "token: the report never holds the value" 0 "$(grep -c tok-e2e-secret "$RS_DIR/report.json")"
 # measured: what a uid-0 process with Substrate's caps still reads
 e2e_check "token: a uid-0 process reads the file (owner)" tok-e2e-secret "$(cat "$RS_DIR/file")"
-e2e_check "token: a uid-0 process reads it in PID 1's /proc/1/environ" 1 "$(cat "$RS_DIR/pid1")"
+e2e_check "token: PID 1's /proc/1/environ no longer holds it (the shim's scrub)" 0 "$(cat "$RS_DIR/pid1")"
+# CONTROL: the shim built without the scrub leaves it there for any uid-0 process
+rs token-noscrub --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$OSS_BUILD_DIR/tests/shim/openshell-shim-noscrub" \
+    --degrade=all --report=/out/report.json --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
+e2e_check "control: without the scrub a uid-0 process reads it in /proc/1/environ" 1 "$(cat "$RS_DIR/pid1")"
 rs token-off --env OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret -- "$SHIM" --degrade=all --token-file=off \
     --report=/out/report.json --state-dir=/run/openshell -- /bin/sh -c "$TOKWL"
 e2e_check "control: --token-file=off keeps it in the environment" "OPENSHELL_SANDBOX_TOKEN=tok-e2e-secret" \

@@ -8,7 +8,9 @@ REFERENCE compute_driver.proto, as tests/driver/gateway_client.py does).
     get ID | list | stop ID | start ID | delete ID | caps | validate ID IMAGE
 
 Prints one JSON object per command on stdout: {"ok":true,...} or
-{"ok":false,"code":"NOT_FOUND","message":"..."}; exit 0 / 1.
+{"ok":false,"code":"NOT_FOUND","message":"..."}; exit 0 / 1.  create returns
+once the sandbox is Ready (or its create failed: code CREATE_FAILED), with
+create_return_ms (when CreateSandbox answered) and rpc_ms (until Ready).
 Used by demo/driver-demo.sh and the runsc-backend tests.
 """
 
@@ -84,8 +86,22 @@ def main(argv):
                                         timeout=a.timeout)
             else:
                 s.CreateSandbox(pb.CreateSandboxRequest(sandbox=sb), timeout=a.timeout)
-                out["sandbox"] = sandbox_json(s.GetSandbox(
-                    pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox)
+                # CreateSandbox answers once the sandbox is recorded; ready
+                # (or failed) comes later, as Get shows it
+                out["create_return_ms"] = round((time.monotonic() - t0) * 1000)
+                deadline = t0 + a.timeout
+                while True:
+                    got = s.GetSandbox(pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
+                    ready = [x for x in got.status.conditions if x.type == "Ready"]
+                    if ready and ready[0].status == "True":
+                        break
+                    if (ready and ready[0].reason == "CreateFailed") or time.monotonic() > deadline:
+                        out = {"ok": False, "code": "CREATE_FAILED",
+                               "message": ready[0].message if ready else "not ready in time",
+                               "sandbox": sandbox_json(got)}
+                        break
+                    time.sleep(0.01)
+                out["sandbox"] = sandbox_json(got)
         elif c == "get":
             out["sandbox"] = sandbox_json(s.GetSandbox(
                 pb.GetSandboxRequest(sandbox_id=args[0]), timeout=10).sandbox)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runsc backend end to end: the driver (openshell-driver-substrate
 # --backend=runsc) driven over its gRPC socket by the gateway-like client.
-#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|hostfiles|connections|killpoints|golden
+#   runsc_backend.sh lifecycle|cycles|two|restart|crash|badinput|async|hostfiles|connections|killpoints|golden
 # The suites of the operator's single-user set-up (lifecycle, cycles, two,
 # restart, crash, badinput) run on the host's / (--runsc-host-rootfs, image
 # local/host, the build's binaries); hostfiles, connections, killpoints and
@@ -25,7 +25,7 @@ B="$OSS_BUILD_DIR"
 drv="$B/driver/openshell-driver-substrate"
 [[ -x $drv ]] || oss_fail "missing $drv"
 case $suite in
-lifecycle | cycles | two | restart | crash | badinput | hostfiles | connections | killpoints | golden) ;;
+lifecycle | cycles | two | restart | crash | badinput | async | hostfiles | connections | killpoints | golden) ;;
 *) oss_fail "unknown suite $suite" ;;
 esac
 # a /24 of 10.244.0.0/16 no route of this machine uses yet, picked at random
@@ -142,5 +142,6 @@ fi
     --socket "$sock" --driver "$cmd" --state-dir "$state" --runsc "$runsc_bin" --image "$image" \
     --subnet "$subnet" --workload "$workload" --env-json "$envjson" \
     --cycles "${OSS_RUNSC_CYCLES:-20}" ${OSS_RUNSC_CRASH_STEPS:+--steps "$OSS_RUNSC_CRASH_STEPS"} \
-    --random-kills "${OSS_RUNSC_RANDOM_KILLS:-20}" "$suite"
+    --random-kills "${OSS_RUNSC_RANDOM_KILLS:-20}" \
+    --ready-stops "${OSS_RUNSC_READY_STOPS:-50}" "$suite"
 exit $?

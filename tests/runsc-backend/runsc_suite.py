@@ -195,6 +195,55 @@ class Ctx:
             return "missing"
         return json.loads(out.stdout[out.stdout.index("{"):])["status"]
 
+    def start_and_watch(self, extra_env=None):
+        """start(), then wait (bounded) until the gateway model's watch is
+        open on the new driver, as a gateway's is 2 s after the old stream
+        failed: a Deleted event sent before would reach no model."""
+        had_model = self.model is not None
+        drv = self.start(extra_env)
+        if not had_model:
+            return drv
+        m = self.model
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            # an open made after the new stub was in place, and still open
+            # half a second later (not one more failure since)
+            opens, fails = len(m.watch_opens), len(m.watch_failures)
+            while len(m.watch_opens) == opens and time.monotonic() < deadline:
+                time.sleep(0.05)
+            fails = len(m.watch_failures)
+            time.sleep(0.5)
+            if len(m.watch_failures) == fails:
+                return drv
+        raise Failed("gateway model: its watch did not re-open on the new driver")
+
+    def create_nowait(self, sid, image=None, name=None, timeout=30):
+        """CreateSandbox through the gateway model: it answers once the
+        sandbox is recorded; Ready comes later through the watch."""
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name or f"{sid}-name")
+        if self.args.workload:
+            sb.spec.command[:] = json.loads(self.args.workload)
+        self.model.create(sb, timeout=timeout)
+
+    def create_direct(self, sid, image=None, timeout=30):
+        """CreateSandbox straight to the driver (a contract check no gateway
+        would make: the same id twice)."""
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=f"{sid}-name")
+        self.stub().CreateSandbox(self.pb.CreateSandboxRequest(sandbox=sb), timeout=timeout)
+
+    def wait_get_phase(self, sid, want="Ready", timeout=120):
+        """Polls Get (bounded) until the phase is `want`; Error is final."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sb = self.get(sid)
+            ph = gc.gateway_phase(sb)
+            if ph == want:
+                return sb
+            if (ph == "Error" and want != "Error") or time.monotonic() > deadline:
+                raise Failed(f"{sid}: {ph} instead of {want} "
+                             f"({[(c.type, c.reason, c.message) for c in sb.status.conditions]})")
+            time.sleep(0.05)
+
     def get(self, sid):
         return self.stub().GetSandbox(self.pb.GetSandboxRequest(sandbox_id=sid), timeout=10).sandbox
 
@@ -439,10 +488,29 @@ def suite_crash(ctx, steps):
             left = ctx.leaks()
             check(any(x.startswith("netns") for x in left),
                   f"control: before recovery the leak check finds leftovers ({left})")
-        ctx.start()
+        ctx.start_and_watch()
         code = ctx.code_of_get(sid)
         C = ctx.grpc.StatusCode
-        if op in ("create", "delete"):
+        if step == "create:after-record":
+            # CreateSandbox never answered (the gateway drops its row when the
+            # call fails): the restarted driver removes it
+            check(code == C.NOT_FOUND, f"{step}: the unanswered create is gone ({code.name})")
+            check(sid not in ctx.list_ids(), f"{step}: List agrees")
+        elif op == "create":
+            # the create answered OK: the sandbox stays, as a failed create
+            # the gateway shows as Error, until Delete removes it
+            sb = ctx.get(sid)
+            ready = [c for c in sb.status.conditions if c.type == "Ready"]
+            check(gc.gateway_phase(sb) == "Error" and ready and
+                  ready[0].reason == "CreateFailed" and "create failed while" in ready[0].message,
+                  f"{step}: after the restart a failed create "
+                  f"({[(c.type, c.reason, c.message) for c in sb.status.conditions]})")
+            check(sid in ctx.list_ids(), f"{step}: List agrees")
+            check(not [x for x in ctx.leaks() if not x.startswith("state dir")],
+                  f"{step}: only the record is left before Delete ({ctx.leaks()})")
+            check(ctx.delete(sid), f"{step}: Delete of the failed create")
+            check(ctx.code_of_get(sid) == C.NOT_FOUND, f"{step}: gone after Delete")
+        elif op == "delete":
             check(code == C.NOT_FOUND, f"{step}: after the restart the sandbox is gone "
                                        f"({code.name})")
             check(sid not in ctx.list_ids(), f"{step}: List agrees")
@@ -465,6 +533,135 @@ def suite_crash(ctx, steps):
         rc = ctx.drv.stop()
         check(rc == 0, f"{step}: the recovered driver exited 0 on SIGTERM ({rc})")
         ctx.check_no_leaks(f"{step}")
+
+
+def conds(sb):
+    return [(c.type, c.status, c.reason) for c in sb.status.conditions]
+
+
+def attempt(fn):
+    """"OK", or what went wrong (a gRPC status or the gateway model's error)."""
+    try:
+        fn()
+        return "OK"
+    except Exception as e:  # noqa: BLE001 -- RpcError or gm.GatewayError
+        return f"{type(e).__name__}: {e}"
+
+
+def suite_async(ctx, stops):
+    """Create answers at once and progress goes through the watch; names are
+    kept; Delete during a create; a repeated create in flight; Stop on the
+    first Ready event; the shim's refusal ends a create at once."""
+    C = ctx.grpc.StatusCode
+    drv = ctx.start()
+    w = gc.Watch(drv)
+    name = "asy-box-7q"  # the user's name, not the id (at most 19 bytes for a gateway)
+    t0 = time.monotonic()
+    ctx.create_nowait("asy", name=name)
+    dt = (time.monotonic() - t0) * 1000
+    sb = ctx.get("asy")
+    check(sb.name == name and sb.status.sandbox_name == name, f"Get keeps the name ({sb.name!r})")
+    check(gc.gateway_phase(sb) == "Provisioning", f"right after Create: {conds(sb)}")
+    code, msg = gc.code_of(lambda: ctx.create_direct("asy"))
+    check(code == C.ALREADY_EXISTS, f"a repeated create in flight: {code.name} {msg}")
+    seq = []
+    ev = w.wait_for(lambda e: (gc.is_sandbox("asy")(e) and
+                               (seq.append(conds(e.sandbox.sandbox)) or True) and
+                               gc.gateway_phase(e.sandbox.sandbox) in ("Ready", "Error")),
+                    120, "asy Ready")
+    check(gc.gateway_phase(ev.sandbox.sandbox) == "Ready", f"asy Ready ({seq})")
+    check(all(e.sandbox.sandbox.name == name for e in [ev]), "watch events keep the name")
+    check(not any(t == "Suspended" and st == "True" for c in seq for (t, st, _) in c),
+          f"never Suspended before the first Ready ({seq})")
+    log(f"create answered in {dt:.0f} ms; lifecycle seen: {seq}")
+    ctx.stop("asy")
+    w.wait_for(gc.is_sandbox("asy", "Stopped"), 60, "asy Stopped")
+    check(ctx.get("asy").name == name, "a stopped sandbox keeps its name")
+    w.cancel()
+    check(ctx.drv.stop() == 0, "driver stopped")
+    drv = ctx.start_and_watch()
+    check(ctx.get("asy").name == name, "the name survives a driver restart")
+    check(any(x.id == "asy" and x.name == name for x in ctx.stub().ListSandboxes(
+        ctx.pb.ListSandboxesRequest(), timeout=10).sandboxes), "List after restart: the name")
+    check(ctx.delete("asy"), "deleted")
+
+    # Delete during a create: at once, and a moment later (runsc run / readyz)
+    for delay in (0.0, 0.4, 1.0):
+        ctx.create_nowait("ddc")
+        time.sleep(delay)
+        outcome = attempt(lambda: ctx.delete("ddc"))
+        check(outcome == "OK", f"delete {delay}s into a create answers OK ({outcome})")
+        check(ctx.code_of_get("ddc") == C.NOT_FOUND, f"gone after delete ({delay}s)")
+        ctx.check_no_leaks(f"delete {delay}s into a create")
+
+    # Ready means free: Stop sent on the first Ready succeeds, whether the
+    # Ready came as a watch event (even rounds) or from a tight Get poll (odd
+    # rounds: it sees every moment the driver shows)
+    ok = 0
+    returns = []
+    w = gc.Watch(drv)
+    for i in range(stops):
+        sid = f"sor{i}"
+        t0 = time.monotonic()
+        ctx.create_nowait(sid)
+        returns.append((time.monotonic() - t0) * 1000)
+        if i % 2 == 0:
+            # the gateway's way: its model applies the watch's first Ready
+            # and the user's Stop follows at once
+            ctx.wait_phase(sid, gm.READY, 120)
+            outcome = attempt(lambda: ctx.model.stop(sid))
+        else:
+            deadline = time.monotonic() + 120
+            while gc.gateway_phase(ctx.get(sid)) != "Ready" and time.monotonic() < deadline:
+                time.sleep(0.002)
+            code, msg = gc.code_of(lambda: ctx.stub().StopSandbox(
+                ctx.pb.StopSandboxRequest(sandbox_id=sid), timeout=120))
+            outcome = "OK" if code == C.OK else f"{code.name} {msg}"
+        if outcome == "OK":
+            ok += 1
+        else:
+            log(f"{sid}: Stop on the first Ready: {outcome}")
+        if i < 4 and outcome == "OK":
+            # a Start after the create's thread was reaped must not inherit
+            # its cancellation (its readyz wait would end at the first miss)
+            outcome = attempt(lambda: ctx.startsb(sid))
+            check(outcome == "OK" and gc.gateway_phase(ctx.get(sid)) == "Ready",
+                  f"{sid}: Start after the first Stop ({outcome})")
+        check(ctx.delete(sid), f"{sid} deleted")
+    w.cancel()
+    check(ok == stops, f"Stop on the first Ready event: {ok} of {stops} succeeded")
+    if returns:
+        print(f"bench.create_return_ms_median={statistics.median(returns):.1f} "
+              f"(min {min(returns):.1f}, max {max(returns):.1f}, {len(returns)} creates)")
+    check(ctx.drv.stop() == 0, "driver stopped")
+    ctx.check_no_leaks("after the async suite")
+
+    # The shim refuses to start (no degradation allowed, a protection this
+    # machine's gVisor lacks): the create fails at once with its reason
+    strict = ctx.args.driver.replace("--shim-degrade all", "--shim-degrade none")
+    if strict == ctx.args.driver:
+        raise Failed("cannot make the strict driver command")
+    saved, ctx.args.driver = ctx.args.driver, strict
+    try:
+        ctx.start()
+        t0 = time.monotonic()
+        ctx.create_nowait("ref")
+        deadline = time.monotonic() + 60
+        while gc.gateway_phase(ctx.get("ref")) == "Provisioning" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        dt = time.monotonic() - t0
+        sb = ctx.get("ref")
+        ready = [c for c in sb.status.conditions if c.type == "Ready"]
+        check(gc.gateway_phase(sb) == "Error" and ready and "refused" in ready[0].message,
+              f"a refusing shim fails the create ({conds(sb)}: "
+              f"{ready[0].message if ready else ''})")
+        check(dt < 30, f"... well before the 60 s readiness deadline ({dt:.1f} s)")
+        log(f"refusal reported after {dt:.1f} s: {ready[0].message if ready else ''}")
+        check(ctx.delete("ref"), "deleted")
+        check(ctx.drv.stop() == 0, "driver stopped")
+    finally:
+        ctx.args.driver = saved
+    ctx.check_no_leaks("after the refusal")
 
 
 def suite_badinput(ctx):
@@ -784,7 +981,8 @@ def main():
     ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
-    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput",
+    ap.add_argument("--ready-stops", type=int, default=50)
+    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput", "async",
                                       "hostfiles", "connections", "killpoints", "golden"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
@@ -807,6 +1005,8 @@ def main():
             suite_connections(ctx)
         elif args.suite == "golden":
             suite_golden(ctx)
+        elif args.suite == "async":
+            suite_async(ctx, args.ready_stops)
         else:
             suite_badinput(ctx)
         ctx.close_model()

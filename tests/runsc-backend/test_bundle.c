@@ -395,6 +395,16 @@ static void test_record(void **state)
         "{\"format\":1,\"id\":\"a\",\"image\":\"i\",\"rootfs\":\"/\",\"argv\":[\"x\"],"
         "\"env\":[],\"intent\":\"none\"}";
     assert_int_equal(drv_runsc_record_parse(good, strlen(good), &p, &e), 0);
+    assert_false(p.create_failed); /* records written before the field: not a failed create */
+    drv_runsc_record_clear(&p);
+    /* a failed create survives a round trip (a restart keeps showing it) */
+    r.create_failed = true;
+    r.failure = (char *)"create failed while x";
+    oss_buf_reset(&out);
+    drv_runsc_record_json(&r, &out);
+    assert_int_equal(drv_runsc_record_parse(out.data, out.len, &p, &e), 0);
+    assert_true(p.create_failed);
+    assert_string_equal(p.failure, "create failed while x");
     drv_runsc_record_clear(&p);
     oss_buf_free(&out);
 }

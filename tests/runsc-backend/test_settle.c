@@ -22,10 +22,15 @@ struct row {
 };
 
 static const struct row rows[] = {
-    /* creating / deleting: always removed, whatever exists */
-    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "missing", false, false, REMOVE, true, true, false,
+    /* creating: the create had answered OK: undone, kept as a failed create */
+    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "missing", false, false, FAIL, true, true, false,
      false},
-    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, false, REMOVE, true, true, false,
+    {DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, false, FAIL, true, true, false,
+     false},
+    /* admitting (the create never answered) and deleting: always removed */
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "missing", false, false, REMOVE, true, true, false,
+     false},
+    {DRV_RUNSC_ADMITTING, DRV_ACTOR_RESUMING, "running", false, false, REMOVE, true, true, false,
      false},
     {DRV_RUNSC_DELETING, DRV_ACTOR_SUSPENDED, "missing", true, false, REMOVE, true, true, false,
      false},
@@ -118,6 +123,20 @@ static void test_stop_left_running_gets_its_link_back(void **state)
     assert_true(s.drop_image_tmp);
 }
 
+static void test_interrupted_create_is_a_failed_create(void **state)
+{
+    (void)state;
+    struct drv_runsc_settlement s;
+    drv_runsc_settle(DRV_RUNSC_CREATING, DRV_ACTOR_RESUMING, "running", false, false, &s);
+    assert_false(s.remove); /* the gateway knows it: it must not vanish */
+    assert_true(s.create_failed);
+    assert_true(s.drop_token);
+    assert_non_null(strstr(s.failure, "create failed while"));
+    /* control: an interrupted stop is not a failed create */
+    drv_runsc_settle(DRV_RUNSC_STOPPING, DRV_ACTOR_RUNNING, "missing", false, false, &s);
+    assert_false(s.create_failed);
+}
+
 static void test_failed_stays(void **state)
 {
     (void)state;
@@ -134,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_stop_keeps_the_old_slot_as_prev),
         cmocka_unit_test(test_stop_left_running_gets_its_link_back),
         cmocka_unit_test(test_failed_stays),
+        cmocka_unit_test(test_interrupted_create_is_a_failed_create),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -305,11 +305,51 @@ static int endpoint_connect(const char *url)
     return ok;
 }
 
+/* The gateway client TLS material of an https:// endpoint, as upstream
+ * builds its channel (C/grpc_client.rs@2f7fb65 155-173): each of
+ * OPENSHELL_TLS_CA, _CERT, _KEY must be set (an empty value is set: the
+ * read of "" then fails), then the three files are read whole, in that
+ * order, each failure naming its path.  Upstream hands the bytes to
+ * Certificate::from_pem / Identity::from_pem (187-188), which the TLS
+ * handshake parses: a file with no PEM block fails there, which the
+ * stand-in, having no TLS, reports as the connection failure it is. */
+static void tls_files_read(void)
+{
+    static const char *const var[] = {"OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT",
+                                      "OPENSHELL_TLS_KEY"};
+    static const char *const what[] = {"CA cert", "client cert", "client key"};
+    const char *path[3];
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(var); i++) {
+        path[i] = getenv(var[i]);
+        if (path[i] == NULL) {
+            char m[96];
+            snprintf(m, sizeof m, "%s is required (after 5 attempts)", var[i]);
+            step_fatal("policy", 0, m);
+        }
+    }
+    for (size_t i = 0; i < OSS_ARRAY_SIZE(var); i++) {
+        oss_buf b = OSS_BUF_INIT;
+        oss_error err = {0};
+        int r = oss_read_file(path[i], 1 << 20, &b, &err);
+        bool pem = r == 0 && b.len > 0 && memmem(b.data, b.len, "-----BEGIN ", 11) != NULL;
+        oss_buf_free(&b);
+        char m[OSS_ERR_MSG_MAX];
+        if (r < 0) {
+            snprintf(m, sizeof m, "failed to read %s from %s (after 5 attempts)", what[i], path[i]);
+            step_fatal("policy", err.code, m);
+        }
+        if (!pem) {
+            snprintf(m, sizeof m, "TLS handshake: no PEM block in %s (after 5 attempts)", path[i]);
+            step_fatal("policy", EPROTO, m);
+        }
+    }
+}
+
 /* Policy sources, in upstream's order:
  * - rules and data files: local policy, no gateway sync (S/lib.rs@2f7fb65
  *   2119-2168; S/lib.rs@5112fca71 1198-1226; S/lib.rs@835f1f92a 1901-1929);
  * - sandbox id + endpoint: the gateway.  https:// needs OPENSHELL_TLS_CA,
- *   _CERT and _KEY (C/grpc_client.rs@2f7fb65 148-163); connection errors are
+ *   _CERT and _KEY and their files (tls_files_read); connection errors are
  *   retried 5 times, then exit 1 (C/grpc_client.rs@2f7fb65 711-732; the
  *   stand-in does not sleep the 11 s of backoff).  A gateway without a policy
  *   makes the supervisor discover one on disk and sync it, which needs the
@@ -333,18 +373,8 @@ static void step_policy(const struct standin_config *c)
         return;
     }
     if (c->sandbox_id && c->endpoint) {
-        if (strncmp(c->endpoint, "https://", 8) == 0) {
-            static const char *const tls[] = {"OPENSHELL_TLS_CA", "OPENSHELL_TLS_CERT",
-                                              "OPENSHELL_TLS_KEY"};
-            for (size_t i = 0; i < OSS_ARRAY_SIZE(tls); i++) {
-                const char *v = getenv(tls[i]);
-                if (v == NULL || *v == '\0') {
-                    char m[96];
-                    snprintf(m, sizeof m, "%s is required (after 5 attempts)", tls[i]);
-                    step_fatal("policy", 0, m);
-                }
-            }
-        }
+        if (strncmp(c->endpoint, "https://", 8) == 0)
+            tls_files_read();
         if (endpoint_connect(c->endpoint) < 0)
             step_fatal("policy", ECONNREFUSED, "gateway unreachable (after 5 attempts)");
         const char *gp = getenv("OPENSHELL_STANDIN_GATEWAY_POLICY");

@@ -4,7 +4,8 @@
  *
  *   substrate_backend_it lifecycle|down|rotate|aborted|never-ready|
  *                        create-fails|kube-faults|no-ca|plaintext|mtls|concurrent|
- *                        crash-create|after-crash|live|bench
+ *                        crash-create|after-crash|live|bench|async|
+ *                        delete-during-create|stop-on-ready|names-restart|create-bench
  *
  * Scenarios live in it_faults.c and it_stress.c, shared helpers in
  * it_common.c.  Configuration comes from OSS_IT_* variables (fakes_lib.sh).  Every
@@ -42,6 +43,11 @@ int main(int argc, char **argv)
         {"after-crash", it_after_crash},
         {"plaintext", it_plaintext},
         {"mtls", it_mtls},
+        {"async", it_async},
+        {"delete-during-create", it_delete_during_create},
+        {"stop-on-ready", it_stop_on_ready},
+        {"names-restart", it_names_restart},
+        {"create-bench", it_create_bench},
         {"golden", it_golden},
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)

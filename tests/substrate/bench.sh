@@ -7,3 +7,4 @@
 set -uo pipefail
 source "$(dirname "$0")/fakes_lib.sh"
 "$bin" bench
+OSS_IT_BENCH_N=${OSS_IT_BENCH_CREATES:-21} "$bin" create-bench

@@ -6,9 +6,12 @@ Substrate backend uses:
 
   PATCH/GET/DELETE /apis/ate.dev/v1alpha1/namespaces/NS/actortemplates/NAME
   PATCH/GET/DELETE /api/v1/namespaces/NS/secrets/NAME
+  GET /api/v1/namespaces/NS/secrets?labelSelector=k=v,...  (a SecretList)
 
-PATCH must be a server-side apply (Content-Type application/apply-patch+yaml,
-fieldManager set).  ActorTemplates are checked against the openAPIV3Schema
+PATCH is a server-side apply (Content-Type application/apply-patch+yaml,
+fieldManager set) or a JSON merge patch (application/merge-patch+json,
+RFC 7386: null removes a key) of an existing object (404 otherwise); the
+result is validated as an apply would be.  ActorTemplates are checked against the openAPIV3Schema
 of the REFERENCE CRD (ate.dev_actortemplates.yaml): types, required fields,
 maxItems/maxLength/minLength/pattern/enum/min/max, unknown fields refused
 with 422 (as fieldValidation=Strict does), the CEL rules the driver can hit
@@ -37,6 +40,10 @@ With --request-log FILE every request is appended to FILE as one JSON
 line (method, path, query, content type, user agent, status answered; never
 the body or the token), for the RBAC test (tests/deploy/rbac_check.py),
 which derives from it the (verb, resource) pairs the driver needs.
+
+With `golden_boot_ms` set (control `faults`), the step to Ready waits until
+that long has passed since the template was created, as a golden actor's
+boot would take.
 
 Steered through a loopback control port: `faults` (fail the next N
 requests matching method/kind with a status; never_ready), `state` (every
@@ -70,6 +77,34 @@ PHASES = ["", "ResumeGoldenActor", "WaitGoldenActor", "Ready"]
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ROUTE = re.compile(r"^/(?:api/v1|apis/ate\.dev/v1alpha1)/namespaces/([^/]+)/(secrets|actortemplates)/([^/]+)$")
+LIST_ROUTE = re.compile(r"^/api/v1/namespaces/([^/]+)/secrets$")
+
+
+def parse_selector(sel):
+    """Equality-based label selectors (k=v, k==v, comma-separated), as
+    apimachinery's labels.Parse reads them; anything else is refused."""
+    want = {}
+    for term in (sel or "").split(","):
+        if not term:
+            continue
+        m = re.match(r"^([A-Za-z0-9./_-]+)\s*==?\s*([A-Za-z0-9._-]*)$", term.strip())
+        if not m:
+            raise Invalid("unable to parse requirement: %r" % term)
+        want[m.group(1)] = m.group(2)
+    return want
+
+
+def merge_patch(target, patch):
+    """RFC 7386."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = merge_patch(out.get(k), v)
+    return out
 
 
 class Invalid(Exception):
@@ -180,7 +215,8 @@ def main():
     gets = {}  # (kind, ns, name) -> GETs seen since creation
     records = []  # since the last reset
     all_records = []  # never cleared: the token-leak check reads every body ever sent
-    faults = {"fail": [], "never_ready": False}
+    faults = {"fail": [], "never_ready": False, "golden_boot_ms": 0}
+    created = {}  # (kind, ns, name) -> monotonic time of creation
     peers = {"ateapi_control": None}
     seeds = {}  # (kind, ns, name) -> object, restored by every reset
 
@@ -212,6 +248,9 @@ def main():
             top = PHASES.index("WaitGoldenActor") if faults["never_ready"] else len(PHASES) - 1
             if PHASES.index(phase) >= top:
                 return
+            booted = (time.monotonic() - created.get(key, 0)) * 1000 >= faults["golden_boot_ms"]
+            if phase == "WaitGoldenActor" and not booted:
+                return  # the golden actor is still booting
             o["_stepping"] = True
             gid = st.get("goldenActorID")
             ns, name = key[1], key[2]
@@ -245,6 +284,9 @@ def main():
 
     def handle(method, path, query, headers, body):
         m = ROUTE.match(path)
+        lm = LIST_ROUTE.match(path)
+        if lm and method == "GET":
+            return handle_list(lm.group(1), query, headers)
         if not m:
             return status(404, "NotFound", "no such path")
         ns, kind, name = m.groups()
@@ -286,14 +328,24 @@ def main():
             return 200, {"kind": "Status", "status": "Success"}
         if method != "PATCH":
             return status(405, "MethodNotAllowed", method)
-        if headers.get("Content-Type") != "application/apply-patch+yaml":
-            return status(415, "UnsupportedMediaType", "server-side apply expected")
-        if not query.get("fieldManager"):
+        ctype = headers.get("Content-Type")
+        if ctype not in ("application/apply-patch+yaml", "application/merge-patch+json"):
+            return status(415, "UnsupportedMediaType", "apply or merge patch expected")
+        if ctype == "application/apply-patch+yaml" and not query.get("fieldManager"):
             return status(422, "Invalid", "fieldManager is required for apply patch")
         try:
             obj = json.loads(body)
         except ValueError:
             return status(400, "BadRequest", "body is not JSON")
+        if ctype == "application/merge-patch+json":
+            with lock:
+                old = objs.get(key)
+                if old is None:
+                    return status(404, "NotFound", '%s "%s" not found' % (kind, name))
+                base = {k: v for k, v in old.items() if not k.startswith("_") and k != "status"}
+            obj = merge_patch(base, obj)
+            if not isinstance(obj, dict):
+                return status(400, "BadRequest", "merge patch must be an object")
         meta = obj.get("metadata") or {}
         if meta.get("name") != name or meta.get("namespace", ns) != ns:
             return status(400, "BadRequest", "metadata.name/namespace do not match the URL")
@@ -325,8 +377,36 @@ def main():
                 if new["status"] is None:
                     del new["status"]
                 gets[key] = 0
+                created[key] = time.monotonic()
             objs[key] = new
             return (200 if old else 201), {k: v for k, v in new.items() if not k.startswith("_")}
+
+    def handle_list(ns, query, headers):
+        if args.token_file:
+            with open(args.token_file) as f:
+                want = f.read().strip()
+            if headers.get("Authorization") != "Bearer " + want:
+                return status(401, "Unauthorized", "Unauthorized")
+        try:
+            want = parse_selector(query.get("labelSelector"))
+        except Invalid as e:
+            return status(400, "BadRequest", str(e))
+        with lock:
+            rec = {"method": "GET", "path": "/api/v1/namespaces/%s/secrets" % ns,
+                   "kind": "secrets", "body": ""}
+            records.append(rec)
+            all_records.append(rec)
+            for f in faults["fail"]:
+                if f["count"] > 0 and f.get("method", "LIST") == "LIST" and \
+                        f.get("kind", "secrets") == "secrets":
+                    f["count"] -= 1
+                    return status(f["status"], "Injected", "injected failure %d" % f["status"])
+            items = []
+            for (k, n_, nm), o in sorted(objs.items()):
+                labels = (o.get("metadata") or {}).get("labels") or {}
+                if k == "secrets" and n_ == ns and all(labels.get(a) == b for a, b in want.items()):
+                    items.append({x: v for x, v in o.items() if not x.startswith("_")})
+        return 200, {"kind": "SecretList", "apiVersion": "v1", "metadata": {}, "items": items}
 
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -391,6 +471,7 @@ def main():
             if verb == "faults":
                 faults["fail"] = [dict(x) for x in body.get("fail", [])]
                 faults["never_ready"] = bool(body.get("never_ready"))
+                faults["golden_boot_ms"] = int(body.get("golden_boot_ms", 0))
                 return {"ok": True}
             if verb == "state":  # what was made since the last reset (seeds left out)
                 return {"objects": [{"kind": k[0], "namespace": k[1], "name": k[2], "object": v}
@@ -421,6 +502,8 @@ def main():
                 records.clear()
                 faults["fail"] = []
                 faults["never_ready"] = False
+                faults["golden_boot_ms"] = 0
+                created.clear()
                 return {"ok": True}
         raise KeyError(verb)
 

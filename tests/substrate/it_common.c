@@ -205,3 +205,70 @@ bool listed(struct drv_backend *b, const char *id, size_t *ret_n)
     drv_actor_list_free(v, n);
     return found;
 }
+
+int wait_create_done(struct drv_backend *b, const char *id, int64_t timeout_ms,
+                     struct drv_actor *ret, oss_error *err)
+{
+    int64_t end = oss_mono_ms() + timeout_ms;
+    for (;;) {
+        struct drv_actor a = {0};
+        if (b->ops->get(b, id, &a, err) < 0)
+            return -1;
+        if (a.create_step == DRV_CREATE_DONE || a.create_step == DRV_CREATE_FAILED ||
+            oss_mono_ms() >= end) {
+            int step = (int)a.create_step;
+            if (ret != NULL)
+                *ret = a;
+            else
+                drv_actor_clear(&a);
+            return step;
+        }
+        drv_actor_clear(&a);
+        usleep(20000);
+    }
+}
+
+int create_wait(struct drv_backend *b, const struct drv_sandbox_spec *s, int64_t timeout_ms,
+                struct drv_actor *ret, oss_error *err)
+{
+    struct drv_actor first = {0};
+    if (b->ops->create(b, s, &first, err) < 0)
+        return -1;
+    drv_actor_clear(&first);
+    struct drv_actor a = {0};
+    int step = wait_create_done(b, s->id, timeout_ms, &a, err);
+    if (step < 0)
+        return -1;
+    if (step == DRV_CREATE_FAILED) {
+        oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_UNKNOWN, "%s", a.failure ? a.failure : "failed");
+        drv_actor_clear(&a);
+        return -2;
+    }
+    if (step != DRV_CREATE_DONE) {
+        oss_err(err, OSS_ERR_TIMEOUT, 0, "create of %s still in flight (step %d)", s->id, step);
+        drv_actor_clear(&a);
+        return -1;
+    }
+    if (ret != NULL)
+        *ret = a;
+    else
+        drv_actor_clear(&a);
+    return 0;
+}
+
+int kube_patches(void)
+{
+    json_object *o = ctl("OSS_IT_KUBE_CTL", "records", NULL), *a = NULL;
+    int n = -1;
+    if (o && json_object_object_get_ex(o, "records", &a)) {
+        n = 0;
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+            json_object *m = NULL;
+            if (json_object_object_get_ex(json_object_array_get_idx(a, i), "method", &m) &&
+                strcmp(json_object_get_string(m), "PATCH") == 0)
+                n++;
+        }
+    }
+    json_object_put(o);
+    return n;
+}

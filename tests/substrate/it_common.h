@@ -47,6 +47,16 @@ struct drv_backend *open_backend(const struct drv_config *c);
 void log_err(const char *what, const oss_error *e);
 int get_status(struct drv_backend *b, const char *id, oss_error *err);
 bool listed(struct drv_backend *b, const char *id, size_t *ret_n);
+/* Create, then wait (bounded, timeout_ms) for the background part: 0 with
+ * the actor once it is done; -2 with the failure in err->msg when the
+ * background create failed; -1 when create itself refused (err). */
+int create_wait(struct drv_backend *b, const struct drv_sandbox_spec *s, int64_t timeout_ms,
+                struct drv_actor *ret, oss_error *err);
+/* Polls Get until the create is no longer in flight; returns its step. */
+int wait_create_done(struct drv_backend *b, const char *id, int64_t timeout_ms,
+                     struct drv_actor *ret, oss_error *err);
+/* Kubernetes PATCH requests the fake received since its last reset. */
+int kube_patches(void);
 
 /* scenarios */
 void it_lifecycle(void);
@@ -64,6 +74,11 @@ void it_crash_create(void);
 void it_after_crash(void);
 void it_bench(void);
 void it_live(void);
+void it_async(void);
+void it_delete_during_create(void);
+void it_stop_on_ready(void);
+void it_names_restart(void);
+void it_create_bench(void);
 void it_golden(void);
 
 #endif

@@ -35,11 +35,19 @@ void it_lifecycle(void)
     struct drv_actor a = {0};
 
     CHECK(b->ops->validate(b, &s, &err) == 0, "validate: %s", err.msg);
+    s.name = (char *)"Life-Name:kept"; /* the gateway's name, kept as sent */
     int r = b->ops->create(b, &s, &a, &err);
     CHECK(r == 0, "create: %s", err.msg);
+    /* the answer comes before the template is Ready: a create step, not a status */
+    CHECK(a.create_step == DRV_CREATE_DEPENDENCIES, "create answered step %d", a.create_step);
+    CHECK(a.name && strcmp(a.name, "Life-Name:kept") == 0, "create answered name %s", a.name);
+    drv_actor_clear(&a);
+    CHECK(wait_create_done(b, "it-life", 15000, &a, &err) == DRV_CREATE_DONE,
+          "background create: %s", err.msg);
     CHECK(a.raw_status == DRV_ACTOR_RUNNING, "created actor is %d", a.raw_status);
     CHECK(a.template_name && strcmp(a.template_name, "osb-it-life") == 0, "template %s",
           a.template_name);
+    CHECK(a.name && strcmp(a.name, "Life-Name:kept") == 0, "get answered name %s", a.name);
     drv_actor_clear(&a);
     CHECK(KUBE_OBJECTS() == 2, "template + Secret expected, %d objects", KUBE_OBJECTS());
 
@@ -90,21 +98,27 @@ void it_lifecycle(void)
     struct drv_sandbox_spec o;
     make_spec(&o, "it-override");
     o.template_override = (char *)"team-golden";
-    int recs = count_array("OSS_IT_KUBE_CTL", "records", "records");
-    r = b->ops->create(b, &o, &a, &err);
+    o.name = (char *)"override-name";
+    int patches = kube_patches();
+    r = create_wait(b, &o, 15000, &a, &err);
     CHECK(r == 0, "create with override: %s", err.msg);
     CHECK(a.template_name && strcmp(a.template_name, "team-golden") == 0, "override template");
+    CHECK(a.name && strcmp(a.name, "override-name") == 0, "override name %s", a.name);
     drv_actor_clear(&a);
-    CHECK(count_array("OSS_IT_KUBE_CTL", "records", "records") == recs,
-          "create with a pre-provisioned template talked to Kubernetes");
+    /* only the sandbox's record: no template is applied for it */
+    CHECK(kube_patches() == patches + 2,
+          "%d PATCHes for a pre-provisioned template, want 2 "
+          "(record, done)",
+          kube_patches() - patches);
+    CHECK(KUBE_OBJECTS() == 2, "pre-provisioned template + the record: %d objects", KUBE_OBJECTS());
     CHECK(b->ops->delete_(b, "it-override", &err) == 0, "delete override: %s", err.msg);
-    CHECK(KUBE_OBJECTS() == 1, "the pre-provisioned template must survive");
+    CHECK(KUBE_OBJECTS() == 1, "the pre-provisioned template must survive (alone)");
 
     /* invalid specs are refused before anything is applied */
     struct drv_sandbox_spec bad;
     make_spec(&bad, "it-bad");
     bad.image = (char *)"registry.test/sandbox:latest";
-    recs = count_array("OSS_IT_KUBE_CTL", "records", "records");
+    int recs = count_array("OSS_IT_KUBE_CTL", "records", "records");
     r = b->ops->create(b, &bad, &a, &err);
     CHECK(r < 0 && err.domain == OSS_ERR_GRPC && err.code == 9,
           "unpinned image accepted (or not FAILED_PRECONDITION)");
@@ -134,7 +148,7 @@ void it_down(void)
     make_spec(&s, "it-down");
     oss_error err = {0};
     struct drv_actor a = {0};
-    int recs = count_array("OSS_IT_KUBE_CTL", "records", "records");
+    int patches = kube_patches();
     int64_t t0 = oss_mono_ms();
     int r = b->ops->create(b, &s, &a, &err);
     int64_t dt = oss_mono_ms() - t0;
@@ -143,8 +157,7 @@ void it_down(void)
           "expected UNAVAILABLE, got %d/%d", err.domain, err.code);
     CHECK(strstr(err.msg, "attempts") != NULL, "error does not say it retried: %s", err.msg);
     CHECK(dt >= 700 && dt < 4000, "gave up after %lld ms (deadline 1500)", (long long)dt);
-    CHECK(count_array("OSS_IT_KUBE_CTL", "records", "records") == recs,
-          "applied objects although ate-api is down");
+    CHECK(kube_patches() == patches, "applied objects although ate-api is down");
     size_t n;
     CHECK(!listed(b, "x", &n), "list must fail");
     b->ops->destroy(b);
@@ -197,7 +210,7 @@ void it_aborted(void)
            "{\"fail\":{\"CreateActor\":[{\"code\":\"ABORTED\",\"count\":3}],"
            "\"ResumeActor\":[{\"code\":\"ABORTED\",\"count\":4}],"
            "\"GetActor\":[{\"code\":\"UNAVAILABLE\",\"count\":2}]}}");
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create through an ABORTED storm: %s", err.msg);
+    CHECK(create_wait(b, &s, 20000, &a, &err) == 0, "create through an ABORTED storm: %s", err.msg);
     drv_actor_clear(&a);
     CHECK(counter("injected.ABORTED") == 7, "storm not served: %d", counter("injected.ABORTED"));
     CHECK(counter("injected.UNAVAILABLE") == 2, "UNAVAILABLE not served");
@@ -228,21 +241,26 @@ void it_never_ready(void)
     struct drv_actor a = {0};
     ctl_do("OSS_IT_KUBE_CTL", "faults", "{\"never_ready\":true}");
     int64_t t0 = oss_mono_ms();
-    int r = b->ops->create(b, &s, &a, &err);
+    int r = create_wait(b, &s, 15000, &a, &err);
     int64_t dt = oss_mono_ms() - t0;
     log_err("create with a template that never gets Ready", &err);
-    CHECK(r < 0 && err.domain == OSS_ERR_TIMEOUT, "expected a timeout: %s", err.msg);
-    CHECK(dt >= 1900 && dt < 6000, "timed out after %lld ms", (long long)dt);
-    CHECK(KUBE_OBJECTS() == 0, "rollback left %d objects", KUBE_OBJECTS());
+    CHECK(r == -2 && strstr(err.msg, "waiting for the ActorTemplate") != NULL &&
+              strstr(err.msg, "not Ready after 2 s") != NULL,
+          "expected a failure naming the step and the timeout: %s", err.msg);
+    CHECK(dt >= 1900 && dt < 8000, "timed out after %lld ms", (long long)dt);
+    /* what stays is the record of the failure, without the token */
+    CHECK(KUBE_OBJECTS() == 1, "rollback left %d objects (want the record only)", KUBE_OBJECTS());
     CHECK(ate_actors_in("openshell", -1) == 0, "an actor was created");
     /* The one leftover Substrate leaves no way around: a template that never
      * got Ready still has its golden actor booting (RUNNING), which cannot
      * be deleted (only SUSPENDED actors can) and must not be (the
-     * controller's next step needs it).  The rollback's error says so. */
+     * controller's next step needs it).  The failure says so. */
     CHECK(ate_actors_in("ate-golden", 2) == 1, "the golden actor should be left RUNNING (%d)",
           GOLDEN_ACTORS());
-    CHECK(strstr(err.msg, "golden actor") != NULL, "the error does not name the leftover: %s",
+    CHECK(strstr(err.msg, "golden actor") != NULL, "the failure does not name the leftover: %s",
           err.msg);
+    CHECK(b->ops->delete_(b, "it-never", &err) == 0, "delete failed create: %s", err.msg);
+    CHECK(KUBE_OBJECTS() == 0, "delete left %d objects", KUBE_OBJECTS());
     b->ops->destroy(b);
 }
 
@@ -259,26 +277,36 @@ void it_create_fails(void)
 
     ctl_do("OSS_IT_ATE_CTL", "faults",
            "{\"fail\":{\"CreateActor\":[{\"code\":\"INTERNAL\",\"count\":1}]}}");
-    int r = b->ops->create(b, &s, &a, &err);
+    int r = create_wait(b, &s, 15000, &a, &err);
     log_err("create with CreateActor failing", &err);
-    CHECK(r < 0 && err.code == GRPC_STATUS_INTERNAL, "%s", err.msg);
+    CHECK(r == -2 && strstr(err.msg, "creating the actor") != NULL &&
+              strstr(err.msg, "INTERNAL") != NULL,
+          "%s", err.msg);
     CHECK(count_array("OSS_IT_KUBE_CTL", "records", "records") > 0, "nothing was applied?");
-    CHECK(KUBE_OBJECTS() == 0, "left %d objects in Kubernetes", KUBE_OBJECTS());
+    CHECK(KUBE_OBJECTS() == 1, "left %d objects in Kubernetes (want the record)", KUBE_OBJECTS());
     CHECK(ATE_ACTORS() == 0, "left an actor");
+    /* the failed create is shown until Delete, which removes the record */
+    r = b->ops->create(b, &s, &a, &err);
+    CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "create over a failed one: %s", err.msg);
+    CHECK(b->ops->delete_(b, "it-fail", &err) == 0, "delete failed: %s", err.msg);
+    CHECK(KUBE_OBJECTS() == 0, "delete left %d objects", KUBE_OBJECTS());
 
     /* ResumeActor failing: the actor existed and must be removed too */
     ctl_do("OSS_IT_ATE_CTL", "faults",
            "{\"fail\":{\"ResumeActor\":[{\"code\":\"RESOURCE_EXHAUSTED\",\"count\":1}]}}");
-    r = b->ops->create(b, &s, &a, &err);
+    r = create_wait(b, &s, 15000, &a, &err);
     log_err("create with ResumeActor failing", &err);
-    CHECK(r < 0 && err.code == GRPC_STATUS_RESOURCE_EXHAUSTED, "%s", err.msg);
-    CHECK(KUBE_OBJECTS() == 0, "left %d objects in Kubernetes", KUBE_OBJECTS());
+    CHECK(r == -2 && strstr(err.msg, "resuming the actor") != NULL &&
+              strstr(err.msg, "RESOURCE_EXHAUSTED") != NULL,
+          "%s", err.msg);
+    CHECK(KUBE_OBJECTS() == 1, "left %d objects in Kubernetes", KUBE_OBJECTS());
     CHECK(ATE_ACTORS() == 0, "left an actor");
     CHECK(counter("calls.DeleteActor") >= 1, "rollback did not delete the actor");
+    CHECK(b->ops->delete_(b, "it-fail", &err) == 0, "delete failed: %s", err.msg);
 
     /* control: the same spec succeeds once the fault is gone */
     ctl_do("OSS_IT_ATE_CTL", "faults", "{}");
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "clean create: %s", err.msg);
+    CHECK(create_wait(b, &s, 15000, &a, &err) == 0, "clean create: %s", err.msg);
     drv_actor_clear(&a);
     CHECK(KUBE_OBJECTS() == 2 && ate_actors_in("openshell", -1) == 1 && GOLDEN_ACTORS() == 1,
           "clean create made its objects");
@@ -300,7 +328,7 @@ void it_kube_faults(void)
     ctl_do("OSS_IT_KUBE_CTL", "faults",
            "{\"fail\":[{\"method\":\"PATCH\",\"kind\":\"actortemplates\",\"status\":500,"
            "\"count\":1}]}");
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create over one 500: %s", err.msg);
+    CHECK(create_wait(b, &s, 15000, &a, &err) == 0, "create over one 500: %s", err.msg);
     drv_actor_clear(&a);
     CHECK(b->ops->delete_(b, "it-kube", &err) == 0, "delete: %s", err.msg);
     /* a 409 is final: the Secret applied before it is rolled back */

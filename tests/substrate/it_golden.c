@@ -48,10 +48,9 @@ void it_golden(void)
     struct drv_sandbox_spec s1, s2;
     make_spec(&s1, "it-gold-1");
     make_spec(&s2, "it-gold-2");
-    CHECK(b->ops->create(b, &s1, &a, &err) == 0, "create 1: %s", err.msg);
-    drv_actor_clear(&a);
-    CHECK(b->ops->create(b, &s2, &a, &err) == 0, "create 2: %s", err.msg);
-    drv_actor_clear(&a);
+    /* creates answer at once; wait for each to finish */
+    CHECK(create_wait(b, &s1, 30000, NULL, &err) == 0, "create 1: %s", err.msg);
+    CHECK(create_wait(b, &s2, 30000, NULL, &err) == 0, "create 2: %s", err.msg);
 
     /* each Ready template has one SUSPENDED golden actor, named by its status */
     char g1[64], g2[64];
@@ -98,7 +97,8 @@ void it_golden(void)
     /* The gateway TLS material reaches the actor only as secretKeyRefs the
      * ate-api-server resolves on every run: without the operator's Secret
      * the golden boot fails (FAILED_PRECONDITION in the controller), the
-     * template never gets Ready and create runs out of time. */
+     * template never gets Ready and the create fails when it runs out of
+     * time. */
     reset_fakes();
     c.template_ready_timeout_secs = 2;
     CHECK(drv_kube_open(&c, &k, &err) == 0, "kube: %s", err.msg);
@@ -107,10 +107,10 @@ void it_golden(void)
     drv_kube_close(k);
     struct drv_sandbox_spec s3;
     make_spec(&s3, "it-gold-3");
-    r = b->ops->create(b, &s3, &a, &err);
+    r = create_wait(b, &s3, 20000, NULL, &err);
     log_err("create without the gateway TLS Secret", &err);
-    CHECK(r < 0 && err.domain == OSS_ERR_TIMEOUT, "create without the TLS Secret: %d %s", r,
-          err.msg);
+    CHECK(r == -2 && strstr(err.msg, "not Ready after") != NULL,
+          "create without the TLS Secret: %d %s", r, err.msg);
     CHECK(counter("missing_secret.ResumeActor") > 0,
           "the golden boot never tried to resolve the TLS Secret");
     reset_fakes(); /* brings the Secret back */

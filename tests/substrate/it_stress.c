@@ -37,7 +37,7 @@ static void *own_lifecycle(void *arg)
     make_spec(&s, w->id);
     oss_error err = {0};
     struct drv_actor a = {0};
-    if (w->b->ops->create(w->b, &s, &a, &err) < 0) {
+    if (create_wait(w->b, &s, 30000, &a, &err) < 0) {
         log_err(w->id, &err);
         w->fails++;
         return NULL;
@@ -80,8 +80,8 @@ static void *flip_shared(void *arg)
     return NULL;
 }
 
-/* Two creates of one id at once: one wins; the loser must not roll back
- * (delete) the template the winner's actor runs from. */
+/* Two creates of one id at once: one wins; the loser (ALREADY_EXISTS: the
+ * id is in flight) must not roll back the template the winner runs from. */
 static void *dup_create(void *arg)
 {
     struct worker *w = arg;
@@ -93,8 +93,7 @@ static void *dup_create(void *arg)
         drv_actor_clear(&a);
         return NULL;
     }
-    /* the loser's answer: ABORTED (in flight here) or ALREADY_EXISTS */
-    if (!(err.code == GRPC_STATUS_ABORTED || err.code == GRPC_STATUS_ALREADY_EXISTS)) {
+    if (err.code != GRPC_STATUS_ALREADY_EXISTS) {
         log_err("duplicate create", &err);
         w->fails++;
     }
@@ -113,7 +112,7 @@ void it_concurrent(void)
     make_spec(&s, "it-shared");
     oss_error err = {0};
     struct drv_actor a = {0};
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create shared: %s", err.msg);
+    CHECK(create_wait(b, &s, 15000, &a, &err) == 0, "create shared: %s", err.msg);
     drv_actor_clear(&a);
 
     enum { NOWN = 6, NFLIP = 2 };
@@ -141,6 +140,7 @@ void it_concurrent(void)
     for (int i = 0; i < 2; i++)
         pthread_join(d[i], NULL);
     CHECK(dw[0].fails + dw[1].fails == 100, "duplicate creates: %d/%d", dw[0].fails, dw[1].fails);
+    CHECK(wait_create_done(b, "it-dup", 15000, NULL, &err) == DRV_CREATE_DONE, "dup: %s", err.msg);
     CHECK(get_status(b, "it-dup", &err) == DRV_ACTOR_RUNNING, "the winner's actor: %s", err.msg);
     CHECK(KUBE_OBJECTS() == 4, "the winner's template and Secret must stay (%d objects)",
           KUBE_OBJECTS());
@@ -169,15 +169,20 @@ void it_crash_create(void)
     }
     struct drv_sandbox_spec s;
     make_spec(&s, tmpl ? "it-crash-t" : "it-crash-r");
+    s.name = (char *)(tmpl ? "crash-name-t" : "crash-name-r");
     oss_error err = {0};
     struct drv_actor a = {0};
-    b->ops->create(b, &s, &a, &err);
+    CHECK(b->ops->create(b, &s, &a, &err) == 0, "create: %s", err.msg);
+    drv_actor_clear(&a);
+    sleep(60); /* the background create goes on until the kill */
     fprintf(stderr, "crash-create: was not killed in time\n");
     exit(3);
 }
 
-/* The restarted driver: a create of the half-made sandbox succeeds (apply is
- * idempotent), a half-created actor is found and deleted, nothing stays. */
+/* The restarted driver takes both creates up from their records: each
+ * finishes (the one cut in ResumeActor finds its actor and goes on), keeps
+ * the name the gateway sent, a repeated create is ALREADY_EXISTS, and
+ * deleting them removes everything. */
 void it_after_crash(void)
 {
     ctl_do("OSS_IT_KUBE_CTL", "faults", "{}");
@@ -190,20 +195,21 @@ void it_after_crash(void)
     CHECK(KUBE_OBJECTS() == 4, "expected the two half-made sandboxes' objects, got %d",
           KUBE_OBJECTS());
 
-    struct drv_sandbox_spec s;
-    make_spec(&s, "it-crash-t");
-    CHECK(b->ops->create(b, &s, &a, &err) == 0, "re-create after crash: %s", err.msg);
-    drv_actor_clear(&a);
+    static const char *const ids[] = {"it-crash-t", "it-crash-r"};
+    static const char *const names[] = {"crash-name-t", "crash-name-r"};
+    for (int i = 0; i < 2; i++) {
+        int step = wait_create_done(b, ids[i], 20000, &a, &err);
+        CHECK(step == DRV_CREATE_DONE, "%s after the restart: step %d %s %s", ids[i], step, err.msg,
+              a.failure ? a.failure : "");
+        CHECK(a.raw_status == DRV_ACTOR_RUNNING, "%s is %d", ids[i], a.raw_status);
+        CHECK(a.name && strcmp(a.name, names[i]) == 0, "%s name after restart: %s", ids[i], a.name);
+        drv_actor_clear(&a);
+        struct drv_sandbox_spec s;
+        make_spec(&s, ids[i]);
+        int r = b->ops->create(b, &s, &a, &err);
+        CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "re-create must be ALREADY_EXISTS");
+    }
     CHECK(b->ops->delete_(b, "it-crash-t", &err) == 0, "delete: %s", err.msg);
-
-    /* the actor whose create was cut during ResumeActor is visible... */
-    int st = get_status(b, "it-crash-r", &err);
-    CHECK(st == DRV_ACTOR_RUNNING || st == DRV_ACTOR_RESUMING || st == DRV_ACTOR_SUSPENDED,
-          "half-created actor: %d %s", st, err.msg);
-    make_spec(&s, "it-crash-r");
-    int r = b->ops->create(b, &s, &a, &err);
-    CHECK(r < 0 && err.code == GRPC_STATUS_ALREADY_EXISTS, "re-create must be ALREADY_EXISTS");
-    /* ...and deleting it removes everything */
     CHECK(b->ops->delete_(b, "it-crash-r", &err) == 0, "delete: %s", err.msg);
     CHECK(ATE_ACTORS() == 0, "left an actor");
     CHECK(KUBE_OBJECTS() == 0, "left %d objects", KUBE_OBJECTS());
@@ -324,7 +330,7 @@ void it_live(void)
     s.template_override = (char *)getenv("OSS_LIVE_TEMPLATE");
     oss_error err = {0};
     struct drv_actor a = {0};
-    int r = b->ops->create(b, &s, &a, &err);
+    int r = create_wait(b, &s, 600000, &a, &err);
     CHECK(r == 0, "create: %s", err.msg);
     drv_actor_clear(&a);
     if (r == 0) {

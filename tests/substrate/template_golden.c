@@ -8,6 +8,7 @@
  *
  * The check also holds an invariant no golden file can: the sandbox token
  * never appears in a template. */
+#include "record.h"
 #include "template.h"
 #include "template_cases.h"
 
@@ -35,9 +36,14 @@ static int produce(const struct golden_case *gc, oss_buf *out, bool *ret_is_err)
             return -1;
         }
         break;
-    case GOLDEN_SECRET:
-        r = drv_secret_build(&spec, &c, out, &err);
+    case GOLDEN_SECRET: {
+        struct drv_template_plan p;
+        r = drv_template_plan(&spec, &c, &p, &err);
+        if (r == 0)
+            drv_record_secret_build(&spec, &c, drv_record_atespace(&c), p.secret_name,
+                                    p.template_name, p.apply_secret, out);
         break;
+    }
     case GOLDEN_PLAN: {
         struct drv_template_plan p;
         r = drv_template_plan(&spec, &c, &p, &err);
