@@ -477,9 +477,11 @@ def suite_crash(ctx, steps):
             time.sleep(0.05)
         check(os.path.exists(marker), f"{step}: the backend paused there")
         ph = gc.gateway_phase(ctx.get(sid))
-        # a stop shows the sandbox running until its checkpoint is whole (it
-        # can still be refused); every other step shows the transition
-        want_paused = ("Ready",) if step == "stop:after-record" else ("Provisioning", "Stopped")
+        # a stop never shows Stopped before its checkpoint is whole (it can
+        # still be refused): running, or busy (Ready only when free); every
+        # other step shows the transition
+        want_paused = (("Ready", "Provisioning") if step == "stop:after-record" else
+                       ("Provisioning", "Stopped"))
         check(ph in want_paused, f"{step}: while paused the sandbox is {ph}")
         ctx.drv.stop(signal.SIGKILL)
         t.join(5)
