@@ -110,6 +110,14 @@ static const struct key keys[] = {
      "supervisor from OpenShell pull request 1549 or 1548 finds its privilege drop done"},
     {"runsc_subnet", K_STR, F(runsc_subnet), "10.243.0.0/16",
      "IPv4 pool of the runsc backend: one /30 per sandbox network namespace"},
+    {"runsc_host_rootfs", K_BOOL, F(runsc_host_rootfs), "false",
+     "allow image local/host (the host's / read-only) in every sandbox: for trusted "
+     "single-user machines only"},
+    {"runsc_shim_actor", K_BOOL, F(runsc_shim_actor), "false",
+     "runsc backend: pass the shim --actor=<actor name> (needs a shim that knows the flag)"},
+    {"runsc_golden_boot", K_BOOL, F(runsc_golden_boot), "false",
+     "runsc backend: create boots with a fresh UUID in /run/ate/actor-id, checkpoints, and "
+     "restores under the actor's name, as a Substrate template's golden boot and first resume"},
 };
 
 #define ENV_PREFIX      "OPENSHELL_SUBSTRATE_"

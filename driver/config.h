@@ -65,11 +65,14 @@ struct drv_config {
     char *gateway_tls_secret; /* Secret with ca.crt/tls.crt/tls.key for an https endpoint */
 
     /* local runsc backend */
-    char *state_dir;    /* default /var/lib/openshell-driver-substrate */
-    char *rootfs_dir;   /* image -> rootfs directory, see docs */
-    char *runsc_path;   /* default runsc on PATH */
-    char *runsc_subnet; /* IPv4 pool carved into one /30 per sandbox network */
-    char *runsc_user;   /* "UID:GID" of the container process (Substrate: 0:0) */
+    char *state_dir;        /* default /var/lib/openshell-driver-substrate */
+    char *rootfs_dir;       /* image -> rootfs directory, see docs */
+    char *runsc_path;       /* default runsc on PATH */
+    char *runsc_subnet;     /* IPv4 pool carved into one /30 per sandbox network */
+    char *runsc_user;       /* "UID:GID" of the container process (Substrate: 0:0) */
+    bool runsc_host_rootfs; /* image local/host = the host's /: trusted single-user machines only */
+    bool runsc_shim_actor;  /* pass the shim --actor=<actor name> (a shim that knows the flag) */
+    bool runsc_golden_boot; /* create = boot as a UUID, checkpoint, restore as the actor */
 };
 
 void drv_config_defaults(struct drv_config *c);

@@ -19,6 +19,9 @@
 #                                     as upstream's local-file mode does)
 # plus the empty mount points runsc needs on a read-only root.  Replace the
 # stand-in with the real supervisor for a real agent.
+# OSS_ROOTFS_EXTRA="/usr/bin/dash:/bin/sh /usr/bin/cat ...": host binaries
+# copied in as well (SRC or SRC:DEST), with their libraries (the tests'
+# tools; the demo needs none).
 set -euo pipefail
 dir=${1:?usage: make-demo-rootfs.sh ROOTFS_DIR [IMAGE]}
 image=${2:-openshell/demo:local}
@@ -42,8 +45,15 @@ mkdir -p "$tmp"/{usr/local/bin,proc,dev,tmp,run,sys,etc/openshell,sandbox}
 install -m 0755 "$shim" "$tmp/usr/local/bin/openshell-shim"
 install -m 0755 "$standin" "$tmp/usr/local/bin/openshell-sandbox"
 install -m 0755 "$counter" "$tmp/usr/local/bin/oss-counter"
+extra_bins=()
+for e in ${OSS_ROOTFS_EXTRA:-}; do
+    src_bin=${e%%:*}
+    dst_bin=${e#*:}
+    install -D -m 0755 "$src_bin" "$tmp$dst_bin"
+    extra_bins+=("$tmp$dst_bin")
+done
 # shared libraries of the dynamic binaries, at the paths the loader expects
-for bin in "$tmp"/usr/local/bin/*; do
+for bin in "$tmp"/usr/local/bin/* "${extra_bins[@]}"; do
     libs=$(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' || true) # static: none
     for lib in $libs; do
         if [[ ! -e "$tmp$lib" ]]; then

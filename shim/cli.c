@@ -573,6 +573,10 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             c->command = SHIM_CMD_DOCTOR;
             continue;
         }
+        if (c->command == SHIM_CMD_RUN && strcmp(a, "netstat") == 0) {
+            c->command = SHIM_CMD_NETSTAT;
+            continue;
+        }
         if (c->command == SHIM_CMD_RUN && strcmp(a, "notify") == 0) {
             c->command = SHIM_CMD_NOTIFY;
             continue;
@@ -616,8 +620,11 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
     case SHIM_CMD_HELP:
     case SHIM_CMD_VERSION:
     case SHIM_CMD_DOCTOR:
-        if (saw_dashdash && i < argc && c->command == SHIM_CMD_DOCTOR)
-            return oss_err(err, OSS_ERR_INVALID, 0, "doctor takes no command after '--'");
+    case SHIM_CMD_NETSTAT:
+        if (saw_dashdash && i < argc && c->command != SHIM_CMD_HELP &&
+            c->command != SHIM_CMD_VERSION)
+            return oss_err(err, OSS_ERR_INVALID, 0, "%s takes no command after '--'",
+                           c->command == SHIM_CMD_DOCTOR ? "doctor" : "netstat");
         return 0;
     case SHIM_CMD_NOTIFY:
         if (c->notify_what == NULL)

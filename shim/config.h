@@ -18,6 +18,7 @@ enum shim_command {
     SHIM_CMD_RUN = 0,
     SHIM_CMD_DOCTOR,
     SHIM_CMD_NOTIFY,
+    SHIM_CMD_NETSTAT,
     SHIM_CMD_HELP,
     SHIM_CMD_VERSION,
 };

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "execenv.h"
 #include "log.h"
+#include "netstat.h"
 #include "policy/envscrub.h"
 #include "restore/control.h"
 #include "run.h"
@@ -62,6 +63,9 @@ int main(int argc, char **argv)
         break;
     case SHIM_CMD_DOCTOR:
         code = shim_doctor_main(&cfg);
+        break;
+    case SHIM_CMD_NETSTAT:
+        code = shim_netstat_main();
         break;
     }
     shim_config_free(&cfg);

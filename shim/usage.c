@@ -8,6 +8,7 @@ void shim_usage(FILE *f)
     fputs("Usage: openshell-shim [options] [--] SUPERVISOR [ARGS...]\n"
           "       openshell-shim doctor [--json] [--degrade=LIST] [--run-as=UID:GID]\n"
           "       openshell-shim notify restore|status [--state-dir=DIR]\n"
+          "       openshell-shim netstat   (this sandbox's /proc/net/tcp and tcp6, raw)\n"
           "\n"
           "PID 1 for the OpenShell sandbox supervisor inside gVisor (Agent Substrate actors).\n"
           "Reaps every zombie, forwards signals, supervises the child and never exits by\n"

@@ -34,7 +34,9 @@
 
 #define RUN_TIMEOUT_MS   120000
 #define READY_TIMEOUT_MS 60000
-#define CKPT_RETRIES     20
+/* how long a stop waits for connections that end by themselves: above the
+ * shim's readyz connection lifetime (2 s, then RST) */
+#define PREFLIGHT_MS 4000
 
 /* Test hook: OSS_RUNSC_TEST_PAUSE=<op>:<step> makes the backend stop at
  * that point for good (the crash-recovery tests SIGKILL it there). */
@@ -76,7 +78,7 @@ static bool slot_taken(struct rb *b, unsigned slot)
         if (b->v[i]->r.slot == slot)
             return true;
     struct drv_runsc_net_names n;
-    rb_names(b, slot, &n);
+    drv_runsc_slot_names(b, slot, &n);
     return drv_runsc_net_exists(&n); /* a leftover nobody owns yet */
 }
 
@@ -161,7 +163,7 @@ static int await_ready(struct rb *b, struct rb_sbx *s, bool cancellable, oss_err
                        "container %s is %s right after it was started", s->r.id, st);
     s->r.pid = pid;
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     s->owner = b;
     return drv_runsc_readyz_wait(n.address, b->cfg->shim_readyz_port, READY_TIMEOUT_MS,
                                  cancellable ? create_cancelled : NULL, s, err);
@@ -172,7 +174,8 @@ static int await_ready(struct rb *b, struct rb_sbx *s, bool cancellable, oss_err
 static int resolve_rootfs(const struct rb *b, const char *image, char **ret, oss_error *err)
 {
     char p[PATH_MAX];
-    if (drv_runsc_rootfs_path(b->cfg->rootfs_dir, image, p, sizeof p, err) < 0)
+    if (drv_runsc_rootfs_path(b->cfg->rootfs_dir, b->cfg->runsc_host_rootfs, image, p, sizeof p,
+                              err) < 0)
         return -1;
     char *real = realpath(p, NULL);
     struct stat st;
@@ -209,7 +212,7 @@ static int rb_validate(struct drv_backend *be, const struct drv_sandbox_spec *s,
  * until Delete. */
 static void create_fail(struct rb *b, struct rb_sbx *s, const char *step, const oss_error *why)
 {
-    char msg[OSS_ERR_MSG_MAX + 64];
+    char msg[OSS_ERR_MSG_MAX + 128];
     snprintf(msg, sizeof msg, "create failed while %s: %s", step, why->msg);
     log_warn("sandbox %s: %s", s->r.id, msg);
     oss_error e = {0};
@@ -217,13 +220,13 @@ static void create_fail(struct rb *b, struct rb_sbx *s, const char *step, const 
         log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     if (s->r.slot != 0) {
         struct drv_runsc_net_names n;
-        rb_names(b, s->r.slot, &n);
+        drv_runsc_slot_names(b, s->r.slot, &n);
         if (drv_runsc_net_down(&n, &e) < 0)
             log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     }
     char sec[PATH_MAX];
-    rb_path(b, s->r.id, "secrets", sec, sizeof sec);
-    if (rb_rm_rf(sec, &e) < 0)
+    drv_runsc_sbx_path(b, s->r.id, "secrets", sec, sizeof sec);
+    if (drv_runsc_rm_rf(sec, &e) < 0)
         log_warn("sandbox %s: after the failed create: %s", s->r.id, e.msg);
     pthread_mutex_lock(&b->lock);
     s->r.intent = DRV_RUNSC_NONE;
@@ -235,13 +238,16 @@ static void create_fail(struct rb *b, struct rb_sbx *s, const char *step, const 
     s->r.failure = drv_strdup(msg);
     s->r.create_failed = true;
     pthread_mutex_unlock(&b->lock);
-    if (rb_save(b, &s->r, &e) < 0)
+    if (drv_runsc_save(b, &s->r, &e) < 0)
         log_error("%s", e.msg); /* a restart finds "creating" and fails it again */
     pthread_mutex_lock(&b->lock);
     s->busy = false;
     pthread_mutex_unlock(&b->lock);
     drv_backend_notify(b->be, s->r.id);
 }
+
+static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
+                         int console, oss_error *err);
 
 /* The background part of a create: network, files, runsc run, readyz. */
 static void *create_main(void *arg)
@@ -251,22 +257,27 @@ static void *create_main(void *arg)
     oss_error e = {0};
     oss_error *err = &e;
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     _cleanup_close_ int console = -1;
     int64_t t0 = oss_mono_ms();
+    /* a golden-style boot runs as a fresh UUID, as a template's golden actor */
+    char golden[DRV_RUNSC_UUID_LEN + 1] = "";
     const char *step = "setting up the network namespace";
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     pause_point(b, "create:after-netns");
     step = "writing the bundle";
-    if (create_cancelled(s) || rb_write_identity(b, &s->r, err) < 0 ||
-        rb_write_bundle(b, &s->r, err) < 0)
+    if (b->cfg->runsc_golden_boot && drv_runsc_new_uuid(golden, err) < 0)
         goto fail;
-    console = rb_open_console(b, s->r.id, err);
+    if (create_cancelled(s) ||
+        drv_runsc_write_identity(b, &s->r, golden[0] != '\0' ? golden : NULL, err) < 0 ||
+        drv_runsc_write_bundle(b, &s->r, err) < 0)
+        goto fail;
+    console = drv_runsc_open_console(b, s->r.id, err);
     if (console < 0)
         goto fail;
     char bdir[PATH_MAX];
-    rb_path(b, s->r.id, "bundle", bdir, sizeof bdir);
+    drv_runsc_sbx_path(b, s->r.id, "bundle", bdir, sizeof bdir);
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, s->r.id, cid);
     const char *run[] = {"run", "-detach", "-bundle", bdir, cid, NULL};
@@ -277,6 +288,9 @@ static void *create_main(void *arg)
     step = "waiting for the shim's readyz";
     if (await_ready(b, s, true, err) < 0)
         goto fail;
+    step = "the golden-style boot's checkpoint and restore";
+    if (golden[0] != '\0' && (create_cancelled(s) || golden_resume(b, s, &n, console, err) < 0))
+        goto fail;
 
     pthread_mutex_lock(&b->lock);
     s->r.intent = DRV_RUNSC_NONE;
@@ -284,7 +298,7 @@ static void *create_main(void *arg)
     s->r.version++;
     pthread_mutex_unlock(&b->lock);
     step = "writing the record";
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     log_info("sandbox %s running at %s (create to ready %lld ms)", s->r.id, n.address,
              (long long)(oss_mono_ms() - t0));
@@ -356,22 +370,22 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
 
     /* the record (and the token, which only this call has) before answering */
     char dir[PATH_MAX];
-    rb_path(b, s->r.id, "", dir, sizeof dir);
+    drv_runsc_sbx_path(b, s->r.id, "", dir, sizeof dir);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         oss_err_errno(err, "mkdir %s", dir);
         goto fail;
     }
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "create:after-record");
-    if (s->r.has_token && rb_write_token(b, s->r.id, spec->sandbox_token, err) < 0)
+    if (s->r.has_token && drv_runsc_write_token(b, s->r.id, spec->sandbox_token, err) < 0)
         goto fail;
     /* the last write before the answer: from here a restart keeps the
      * sandbox (as a failed create), before it removes it */
     pthread_mutex_lock(&b->lock);
     s->r.intent = DRV_RUNSC_CREATING;
     pthread_mutex_unlock(&b->lock);
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pthread_mutex_lock(&b->lock);
     int r = pthread_create(&s->creator, NULL, create_main, s);
@@ -390,7 +404,7 @@ static int rb_create(struct drv_backend *be, const struct drv_sandbox_spec *spec
 fail:;
     oss_err_prefix(err, "creating sandbox %s", spec->id);
     oss_error e = {0};
-    if (rb_remove_dir(b, s->r.id, &e) < 0)
+    if (drv_runsc_remove_dir(b, s->r.id, &e) < 0)
         log_warn("rollback of %s: %s", s->r.id, e.msg);
     pthread_mutex_lock(&b->lock);
     drop(b, s);
@@ -454,7 +468,12 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
     else {
         s->busy = true;
         s->r.intent = intent;
-        s->r.version++;
+        /* a stop shows nothing new until it has happened (fill_actor), so
+         * it makes no new version: a refused stop then leaves the sandbox
+         * exactly as a gateway last saw it, and the gateway's recovery of
+         * the failed call puts its row back (docs/platform/gateway.md) */
+        if (intent != DRV_RUNSC_STOPPING)
+            s->r.version++;
     }
     pthread_mutex_unlock(&b->lock);
     if (r == 0 && !*ret_noop)
@@ -465,18 +484,117 @@ static int claim(struct rb *b, const char *id, enum drv_actor_status need,
 static void settle(struct rb *b, struct rb_sbx *s, enum drv_actor_status st, const char *failure)
 {
     pthread_mutex_lock(&b->lock);
+    /* a refused stop changes nothing anyone saw: no new version */
+    bool unchanged = s->r.intent == DRV_RUNSC_STOPPING && s->r.status == st && failure == NULL &&
+                     s->r.failure == NULL;
     s->r.intent = DRV_RUNSC_NONE;
     s->r.status = st;
-    s->r.version++;
+    if (!unchanged)
+        s->r.version++;
     free(s->r.failure);
     s->r.failure = failure != NULL ? drv_strdup(failure) : NULL;
     pthread_mutex_unlock(&b->lock);
     oss_error e = {0};
-    if (rb_save(b, &s->r, &e) < 0)
+    if (drv_runsc_save(b, &s->r, &e) < 0)
         log_error("%s", e.msg);
     pthread_mutex_lock(&b->lock);
     s->busy = false;
     pthread_mutex_unlock(&b->lock);
+}
+
+/* One look at the sandbox's own TCP table: `runsc exec <shim> netstat`. */
+static int tcp_look(struct rb *b, const char *cid, struct drv_runsc_tcp_verdict *ret,
+                    oss_error *err)
+{
+    const char *ex[] = {"exec", cid, b->cfg->shim_path, "netstat", NULL};
+    _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
+    oss_error e = {0};
+    if (drv_runsc_run(&b->cmd, ex, -1, 30000, &out, &e) < 0 ||
+        drv_runsc_tcp_verdict(out.data != NULL ? out.data : "", out.len, ret) < 0)
+        return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                       "cannot list the sandbox's TCP connections before the checkpoint "
+                       "(%s netstat inside: %s); the sandbox keeps running",
+                       b->cfg->shim_path, e.msg[0] != '\0' ? e.msg : "unexpected output");
+    return 0;
+}
+
+/* Before a checkpoint (Debian's runsc ends the sandbox when one fails on a
+ * TCP endpoint: docs/platform/gvisor.md).  With the link up, so closing
+ * connections can finish, the sandbox's TCP table until no endpoint would
+ * fail the checkpoint; endpoints that end by themselves and the shim's own
+ * readyz connections (closed with RST after at most 2 s) are waited out.
+ * Then the host end of the veth goes down (nothing from outside can open a
+ * connection any more) and one more look must agree; the link stays down
+ * for the checkpoint.  A connection still open at the deadline is the
+ * caller's answer, with the link up again. */
+static int tcp_preflight(struct rb *b, const char *id, const struct drv_runsc_net_names *n,
+                         oss_error *err)
+{
+    char cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_cid(&b->cmd, id, cid);
+    int64_t deadline = oss_mono_ms() + PREFLIGHT_MS;
+    for (;;) {
+        struct drv_runsc_tcp_verdict v;
+        if (tcp_look(b, cid, &v, err) < 0)
+            return -1;
+        if (v.blocking == 0) {
+            if (drv_runsc_net_host_link(n, false, err) < 0)
+                return -1;
+            if (tcp_look(b, cid, &v, err) < 0)
+                return -1;
+            if (v.blocking == 0)
+                return 0;
+            /* one arrived in between: let it finish with the link up */
+            if (drv_runsc_net_host_link(n, true, err) < 0)
+                return -1;
+        }
+        log_debug("stop %s: %u TCP endpoint(s) would fail the checkpoint, first %s", id, v.blocking,
+                  v.first);
+        if (oss_mono_ms() > deadline)
+            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                           "an open TCP connection blocks the checkpoint: %s%s; the sandbox "
+                           "keeps running: close the connection and stop again",
+                           v.first, v.blocking > 1 ? " (and more)" : "");
+        drv_sleep_ms(100);
+    }
+}
+
+/* The rest of a golden-style create (runsc_golden_boot), as Substrate
+ * does for a template and its actor (docs/platform/substrate.md, the
+ * identity file): the sandbox booted with a UUID in /run/ate/actor-id is
+ * checkpointed, and restored with the actor's own name there, at the same
+ * address.  The record says "creating" throughout: a driver that dies
+ * here has all of it undone at start-up. */
+static int golden_resume(struct rb *b, struct rb_sbx *s, const struct drv_runsc_net_names *n,
+                         int console, oss_error *err)
+{
+    const char *id = s->r.id;
+    char tmp[PATH_MAX], img[PATH_MAX], bdir[PATH_MAX], cid[DRV_RUNSC_CID_MAX];
+    drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, id, "bundle", bdir, sizeof bdir);
+    drv_runsc_cid(&b->cmd, id, cid);
+    if (tcp_preflight(b, id, n, err) < 0)
+        return -1;
+    const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
+    const char *rs[] = {"restore", "-detach", "-image-path", img, "-bundle", bdir, cid, NULL};
+    if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0 ||
+        drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, NULL, err) < 0)
+        return -1;
+    if (drv_runsc_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
+        if (err->domain == OSS_ERR_NONE)
+            oss_err_errno(err, "rename %s", tmp);
+        return -1;
+    }
+    /* runsc took the namespace's addresses into netstack: the restore gets
+     * the namespace made again (same slot, same address) */
+    if (drv_runsc_destroy(&b->cmd, id, err) < 0 || drv_runsc_net_down(n, err) < 0 ||
+        drv_runsc_net_up(n, err) < 0 || drv_runsc_write_identity(b, &s->r, NULL, err) < 0 ||
+        drv_runsc_run(&b->cmd, rs, console, RUN_TIMEOUT_MS, NULL, err) < 0 ||
+        await_ready(b, s, false, err) < 0)
+        return -1;
+    drv_runsc_rm_rf(img, &(oss_error){0});
+    return 0;
 }
 
 static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
@@ -489,75 +607,85 @@ static int rb_suspend(struct drv_backend *be, const char *id, oss_error *err)
     if (noop)
         return 0;
     int64_t t0 = oss_mono_ms();
-    char tmp[PATH_MAX], img[PATH_MAX];
-    rb_path(b, id, "image.tmp", tmp, sizeof tmp);
-    rb_path(b, id, "image", img, sizeof img);
-    if (rb_save(b, &s->r, err) < 0)
+    _cleanup_buf_ oss_buf out = OSS_BUF_INIT; /* runsc checkpoint's whole output */
+    char tmp[PATH_MAX], img[PATH_MAX], opname[128], oppath[PATH_MAX + 128];
+    drv_runsc_sbx_path(b, id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    snprintf(opname, sizeof opname, "%s.checkpoint", id);
+    snprintf(oppath, sizeof oppath, "%s/%s", b->cmd.ops_dir, opname);
+    struct drv_runsc_net_names n;
+    drv_runsc_slot_names(b, s->r.slot, &n);
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail_running;
     pause_point(b, "stop:after-record");
-    if (rb_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
+    if (tcp_preflight(b, id, &n, err) < 0)
+        goto fail_running;
+    if (drv_runsc_rm_rf(tmp, err) < 0 || oss_mkdir_p(tmp, 0700, err) < 0)
         goto fail_running;
     char cid[DRV_RUNSC_CID_MAX];
     drv_runsc_cid(&b->cmd, id, cid);
     const char *ck[] = {"checkpoint", "-image-path", tmp, cid, NULL};
-    for (int i = 0;; i++) {
-        _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
-        oss_err_clear(err);
-        if (drv_runsc_run(&b->cmd, ck, -1, RUN_TIMEOUT_MS, &out, err) == 0)
-            break;
-        /* A TCP endpoint still closing (a probe that just ended) blocks a
-         * checkpoint in this runsc (docs/platform/gvisor.md,
-         * "Checkpoint and restore"); it clears within moments. */
-        if (i + 1 < CKPT_RETRIES && strstr(err->msg, "connected state") != NULL) {
-            log_debug("stop %s: checkpoint refused (a TCP endpoint is still open), retrying", id);
-            drv_sleep_ms(250);
-            continue;
-        }
+    if (drv_runsc_run_op(&b->cmd, opname, ck, -1, RUN_TIMEOUT_MS, &out, err) < 0)
         goto fail_check;
-    }
     /* publish: "image" exists only when the checkpoint is whole */
-    if (rb_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
+    if (drv_runsc_rm_rf(img, err) < 0 || rename(tmp, img) < 0) {
         if (err->domain == OSS_ERR_NONE)
             oss_err_errno(err, "rename %s", tmp);
         goto fail_check;
     }
+    /* from here the sandbox is stopped whatever happens: show it */
+    pthread_mutex_lock(&b->lock);
+    s->r.status = DRV_ACTOR_SUSPENDING;
+    s->r.version++;
+    pthread_mutex_unlock(&b->lock);
     pause_point(b, "stop:after-checkpoint");
     log_debug("stop %s: checkpoint written in %lld ms", id, (long long)(oss_mono_ms() - t0));
     oss_error e = {0};
-    struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
     if (drv_runsc_net_down(&n, &e) < 0)
         log_warn("stop %s: %s", id, e.msg);
     pthread_mutex_lock(&b->lock);
     s->r.prev_slot = s->r.slot;
     s->r.slot = 0;
     s->r.pid = 0;
-    s->r.image_bytes = rb_du(img);
+    s->r.image_bytes = drv_runsc_du(img);
     pthread_mutex_unlock(&b->lock);
     /* the memory is safe in the image: the spent container (stopped by
      * the checkpoint) goes away in the background */
     reaper_start(b, s);
     settle(b, s, DRV_ACTOR_SUSPENDED, NULL);
+    unlink(oppath);
     log_info("sandbox %s checkpointed (%lld ms, image %lld bytes)", id,
              (long long)(oss_mono_ms() - t0), (long long)s->r.image_bytes);
     return 0;
 
 fail_check:;
-    /* checkpoint failed: is the sandbox still running? */
+    /* checkpoint failed: the reason from runsc's whole output; is the
+     * sandbox still running? */
+    char why[OSS_ERR_MSG_MAX];
+    bool conn =
+        drv_runsc_checkpoint_reason(out.data != NULL ? out.data : err->msg,
+                                    out.data != NULL ? out.len : strlen(err->msg), why, sizeof why);
     char st[32];
     int pid = 0;
-    rb_rm_rf(tmp, &(oss_error){0});
+    drv_runsc_rm_rf(tmp, &(oss_error){0});
     if (drv_runsc_state(&b->cmd, id, st, sizeof st, &pid, &(oss_error){0}) == 0 &&
         strcmp(st, "running") == 0) {
+        drv_runsc_net_host_link(&n, true, &(oss_error){0});
         settle(b, s, DRV_ACTOR_RUNNING, NULL);
+        oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION, "%s; the sandbox keeps running",
+                why);
     } else {
-        char why[OSS_ERR_MSG_MAX + 64];
-        snprintf(why, sizeof why, "checkpoint failed and the sandbox is gone: %s", err->msg);
-        settle(b, s, DRV_ACTOR_CRASHED, why);
+        char lost[OSS_ERR_MSG_MAX + 64];
+        snprintf(lost, sizeof lost, "checkpoint failed and the sandbox is gone: %s", why);
+        settle(b, s, DRV_ACTOR_CRASHED, lost);
+        oss_err(err, OSS_ERR_GRPC, conn ? GRPC_STATUS_FAILED_PRECONDITION : GRPC_STATUS_INTERNAL,
+                "%s", lost);
     }
+    unlink(oppath);
     oss_err_prefix(err, "stopping sandbox %s", id);
     return -1;
 fail_running:
+    drv_runsc_net_host_link(&n, true, &(oss_error){0});
     settle(b, s, DRV_ACTOR_RUNNING, NULL);
     oss_err_prefix(err, "stopping sandbox %s", id);
     return -1;
@@ -586,20 +714,21 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
         return -1;
     }
     char img[PATH_MAX], bdir[PATH_MAX];
-    rb_path(b, id, "image", img, sizeof img);
-    rb_path(b, id, "bundle", bdir, sizeof bdir);
+    drv_runsc_sbx_path(b, id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, id, "bundle", bdir, sizeof bdir);
     struct drv_runsc_net_names n;
-    rb_names(b, s->r.slot, &n);
+    drv_runsc_slot_names(b, s->r.slot, &n);
     _cleanup_close_ int console = -1;
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "start:after-record");
     if (drv_runsc_net_up(&n, err) < 0)
         goto fail;
     /* as Substrate: the identity file is rewritten before the restore */
-    if (rb_write_identity(b, &s->r, err) < 0 || rb_write_bundle(b, &s->r, err) < 0)
+    if (drv_runsc_write_identity(b, &s->r, NULL, err) < 0 ||
+        drv_runsc_write_bundle(b, &s->r, err) < 0)
         goto fail;
-    console = rb_open_console(b, id, err);
+    console = drv_runsc_open_console(b, id, err);
     if (console < 0)
         goto fail;
     /* a container the reaper could not remove would block the id */
@@ -614,7 +743,7 @@ static int rb_resume(struct drv_backend *be, const char *id, oss_error *err)
     if (await_ready(b, s, false, err) < 0)
         goto fail;
     /* the image is spent: the running sandbox has moved on from it */
-    rb_rm_rf(img, &(oss_error){0});
+    drv_runsc_rm_rf(img, &(oss_error){0});
     settle(b, s, DRV_ACTOR_RUNNING, NULL);
     log_info("sandbox %s restored at %s (start to ready %lld ms)", id, n.address,
              (long long)(oss_mono_ms() - t0));
@@ -645,7 +774,7 @@ static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
     if (claim(b, id, DRV_ACTOR_UNSPECIFIED, DRV_RUNSC_DELETING, &s, &noop, err) < 0)
         return -1;
     reaper_join(s);
-    if (rb_save(b, &s->r, err) < 0)
+    if (drv_runsc_save(b, &s->r, err) < 0)
         goto fail;
     pause_point(b, "delete:after-record");
     if (drv_runsc_destroy(&b->cmd, id, err) < 0)
@@ -653,11 +782,11 @@ static int rb_delete(struct drv_backend *be, const char *id, oss_error *err)
     pause_point(b, "delete:after-kill");
     if (s->r.slot != 0) {
         struct drv_runsc_net_names n;
-        rb_names(b, s->r.slot, &n);
+        drv_runsc_slot_names(b, s->r.slot, &n);
         if (drv_runsc_net_down(&n, err) < 0)
             goto fail;
     }
-    if (rb_remove_dir(b, id, err) < 0)
+    if (drv_runsc_remove_dir(b, id, err) < 0)
         goto fail;
     pthread_mutex_lock(&b->lock);
     drop(b, s);
@@ -694,6 +823,12 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         st = DRV_ACTOR_RESUMING;
         break;
     case DRV_RUNSC_STOPPING:
+        /* r->status: RUNNING until the checkpoint is whole (a stop can be
+         * refused, an open connection, and the sandbox go on; a gateway that
+         * saw Suspended=True keeps the row Stopped for good:
+         * docs/platform/gateway.md, the compute-runtime rules), then
+         * SUSPENDING */
+        break;
     case DRV_RUNSC_DELETING:
         st = DRV_ACTOR_SUSPENDING;
         break;
@@ -723,7 +858,7 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
     a->raw_status = (int)st;
     if (r->slot != 0 && (st == DRV_ACTOR_RUNNING || st == DRV_ACTOR_RESUMING)) {
         struct drv_runsc_net_names n;
-        rb_names(b, r->slot, &n);
+        drv_runsc_slot_names(b, r->slot, &n);
         char addr[64];
         snprintf(addr, sizeof addr, "http://%s:%d", n.address, b->cfg->shim_readyz_port);
         a->address = drv_strdup(addr);
@@ -757,7 +892,7 @@ static int rb_list(struct drv_backend *be, struct drv_actor **ret, size_t *ret_n
     return 0;
 }
 
-void rb_backend_destroy(struct drv_backend *be)
+void drv_runsc_backend_destroy(struct drv_backend *be)
 {
     struct rb *b = be->impl;
     /* creates in flight stop without undoing anything: their records say
@@ -776,13 +911,14 @@ void rb_backend_destroy(struct drv_backend *be)
     free(b->sbdir);
     free(b->root);
     free(b->procsys);
+    free(b->ops);
     free(b->pause);
     pthread_mutex_destroy(&b->lock);
     free(b);
     free(be);
 }
 
-const struct drv_backend_ops rb_ops = {
+static const struct drv_backend_ops runsc_ops = {
     .name = "runsc",
     .validate = rb_validate,
     .create = rb_create,
@@ -791,5 +927,14 @@ const struct drv_backend_ops rb_ops = {
     .delete_ = rb_delete,
     .get = rb_get,
     .list = rb_list,
-    .destroy = rb_backend_destroy,
+    .destroy = drv_runsc_backend_destroy,
 };
+
+struct drv_backend *drv_runsc_backend_new(struct rb *b)
+{
+    struct drv_backend *be = calloc(1, sizeof *be);
+    if (be == NULL)
+        abort();
+    drv_backend_init(be, &runsc_ops, b);
+    return be;
+}

@@ -18,19 +18,25 @@
 #include <limits.h>
 #include <string.h>
 
-int drv_runsc_rootfs_path(const char *rootfs_dir, const char *image, char *ret, size_t n,
-                          oss_error *err)
+int drv_runsc_rootfs_path(const char *rootfs_dir, bool allow_host, const char *image, char *ret,
+                          size_t n, oss_error *err)
 {
     if (image == NULL || image[0] == '\0')
         return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_INVALID_ARGUMENT, "sandbox has no image");
     if (strcmp(image, DRV_RUNSC_HOST_IMAGE) == 0) {
+        /* the host's / is the operator's choice, never a caller's */
+        if (!allow_host)
+            return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
+                           "image \"" DRV_RUNSC_HOST_IMAGE "\" (the host's /) is off: give the "
+                           "sandbox an image under rootfs_dir, or start the driver with "
+                           "--runsc-host-rootfs (trusted single-user machines only)");
         snprintf(ret, n, "/");
         return 0;
     }
     if (rootfs_dir == NULL || rootfs_dir[0] == '\0')
         return oss_err(err, OSS_ERR_GRPC, GRPC_STATUS_FAILED_PRECONDITION,
                        "image \"%.200s\" needs a root filesystem but the driver has no "
-                       "rootfs_dir configured (or use the image \"" DRV_RUNSC_HOST_IMAGE "\")",
+                       "rootfs_dir configured (--rootfs-dir DIR)",
                        image);
     char name[256];
     size_t len = strlen(image);
@@ -113,6 +119,24 @@ void drv_runsc_state_tag(const char *state_dir, char ret[6])
     snprintf(ret, 6, "%05x", h & 0xfffff);
 }
 
+void drv_runsc_uuid_format(const unsigned char raw[16], char out[DRV_RUNSC_UUID_LEN + 1])
+{
+    /* RFC 9562 version 4: the version nibble 4, the variant bits 10 */
+    unsigned char b[16];
+    memcpy(b, raw, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (size_t i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[k] = '\0';
+}
+
 /* ---- argv and environment ---- */
 
 struct strv {
@@ -166,6 +190,11 @@ int drv_runsc_argv(const struct drv_config *c, const struct drv_sandbox_spec *s,
     sv_addf(&a, "--restart=", c->shim_restart != NULL ? c->shim_restart : "never");
     if (c->shim_stay_alive)
         sv_add(&a, "--stay-alive");
+    /* the actor's name, as a template passes it: the shim compares it with
+     * /run/ate/actor-id to tell a golden boot from the actor's own
+     * (opt-in until every shim in use knows the flag) */
+    if (c->runsc_shim_actor)
+        sv_addf(&a, "--actor=", s->id);
     sv_add(&a, "--");
     sv_add(&a, c->supervisor_path);
     sv_add(&a, "--sandbox-id");
@@ -280,23 +309,22 @@ static bool under_tmpfs(const char *path)
     return false;
 }
 
-/* With the host's / as the root filesystem (image local/host) the
- * executables the argv names are host paths.  Those under /tmp or /run would
- * be hidden by the spec's tmpfs mounts, so their directories are bound back
- * read-only at the same place.  The executables are argv[0] (the shim) and
- * the first word after each "--" (the supervisor, the workload). */
-static void mount_hidden_executables(oss_json *j, const struct drv_runsc_bundle_in *in)
+/* With the host's / as the root filesystem (image local/host, an operator's
+ * flag) the shim and the supervisor named by the driver's configuration are
+ * host paths; those under /tmp, /run or /dev would be hidden by the spec's
+ * tmpfs mounts, so their directories are bound back read-only.  Only those
+ * configured files: never a path from the caller's command, which would let
+ * a caller bind any host directory (another sandbox's token) into its
+ * sandbox. */
+static void mount_configured_executables(oss_json *j, const struct drv_runsc_bundle_in *in)
 {
-    if (strcmp(in->rootfs, "/") != 0 || in->argv == NULL)
+    if (strcmp(in->rootfs, "/") != 0 || in->host_executables == NULL)
         return;
-    char done[8][PATH_MAX];
+    char done[4][PATH_MAX];
     size_t ndone = 0;
-    bool next_is_exe = true;
-    for (size_t i = 0; in->argv[i] != NULL; i++) {
-        const char *a = in->argv[i];
-        bool exe = next_is_exe;
-        next_is_exe = strcmp(a, "--") == 0;
-        if (!exe || a[0] != '/' || !under_tmpfs(a) || strlen(a) >= PATH_MAX)
+    for (size_t i = 0; in->host_executables[i] != NULL; i++) {
+        const char *a = in->host_executables[i];
+        if (a[0] != '/' || !under_tmpfs(a) || strlen(a) >= PATH_MAX)
             continue;
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", a);
@@ -325,6 +353,7 @@ void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
     static const char *const dev_opts[] = {"nosuid", "strictatime", "mode=755", "size=65536k",
                                            NULL};
     static const char *const tmp_opts[] = {"nosuid", "nodev", NULL};
+    static const char *const hide_opts[] = {"nosuid", "nodev", "noexec", "ro", "size=4k", NULL};
     oss_json j;
     oss_json_init(&j, out);
     oss_json_obj_begin(&j);
@@ -378,7 +407,11 @@ void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out)
     mount_bind_ro(&j, DRV_RUNSC_IDENTITY_DIR, in->identity_dir);
     if (in->token_dir != NULL)
         mount_bind_ro(&j, DRV_RUNSC_TOKEN_DIR, in->token_dir);
-    mount_hidden_executables(&j, in);
+    mount_configured_executables(&j, in);
+    /* the host's /: the driver's own state (every sandbox's token) is
+     * covered by an empty tmpfs, whatever the caller runs */
+    if (strcmp(in->rootfs, "/") == 0 && in->hide_dir != NULL && in->hide_dir[0] == '/')
+        mount_tmpfs(&j, in->hide_dir, hide_opts);
     oss_json_arr_end(&j);
 
     oss_json_key(&j, "linux");

@@ -12,18 +12,19 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-void rb_path(const struct rb *b, const char *id, const char *rel, char *out, size_t n)
+void drv_runsc_sbx_path(const struct rb *b, const char *id, const char *rel, char *out, size_t n)
 {
     snprintf(out, n, "%s/%s%s%s", b->sbdir, id, rel[0] != '\0' ? "/" : "", rel);
 }
 
-int rb_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
+int drv_runsc_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
 {
     char p[PATH_MAX];
-    rb_path(b, r->id, "record.json", p, sizeof p);
+    drv_runsc_sbx_path(b, r->id, "record.json", p, sizeof p);
     _cleanup_buf_ oss_buf out = OSS_BUF_INIT;
     drv_runsc_record_json(r, &out);
     if (oss_write_file_atomic(p, out.data, out.len, 0600, err) < 0) {
@@ -33,7 +34,7 @@ int rb_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
     return 0;
 }
 
-void rb_names(const struct rb *b, unsigned slot, struct drv_runsc_net_names *ret)
+void drv_runsc_slot_names(const struct rb *b, unsigned slot, struct drv_runsc_net_names *ret)
 {
     drv_runsc_net_names(&b->pool, b->tag, slot, ret);
 }
@@ -47,7 +48,7 @@ static int rm_one(const char *p, const struct stat *st, int type, struct FTW *f)
     return unlink(p) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-int rb_rm_rf(const char *path, oss_error *err)
+int drv_runsc_rm_rf(const char *path, oss_error *err)
 {
     if (access(path, F_OK) < 0)
         return 0;
@@ -66,7 +67,7 @@ static int du_one(const char *p, const struct stat *st, int type, struct FTW *f)
     return 0;
 }
 
-int64_t rb_du(const char *path)
+int64_t drv_runsc_du(const char *path)
 {
     du_total = 0;
     if (nftw(path, du_one, 16, FTW_PHYS) != 0)
@@ -74,48 +75,61 @@ int64_t rb_du(const char *path)
     return du_total;
 }
 
-int rb_remove_dir(struct rb *b, const char *id, oss_error *err)
+int drv_runsc_remove_dir(struct rb *b, const char *id, oss_error *err)
 {
     static const char *const parts[] = {"image", "image.tmp", "bundle",
                                         "ate",   "secrets",   "console.log"};
     char p[PATH_MAX];
     for (size_t i = 0; i < OSS_ARRAY_SIZE(parts); i++) {
-        rb_path(b, id, parts[i], p, sizeof p);
-        if (rb_rm_rf(p, err) < 0)
+        drv_runsc_sbx_path(b, id, parts[i], p, sizeof p);
+        if (drv_runsc_rm_rf(p, err) < 0)
             return -1;
     }
     /* the record goes last: until then a restarted driver knows what to finish */
-    rb_path(b, id, "", p, sizeof p);
-    return rb_rm_rf(p, err);
+    drv_runsc_sbx_path(b, id, "", p, sizeof p);
+    return drv_runsc_rm_rf(p, err);
 }
 
-int rb_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
+int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, const char *value,
+                             oss_error *err)
 {
-    /* Substrate writes the actor's id on every resume.  The generation is
-     * added so every restore changes the file and the shim sees it even
-     * when the freeze was shorter than its timer threshold. */
-    char p[PATH_MAX], id[512];
-    rb_path(b, r->id, "ate", p, sizeof p);
-    if (oss_mkdir_p(p, 0755, err) < 0)
+    /* As Substrate's atelet (docs/platform/substrate.md, the identity
+     * file): the directory is made anew and actor-id holds the actor's name
+     * (the sandbox id), raw, without atespace or newline, written before
+     * every run and every restore.  value: another id (a golden boot's
+     * UUID), NULL for the actor's own. */
+    char dir[PATH_MAX], p[PATH_MAX];
+    drv_runsc_sbx_path(b, r->id, "ate", dir, sizeof dir);
+    if (drv_runsc_rm_rf(dir, err) < 0 || oss_mkdir_p(dir, 0755, err) < 0)
         return -1;
-    rb_path(b, r->id, "ate/actor-id", p, sizeof p);
-    int n = snprintf(id, sizeof id, "%s/%s@g%llu\n", r->namespace_, r->id,
-                     (unsigned long long)r->generation);
-    return oss_write_file_atomic(p, id, (size_t)n, 0644, err);
+    drv_runsc_sbx_path(b, r->id, "ate/" DRV_RUNSC_IDENTITY_NAME, p, sizeof p);
+    if (value == NULL)
+        value = r->id;
+    return oss_write_file_atomic(p, value, strlen(value), 0644, err);
 }
 
-int rb_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
+int drv_runsc_new_uuid(char out[DRV_RUNSC_UUID_LEN + 1], oss_error *err)
+{
+    unsigned char raw[16];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return oss_err_errno(err, "getrandom");
+    drv_runsc_uuid_format(raw, out);
+    return 0;
+}
+
+int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err)
 {
     char bdir[PATH_MAX], ate[PATH_MAX], sec[PATH_MAX], cfgp[PATH_MAX], netns[PATH_MAX];
-    rb_path(b, r->id, "bundle", bdir, sizeof bdir);
-    rb_path(b, r->id, "ate", ate, sizeof ate);
-    rb_path(b, r->id, "secrets", sec, sizeof sec);
-    rb_path(b, r->id, "bundle/config.json", cfgp, sizeof cfgp);
+    drv_runsc_sbx_path(b, r->id, "bundle", bdir, sizeof bdir);
+    drv_runsc_sbx_path(b, r->id, "ate", ate, sizeof ate);
+    drv_runsc_sbx_path(b, r->id, "secrets", sec, sizeof sec);
+    drv_runsc_sbx_path(b, r->id, "bundle/config.json", cfgp, sizeof cfgp);
     struct drv_runsc_net_names n;
-    rb_names(b, r->slot, &n);
+    drv_runsc_slot_names(b, r->slot, &n);
     snprintf(netns, sizeof netns, "/run/netns/%s", n.ns);
     if (oss_mkdir_p(bdir, 0700, err) < 0)
         return -1;
+    const char *const exes[] = {b->cfg->shim_path, b->cfg->supervisor_path, NULL};
     struct drv_runsc_bundle_in in = {
         .rootfs = r->rootfs,
         .argv = r->argv,
@@ -123,6 +137,8 @@ int rb_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *e
         .identity_dir = ate,
         .token_dir = r->has_token ? sec : NULL,
         .netns_path = netns,
+        .host_executables = exes,
+        .hide_dir = b->cfg->state_dir,
     };
     /* validated by drv_config_validate; unset: Substrate's uid 0 */
     if (b->cfg->runsc_user == NULL || sscanf(b->cfg->runsc_user, "%u:%u", &in.uid, &in.gid) != 2)
@@ -132,20 +148,20 @@ int rb_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *e
     return oss_write_file_atomic(cfgp, out.data, out.len, 0600, err);
 }
 
-int rb_write_token(struct rb *b, const char *id, const char *token, oss_error *err)
+int drv_runsc_write_token(struct rb *b, const char *id, const char *token, oss_error *err)
 {
     char p[PATH_MAX];
-    rb_path(b, id, "secrets", p, sizeof p);
+    drv_runsc_sbx_path(b, id, "secrets", p, sizeof p);
     if (oss_mkdir_p(p, 0700, err) < 0)
         return -1;
-    rb_path(b, id, "secrets/sandbox-token", p, sizeof p);
+    drv_runsc_sbx_path(b, id, "secrets/sandbox-token", p, sizeof p);
     return oss_write_file_atomic(p, token, strlen(token), 0600, err);
 }
 
-int rb_open_console(struct rb *b, const char *id, oss_error *err)
+int drv_runsc_open_console(struct rb *b, const char *id, oss_error *err)
 {
     char p[PATH_MAX];
-    rb_path(b, id, "console.log", p, sizeof p);
+    drv_runsc_sbx_path(b, id, "console.log", p, sizeof p);
     int fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return oss_err_errno(err, "opening %s", p);

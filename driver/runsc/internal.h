@@ -22,6 +22,7 @@
 /* Where /run/ate (the identity) and the token directory appear inside. */
 #define DRV_RUNSC_IDENTITY_DIR  "/run/ate"
 #define DRV_RUNSC_IDENTITY_FILE "/run/ate/actor-id"
+#define DRV_RUNSC_IDENTITY_NAME "actor-id"
 #define DRV_RUNSC_TOKEN_DIR     "/run/openshell-secrets"
 #define DRV_RUNSC_TOKEN_FILE    "/run/openshell-secrets/sandbox-token"
 #define DRV_RUNSC_HOST_IMAGE    "local/host"
@@ -31,13 +32,21 @@
 /* ---- bundle.c (pure) ---- */
 
 /* The image -> root filesystem rule (docs/runsc-backend.md): "local/host"
- * is the host's / (read-only); any other reference is the directory
+ * is the host's / (read-only), only when the operator allowed it
+ * (allow_host, --runsc-host-rootfs), else FAILED_PRECONDITION; any other
+ * reference is the directory
  * <rootfs_dir>/<name> where <name> is the reference with every byte outside
  * [A-Za-z0-9._-] replaced by '_'.  Writes the path (not checked for
  * existence) to ret (size n).  FAILED_PRECONDITION when no rootfs_dir is
  * configured or the name would be empty, too long or start with '.'. */
-int drv_runsc_rootfs_path(const char *rootfs_dir, const char *image, char *ret, size_t n,
-                          oss_error *err);
+int drv_runsc_rootfs_path(const char *rootfs_dir, bool allow_host, const char *image, char *ret,
+                          size_t n, oss_error *err);
+
+/* A fresh actor id as Substrate's controller makes one for a golden boot
+ * (uuid.NewString(): lowercase, hyphenated, 36 characters) from 16 random
+ * bytes. */
+#define DRV_RUNSC_UUID_LEN 36
+void drv_runsc_uuid_format(const unsigned char raw[16], char out[DRV_RUNSC_UUID_LEN + 1]);
 
 /* A /30 per slot in the pool: slot s is base + 4 s; gateway .1, sandbox .2. */
 struct drv_runsc_pool {
@@ -79,6 +88,10 @@ struct drv_runsc_bundle_in {
     const char *token_dir;    /* host dir bound read-only at DRV_RUNSC_TOKEN_DIR, or NULL */
     const char *netns_path;   /* the network namespace runsc joins */
     unsigned uid, gid;        /* process.user */
+    /* rootfs "/" only: the configured shim and supervisor (bound back when a
+     * tmpfs would hide them) and the driver's state dir (hidden) */
+    const char *const *host_executables; /* NULL-terminated, or NULL */
+    const char *hide_dir;
 };
 /* The OCI runtime spec (config.json), compact JSON. */
 void drv_runsc_bundle_json(const struct drv_runsc_bundle_in *in, oss_buf *out);
@@ -133,6 +146,8 @@ struct drv_runsc_settlement {
     bool slot_to_prev;   /* the stop finished: prev_slot = slot first */
     bool adopt_pid;      /* it runs: take the pid runsc reports */
     bool drop_image;     /* remove image/ (spent by a restore) */
+    bool publish_image;  /* rename the whole image.tmp/ to image/ */
+    bool link_up;        /* set the host end of the veth up again */
     bool drop_image_tmp; /* remove a half-written image.tmp/ */
     bool measure_image;
     enum drv_actor_status status;
@@ -141,9 +156,12 @@ struct drv_runsc_settlement {
     bool drop_token;     /* remove the token file (a failed create keeps no secret) */
 };
 /* container: what `runsc state` says ("running", "stopped", "created",
- * ...) or "missing"; image: <sandbox>/image exists. */
+ * ...) or "missing"; image: <sandbox>/image exists; checkpoint_done: the
+ * op file of the sandbox's last checkpoint says runsc exited 0 and
+ * image.tmp/ exists. */
 void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status,
-                      const char *container, bool image, struct drv_runsc_settlement *ret);
+                      const char *container, bool image, bool checkpoint_done,
+                      struct drv_runsc_settlement *ret);
 
 /* ---- runsc.c ---- */
 
@@ -152,6 +170,7 @@ struct drv_runsc_cmd {
     const char *root;    /* --root */
     const char *procsys; /* the /proc/sys copy bound over /proc/sys for runsc */
     const char *prefix;  /* container id = prefix + sandbox id (below) */
+    const char *ops_dir; /* op files of running runsc children (NULL: none) */
 };
 /* The runsc container id of a sandbox.  Debian's runsc names each
  * sandbox's control socket after the container id in the abstract socket
@@ -170,6 +189,26 @@ int drv_runsc_procsys_copy(const char *dst, oss_error *err);
  * output's tail in the message, or on timeout (the child is killed). */
 int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int out_fd,
                   int64_t timeout_ms, oss_buf *output, oss_error *err);
+/* Makes the driver a child subreaper, so the sandbox processes a `runsc
+ * run`/`restore` leaves are the driver's children and are reaped as soon as
+ * they exit (drv_runsc_run reaps them while it waits): `runsc delete` waits
+ * until the sandbox's pid is gone, and an init that reaps late made every
+ * delete take seconds (docs/runsc-backend.md, "Delete"). */
+int drv_runsc_subreaper(oss_error *err);
+/* The same with an op file <ops_dir>/<op_name> (op_name NULL: a unique
+ * name, removed when runsc has exited).  The file is locked from before the
+ * fork until runsc has exited, by a monitor process that survives the
+ * driver, and ends "exit <code>" (docs/runsc-backend.md, "Crash safety"). */
+int drv_runsc_run_op(const struct drv_runsc_cmd *c, const char *op_name, const char *const *args,
+                     int out_fd, int64_t timeout_ms, oss_buf *output, oss_error *err);
+/* runsc's exit code recorded in an op file, or -1 (unfinished, signalled,
+ * missing). */
+int drv_runsc_op_status(const char *path);
+/* At start-up: waits (up to wait_ms each, then kills) until no monitor of a
+ * previous driver holds an op file; removes every op file except
+ * "<id>.checkpoint" ones, whose outcome reconcile reads. */
+int drv_runsc_ops_drain(const char *ops_dir, int64_t wait_ms, unsigned *ret_waited, oss_error *err);
+
 /* These take the SANDBOX id.  `runsc state`: ret_status "running"/"stopped"/"created"/... or
  * "missing"; ret_pid the sandbox pid (0 if none). */
 int drv_runsc_state(const struct drv_runsc_cmd *c, const char *id, char *ret_status, size_t n,
@@ -185,6 +224,27 @@ int drv_runsc_list(const struct drv_runsc_cmd *c, char ***ret, oss_error *err);
 int drv_runsc_net_up(const struct drv_runsc_net_names *n, oss_error *err);
 int drv_runsc_net_down(const struct drv_runsc_net_names *n, oss_error *err);
 bool drv_runsc_net_exists(const struct drv_runsc_net_names *n);
+/* The host end of the sandbox's veth up or down: down, nothing from outside
+ * reaches the sandbox (a stop takes it down before checking connections). */
+int drv_runsc_net_host_link(const struct drv_runsc_net_names *n, bool up, oss_error *err);
+
+/* ---- tcpconn.c (pure) ---- */
+
+/* What the sandbox's /proc/net/tcp and /proc/net/tcp6 (concatenated, as
+ * `openshell-shim netstat` prints them inside) say about the checkpoint:
+ * Debian's runsc cannot save a TCP endpoint connected (or in a handshake)
+ * over the sandbox's NIC; loopback ones are saved (docs/platform/gvisor.md). */
+struct drv_runsc_tcp_verdict {
+    unsigned blocking; /* endpoints that would make the checkpoint fail */
+    unsigned closing;  /* of those, in a state that ends by itself */
+    char first[160];   /* "local A:p, remote B:q (established)" of the first */
+};
+/* -1: not a /proc/net/tcp listing (no header line). */
+int drv_runsc_tcp_verdict(const char *text, size_t len, struct drv_runsc_tcp_verdict *ret);
+/* The reason a `runsc checkpoint` failed, from its whole output: true and
+ * "an open TCP connection blocks the checkpoint: local A:p, remote B:q"
+ * when that is it, else false and runsc's first error line. */
+bool drv_runsc_checkpoint_reason(const char *text, size_t len, char *out, size_t size);
 /* GET http://addr:port/readyz until 200 (250 ms per try, like Substrate's
  * prober); the client closes first so the sandbox keeps no TIME_WAIT.  A 503
  * whose body starts "bootstrap refused" ends the wait at once with

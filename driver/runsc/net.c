@@ -17,6 +17,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,6 +62,25 @@ int drv_runsc_net_down(const struct drv_runsc_net_names *n, oss_error *err)
 bool drv_runsc_net_exists(const struct drv_runsc_net_names *n)
 {
     return netns_exists(n->ns) || if_nametoindex(n->host_if) != 0;
+}
+
+int drv_runsc_net_host_link(const struct drv_runsc_net_names *n, bool up, oss_error *err)
+{
+    _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return oss_err_errno(err, "socket");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", n->host_if);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        return oss_err_errno(err, "SIOCGIFFLAGS %s", n->host_if);
+    short want = up ? (short)(ifr.ifr_flags | IFF_UP) : (short)(ifr.ifr_flags & ~IFF_UP);
+    if (want == ifr.ifr_flags)
+        return 0;
+    ifr.ifr_flags = want;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        return oss_err_errno(err, "setting %s %s", n->host_if, up ? "up" : "down");
+    return 0;
 }
 
 int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err)

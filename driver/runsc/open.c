@@ -31,10 +31,9 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
         return oss_err(err, OSS_ERR_INVALID, EPERM,
                        "the runsc backend needs root (runsc, network namespaces, mounts)");
     struct rb *b = calloc(1, sizeof *b);
-    struct drv_backend *be = calloc(1, sizeof *be);
-    if (b == NULL || be == NULL)
+    if (b == NULL)
         abort();
-    drv_backend_init(be, &rb_ops, b);
+    struct drv_backend *be = drv_runsc_backend_new(b);
     b->be = be;
     pthread_mutex_init(&b->lock, NULL);
     b->cfg = c;
@@ -42,6 +41,7 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->sbdir = path_join(b->dir, "sandboxes");
     b->root = path_join(b->dir, "root");
     b->procsys = path_join(b->dir, "procsys");
+    b->ops = path_join(b->dir, "ops");
     const char *pause = getenv("OSS_RUNSC_TEST_PAUSE");
     b->pause = pause != NULL && pause[0] != '\0' ? drv_strdup(pause) : NULL;
     drv_runsc_state_tag(c->state_dir, b->tag);
@@ -76,19 +76,21 @@ int drv_runsc_backend_open(const struct drv_config *c, struct drv_backend **ret,
     b->cmd.procsys = b->procsys;
     snprintf(b->cid_prefix, sizeof b->cid_prefix, "ossr%s-", b->tag);
     b->cmd.prefix = b->cid_prefix;
+    b->cmd.ops_dir = b->ops;
 
     if (drv_runsc_pool_parse(c->runsc_subnet != NULL ? c->runsc_subnet : "10.243.0.0/16", &b->pool,
                              err) < 0)
         goto fail;
     if (oss_mkdir_p(b->sbdir, 0700, err) < 0 || oss_mkdir_p(b->root, 0700, err) < 0 ||
-        chmod(c->state_dir, 0700) < 0 || chmod(b->dir, 0700) < 0)
+        oss_mkdir_p(b->ops, 0700, err) < 0 || chmod(c->state_dir, 0700) < 0 ||
+        chmod(b->dir, 0700) < 0)
         goto fail;
-    if (drv_runsc_procsys_copy(b->procsys, err) < 0)
+    if (drv_runsc_procsys_copy(b->procsys, err) < 0 || drv_runsc_subreaper(err) < 0)
         goto fail;
     char marker[PATH_MAX];
     snprintf(marker, sizeof marker, "%s/" RB_PAUSE_MARKER, b->dir);
     unlink(marker);
-    if (rb_reconcile(b, err) < 0)
+    if (drv_runsc_reconcile(b, err) < 0)
         goto fail;
     *ret = be;
     return 0;
@@ -96,6 +98,6 @@ fail:
     if (err->domain == OSS_ERR_NONE)
         oss_err_errno(err, "preparing %s", b->dir);
     oss_err_prefix(err, "runsc backend");
-    rb_backend_destroy(be);
+    drv_runsc_backend_destroy(be);
     return -1;
 }

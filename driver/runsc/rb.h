@@ -34,6 +34,7 @@ struct rb {
     char *sbdir;                  /* <dir>/sandboxes */
     char *root;                   /* runsc --root */
     char *procsys;
+    char *ops; /* <dir>/ops: op files of running runsc children (runsc.c) */
     struct drv_runsc_cmd cmd;
     struct drv_runsc_pool pool;
     char tag[6];
@@ -46,24 +47,28 @@ struct rb {
 };
 
 /* <sbdir>/<id>/<rel> */
-void rb_path(const struct rb *b, const char *id, const char *rel, char *out, size_t n);
-int rb_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
-void rb_names(const struct rb *b, unsigned slot, struct drv_runsc_net_names *ret);
-int rb_rm_rf(const char *path, oss_error *err);
-int64_t rb_du(const char *path);
+void drv_runsc_sbx_path(const struct rb *b, const char *id, const char *rel, char *out, size_t n);
+int drv_runsc_save(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
+void drv_runsc_slot_names(const struct rb *b, unsigned slot, struct drv_runsc_net_names *ret);
+int drv_runsc_rm_rf(const char *path, oss_error *err);
+int64_t drv_runsc_du(const char *path);
 /* Frees the sandbox's whole directory (record last). */
-int rb_remove_dir(struct rb *b, const char *id, oss_error *err);
+int drv_runsc_remove_dir(struct rb *b, const char *id, oss_error *err);
 /* files.c */
-int rb_write_identity(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
-int rb_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
-int rb_write_token(struct rb *b, const char *id, const char *token, oss_error *err);
-int rb_open_console(struct rb *b, const char *id, oss_error *err); /* O_APPEND fd */
+int drv_runsc_write_identity(struct rb *b, const struct drv_runsc_record *r, const char *value,
+                             oss_error *err);
+/* A fresh UUID (drv_runsc_uuid_format over getrandom). */
+int drv_runsc_new_uuid(char out[DRV_RUNSC_UUID_LEN + 1], oss_error *err);
+int drv_runsc_write_bundle(struct rb *b, const struct drv_runsc_record *r, oss_error *err);
+int drv_runsc_write_token(struct rb *b, const char *id, const char *token, oss_error *err);
+int drv_runsc_open_console(struct rb *b, const char *id, oss_error *err); /* O_APPEND fd */
 
 /* backend.c */
-extern const struct drv_backend_ops rb_ops;
-void rb_backend_destroy(struct drv_backend *be);
+/* A backend over b whose operations are this file's (the table is static). */
+struct drv_backend *drv_runsc_backend_new(struct rb *b);
+void drv_runsc_backend_destroy(struct drv_backend *be);
 
 /* Crash recovery: loads every record and settles it (reconcile.c). */
-int rb_reconcile(struct rb *b, oss_error *err);
+int drv_runsc_reconcile(struct rb *b, oss_error *err);
 
 #endif

@@ -33,6 +33,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* above runsc's own longest timeout in backend.c (120 s): only a wedged
+ * runsc is killed */
+#define OPS_WAIT_MS 130000
+
 static bool dir_exists(const char *p)
 {
     struct stat st;
@@ -44,7 +48,7 @@ static void net_down(struct rb *b, unsigned slot)
     if (slot == 0)
         return;
     struct drv_runsc_net_names n;
-    rb_names(b, slot, &n);
+    drv_runsc_slot_names(b, slot, &n);
     oss_error e = {0};
     if (drv_runsc_net_exists(&n) && drv_runsc_net_down(&n, &e) < 0)
         log_warn("reconcile: %s", e.msg);
@@ -77,12 +81,20 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         log_warn("reconcile: runsc state %s: %s", r->id, e.msg);
         return true;
     }
-    rb_path(b, r->id, "image", img, sizeof img);
-    rb_path(b, r->id, "image.tmp", tmp, sizeof tmp);
+    drv_runsc_sbx_path(b, r->id, "image", img, sizeof img);
+    drv_runsc_sbx_path(b, r->id, "image.tmp", tmp, sizeof tmp);
     enum drv_runsc_intent was = r->intent;
+    char op[PATH_MAX];
+    snprintf(op, sizeof op, "%s/%s.checkpoint", b->ops, r->id);
+    bool ckpt_done = drv_runsc_op_status(op) == 0 && dir_exists(tmp);
     struct drv_runsc_settlement s;
-    drv_runsc_settle(r->intent, r->status, st, dir_exists(img), &s);
+    drv_runsc_settle(r->intent, r->status, st, dir_exists(img), ckpt_done, &s);
 
+    if (s.publish_image && rename(tmp, img) < 0) {
+        /* keep everything as it is: the image must not be lost */
+        log_warn("reconcile: publishing the checkpoint of %s: %s", r->id, strerror(errno));
+        return true;
+    }
     if (s.destroy)
         destroy(b, r->id);
     if (s.net_down) {
@@ -93,25 +105,32 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
         r->pid = 0;
     }
     if (s.remove) {
-        if (rb_remove_dir(b, r->id, &e) < 0) {
+        if (drv_runsc_remove_dir(b, r->id, &e) < 0) {
             log_warn("reconcile: %s", e.msg);
             return true; /* keep the record: a Delete can retry */
         }
+        unlink(op);
         log_info("reconcile: sandbox %s was being deleted when the driver stopped: removed", r->id);
         return false;
     }
     if (s.adopt_pid)
         r->pid = pid;
+    if (s.link_up && r->slot != 0) {
+        struct drv_runsc_net_names n;
+        drv_runsc_slot_names(b, r->slot, &n);
+        if (drv_runsc_net_host_link(&n, true, &e) < 0)
+            log_warn("reconcile: %s", e.msg);
+    }
     if (s.drop_image)
-        rb_rm_rf(img, &e);
+        drv_runsc_rm_rf(img, &e);
     if (s.drop_image_tmp)
-        rb_rm_rf(tmp, &e);
+        drv_runsc_rm_rf(tmp, &e);
     if (s.measure_image)
-        r->image_bytes = rb_du(img);
+        r->image_bytes = drv_runsc_du(img);
     if (s.drop_token) {
         char tok[PATH_MAX];
-        rb_path(b, r->id, "secrets", tok, sizeof tok);
-        rb_rm_rf(tok, &e);
+        drv_runsc_sbx_path(b, r->id, "secrets", tok, sizeof tok);
+        drv_runsc_rm_rf(tok, &e);
     }
     r->status = s.status;
     if (s.failure != NULL)
@@ -125,8 +144,10 @@ static bool settle_one(struct rb *b, struct drv_runsc_record *r)
                                                     : "failed");
     r->intent = DRV_RUNSC_NONE;
     r->version++;
-    if (rb_save(b, r, &e) < 0)
+    if (drv_runsc_save(b, r, &e) < 0)
         log_warn("reconcile: %s", e.msg);
+    else
+        unlink(op); /* settled: the checkpoint's outcome is in the record now */
     return true;
 }
 
@@ -179,7 +200,7 @@ static void sweep(struct rb *b)
         if (owned_slot(b, s))
             continue;
         struct drv_runsc_net_names n;
-        rb_names(b, s, &n);
+        drv_runsc_slot_names(b, s, &n);
         if (drv_runsc_net_exists(&n)) {
             log_info("reconcile: removing leftover interface %s", n.host_if);
             net_down(b, s);
@@ -187,8 +208,15 @@ static void sweep(struct rb *b)
     }
 }
 
-int rb_reconcile(struct rb *b, oss_error *err)
+int drv_runsc_reconcile(struct rb *b, oss_error *err)
 {
+    /* first, no runsc child of a previous driver may still run: a record
+     * settled while its checkpoint or restore goes on would be a lie */
+    unsigned waited = 0;
+    if (drv_runsc_ops_drain(b->ops, OPS_WAIT_MS, &waited, err) < 0)
+        return -1;
+    if (waited > 0)
+        log_info("reconcile: waited for %u runsc operation(s) of the previous driver", waited);
     _cleanup_closedir_ DIR *d = opendir(b->sbdir);
     if (d == NULL)
         return oss_err_errno(err, "opendir %s", b->sbdir);
@@ -197,7 +225,7 @@ int rb_reconcile(struct rb *b, oss_error *err)
         if (de->d_name[0] == '.')
             continue;
         char p[PATH_MAX];
-        rb_path(b, de->d_name, "record.json", p, sizeof p);
+        drv_runsc_sbx_path(b, de->d_name, "record.json", p, sizeof p);
         _cleanup_buf_ oss_buf text = OSS_BUF_INIT;
         struct drv_runsc_record r = {0};
         oss_error e = {0};
@@ -208,8 +236,8 @@ int rb_reconcile(struct rb *b, oss_error *err)
              * first record: nothing outside it exists yet */
             log_warn("reconcile: %s: %s: removing the directory", de->d_name, e.msg);
             drv_runsc_record_clear(&r);
-            rb_path(b, de->d_name, "", p, sizeof p);
-            rb_rm_rf(p, &e);
+            drv_runsc_sbx_path(b, de->d_name, "", p, sizeof p);
+            drv_runsc_rm_rf(p, &e);
             continue;
         }
         if (!settle_one(b, &r)) {

@@ -12,6 +12,7 @@
 #include "drv_util.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,18 +95,9 @@ static int64_t now_ms(void)
  * threads.  Failures are reported through the CLOEXEC pipe as an errno
  * and the step. */
 static void __attribute__((noreturn))
-child(const struct drv_runsc_cmd *c, char *const *argv, int devnull, int out, int report)
+exec_runsc(const struct drv_runsc_cmd *c, char *const *argv, int devnull, int out, int report)
 {
-    int step = 0;
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    sigaction(SIGPIPE, &dfl, NULL); /* the driver ignores it; runsc must not inherit that */
-    /* its own session: killing the driver's process group must not take
-     * the sandboxes with it */
-    setsid();
-    step = 1;
+    int step = 1;
     if (unshare(CLONE_NEWNS) < 0)
         goto fail;
     /* slave, not private: umounts on the host (a deleted sandbox's
@@ -125,8 +119,83 @@ fail:;
     _exit(127);
 }
 
-static const char *const step_names[] = {
-    "setsid", "unshare(CLONE_NEWNS)", "make / rslave", "bind /proc/sys copy", "dup2", "execv"};
+/* "<word> <n>\n" without stdio (async-signal-safe) */
+static void put_word_num(int fd, const char *word, long v)
+{
+    char buf[48];
+    size_t k = 0;
+    for (const char *w = word; *w != '\0' && k < 20; w++)
+        buf[k++] = *w;
+    buf[k++] = ' ';
+    char digits[24];
+    size_t nd = 0;
+    unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
+    do {
+        digits[nd++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0 && nd < sizeof digits);
+    if (v < 0)
+        buf[k++] = '-';
+    while (nd > 0)
+        buf[k++] = digits[--nd];
+    buf[k++] = '\n';
+    (void)!write(fd, buf, k);
+}
+
+/* The monitor: the driver's child, in a session of its own (signals sent to
+ * the driver's process group do not reach runsc), holding the op file's
+ * lock (taken by the driver before the fork, shared through the inherited
+ * open file description) until runsc has exited and its status is written
+ * there.  The driver dying, even by SIGKILL, does not end the monitor: a
+ * restarted driver waits for the lock before it settles any record
+ * (drv_runsc_ops_drain), so no runsc child of a dead driver still runs
+ * then, and a checkpoint that finished has "exit 0" on record. */
+static void __attribute__((noreturn)) monitor(const struct drv_runsc_cmd *c, char *const *argv,
+                                              int devnull, int out, int report, int opfd)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGPIPE, &dfl, NULL); /* the driver ignores it; runsc must not inherit that */
+    prctl(PR_SET_NAME, "oss-runsc-mon", 0, 0, 0); /* never reaped by reap_adopted */
+    if (setsid() < 0) {
+        int msg[2] = {0, errno};
+        (void)!write(report, msg, sizeof msg);
+        _exit(127);
+    }
+    if (opfd >= 0)
+        put_word_num(opfd, "pid", (long)getpid());
+    pid_t pid = fork();
+    if (pid < 0) {
+        int msg[2] = {5, errno};
+        (void)!write(report, msg, sizeof msg);
+        _exit(127);
+    }
+    if (pid == 0)
+        exec_runsc(c, argv, devnull, out, report);
+    /* drop every other inherited descriptor (other operations' op files
+     * among them) so this monitor holds only its own lock */
+    if (opfd >= 0) {
+        if (opfd > 3)
+            close_range(3, (unsigned)opfd - 1, 0);
+        close_range((unsigned)opfd + 1, ~0U, 0);
+    } else {
+        close_range(3, ~0U, 0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (opfd >= 0)
+        put_word_num(opfd, WIFEXITED(status) ? "exit" : "signal",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    _exit(code);
+}
+
+static const char *const step_names[] = {"setsid or fork", "unshare(CLONE_NEWNS)",
+                                         "make / rslave",  "bind /proc/sys copy",
+                                         "dup2",           "execv"};
 
 static void tail_into(oss_buf *dst, const char *data, size_t len)
 {
@@ -137,6 +206,60 @@ static void tail_into(oss_buf *dst, const char *data, size_t len)
         oss_buf_putc(dst, p[i] == '\n' ? ' ' : p[i]);
 }
 
+/* ---- adopted runsc processes ---- */
+
+static void read_small(const char *path, char *out, size_t n)
+{
+    out[0] = '\0';
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t r = OSS_RETRY_EINTR(read(fd, out, n - 1));
+    out[r > 0 ? r : 0] = '\0';
+}
+
+int drv_runsc_subreaper(oss_error *err)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        return oss_err_errno(err, "PR_SET_CHILD_SUBREAPER");
+    return 0;
+}
+
+/* Reaps exited children this driver adopted as a subreaper: the sandbox and
+ * gofer processes ("exe": runsc re-executes itself) a `runsc run`/`restore`
+ * left when it exited, and a runsc whose monitor was killed.  The driver's
+ * own forks (monitors, netns helpers) are never "exe" or "runsc...": their
+ * waiters reap them. */
+static void reap_adopted(void)
+{
+    _cleanup_closedir_ DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return;
+    struct dirent *t;
+    while ((t = readdir(tasks)) != NULL) {
+        if (t->d_name[0] == '.')
+            continue;
+        char p[96], kids[4096];
+        snprintf(p, sizeof p, "/proc/self/task/%.32s/children", t->d_name);
+        read_small(p, kids, sizeof kids);
+        for (char *save = NULL, *w = strtok_r(kids, " \n", &save); w != NULL;
+             w = strtok_r(NULL, " \n", &save)) {
+            long pid = strtol(w, NULL, 10);
+            char stat[256];
+            snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+            read_small(p, stat, sizeof stat);
+            /* "pid (comm) S ..." */
+            char *open_ = strchr(stat, '('), *close_ = strrchr(stat, ')');
+            if (pid <= 1 || open_ == NULL || close_ == NULL || close_[1] != ' ' || close_[2] != 'Z')
+                continue;
+            *close_ = '\0';
+            const char *comm = open_ + 1;
+            if (strcmp(comm, "exe") == 0 || strncmp(comm, "runsc", 5) == 0)
+                (void)waitpid((pid_t)pid, NULL, WNOHANG);
+        }
+    }
+}
+
 /* execv's argv is char *const[] for historical reasons; it does not write */
 static char *unconst(const char *s)
 {
@@ -145,6 +268,14 @@ static char *unconst(const char *s)
 
 int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int out_fd,
                   int64_t timeout_ms, oss_buf *output, oss_error *err)
+{
+    return drv_runsc_run_op(c, NULL, args, out_fd, timeout_ms, output, err);
+}
+
+static unsigned long op_seq;
+
+int drv_runsc_run_op(const struct drv_runsc_cmd *c, const char *op_name, const char *const *args,
+                     int out_fd, int64_t timeout_ms, oss_buf *output, oss_error *err)
 {
     /* argv: runsc --root R --network=sandbox ARGS... */
     size_t nargs = 0;
@@ -185,11 +316,28 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
     _cleanup_close_ int rd = pfd[0];
     _cleanup_close_ int wr = pfd[1];
 
+    /* the op file: locked here, before the fork, so there is no moment
+     * when runsc runs and nobody holds the lock */
+    char oppath[4096] = "";
+    _cleanup_close_ int opfd = -1;
+    if (c->ops_dir != NULL) {
+        if (op_name != NULL)
+            snprintf(oppath, sizeof oppath, "%s/%s", c->ops_dir, op_name);
+        else
+            snprintf(oppath, sizeof oppath, "%s/run-%ld-%lu", c->ops_dir, (long)getpid(),
+                     __atomic_add_fetch(&op_seq, 1, __ATOMIC_RELAXED));
+        opfd = open(oppath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+        if (opfd < 0)
+            return oss_err_errno(err, "opening %s", oppath);
+        if (flock(opfd, LOCK_EX | LOCK_NB) < 0)
+            return oss_err_errno(err, "locking %s (another runsc operation holds it)", oppath);
+    }
+
     pid_t pid = fork();
     if (pid < 0)
         return oss_err_errno(err, "fork");
     if (pid == 0)
-        child(c, argv, devnull, out_fd >= 0 ? out_fd : cap, wr);
+        monitor(c, argv, devnull, out_fd >= 0 ? out_fd : cap, wr, opfd);
     close(TAKE_FD(wr));
 
     int status = 0;
@@ -202,7 +350,11 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
             break;
         if (r < 0 && errno != EINTR)
             return oss_err_errno(err, "waitpid runsc");
+        /* `runsc delete` and `kill` wait until the sandbox process is gone:
+         * a zombie the driver adopted is gone only once reaped here */
+        reap_adopted();
         if (now_ms() > deadline && !timed_out) {
+            kill(-pid, SIGKILL); /* the monitor's session: it and runsc */
             kill(pid, SIGKILL);
             timed_out = true;
         }
@@ -212,6 +364,10 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
     }
     int msg[2] = {0, 0};
     ssize_t got = OSS_RETRY_EINTR(read(rd, msg, sizeof msg));
+    /* the operation is over and the caller settles it now: the file is
+     * only for a driver that died before this point */
+    if (oppath[0] != '\0' && op_name == NULL)
+        unlink(oppath);
 
     /* what runsc said (the tail of its output) */
     _cleanup_buf_ oss_buf text = OSS_BUF_INIT;
@@ -338,5 +494,87 @@ int drv_runsc_list(const struct drv_runsc_cmd *c, char ***ret, oss_error *err)
         v[++n] = NULL;
     }
     *ret = v;
+    return 0;
+}
+
+/* ---- operations a dead driver left running ---- */
+
+int drv_runsc_op_status(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[256];
+    ssize_t n = OSS_RETRY_EINTR(pread(fd, buf, sizeof buf - 1, 0));
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *e = strstr(buf, "\nexit ");
+    if (e == NULL)
+        return -1; /* never finished, or killed by a signal */
+    char *end = NULL;
+    long v = strtol(e + 6, &end, 10);
+    return end != e + 6 && *end == '\n' && v >= 0 && v < 256 ? (int)v : -1;
+}
+
+static pid_t op_pid(int fd)
+{
+    char buf[64];
+    ssize_t n = OSS_RETRY_EINTR(pread(fd, buf, sizeof buf - 1, 0));
+    if (n <= 4)
+        return 0;
+    buf[n] = '\0';
+    if (strncmp(buf, "pid ", 4) != 0)
+        return 0;
+    long v = strtol(buf + 4, NULL, 10);
+    return v > 1 ? (pid_t)v : 0;
+}
+
+int drv_runsc_ops_drain(const char *ops_dir, int64_t wait_ms, unsigned *ret_waited, oss_error *err)
+{
+    _cleanup_closedir_ DIR *d = opendir(ops_dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : oss_err_errno(err, "opendir %s", ops_dir);
+    unsigned waited = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", ops_dir, de->d_name);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        /* the monitor holds the lock while its runsc runs: wait for it,
+         * then end it if it outlives the bound (runsc's own timeouts are
+         * shorter: this is only for a wedged runsc) */
+        int64_t deadline = now_ms() + wait_ms;
+        bool counted = false;
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            if (errno != EWOULDBLOCK && errno != EINTR)
+                return oss_err_errno(err, "locking %s", p);
+            if (!counted) {
+                waited++;
+                counted = true;
+            }
+            if (now_ms() > deadline) {
+                pid_t pid = op_pid(fd);
+                if (pid > 1) {
+                    kill(-pid, SIGKILL);
+                    kill(pid, SIGKILL);
+                }
+                if (OSS_RETRY_EINTR(flock(fd, LOCK_EX)) < 0)
+                    return oss_err_errno(err, "locking %s", p);
+                break;
+            }
+            drv_sleep_ms(10);
+        }
+        /* a checkpoint's outcome stays for reconcile; the rest are done */
+        size_t len = strlen(de->d_name);
+        if (len < 11 || strcmp(de->d_name + len - 11, ".checkpoint") != 0)
+            unlink(p);
+    }
+    if (ret_waited != NULL)
+        *ret_waited = waited;
     return 0;
 }

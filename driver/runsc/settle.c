@@ -7,7 +7,8 @@
 #include <string.h>
 
 void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status,
-                      const char *container, bool image, struct drv_runsc_settlement *ret)
+                      const char *container, bool image, bool checkpoint_done,
+                      struct drv_runsc_settlement *ret)
 {
     struct drv_runsc_settlement s;
     memset(&s, 0, sizeof s);
@@ -34,15 +35,22 @@ void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status
         s.net_down = true;
         break;
     case DRV_RUNSC_STOPPING:
-        s.drop_image_tmp = true;
-        if (image) { /* renamed into place only when whole: the stop happened */
+        /* reconcile runs only once no runsc of the dead driver runs
+         * (drv_runsc_ops_drain), so the checkpoint's outcome is final */
+        s.drop_image_tmp = !checkpoint_done || image;
+        if (image || checkpoint_done) {
+            /* renamed into place only when whole, or runsc said "exit 0"
+             * for image.tmp: the stop happened, and the image is the
+             * sandbox's memory, never to be dropped */
+            s.publish_image = !image;
             s.destroy = exists;
             s.net_down = true;
             s.slot_to_prev = true;
             s.measure_image = true;
             s.status = DRV_ACTOR_SUSPENDED;
-        } else if (running) { /* the checkpoint never completed */
+        } else if (running) { /* the checkpoint never ran or failed early */
             s.adopt_pid = true;
+            s.link_up = true; /* the stop takes the host link down first */
             s.status = DRV_ACTOR_RUNNING;
         } else {
             s.destroy = exists;
@@ -54,7 +62,8 @@ void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status
     case DRV_RUNSC_STARTING:
         if (running) { /* the restore happened; readiness is the shim's business now */
             s.adopt_pid = true;
-            s.drop_image = true;
+            /* the image stays until the next stop replaces it or a delete:
+             * nothing proved the restored sandbox ready */
             s.status = DRV_ACTOR_RUNNING;
         } else {
             s.destroy = exists;
@@ -71,6 +80,7 @@ void drv_runsc_settle(enum drv_runsc_intent intent, enum drv_actor_status status
         if (status == DRV_ACTOR_RUNNING) {
             if (running) {
                 s.adopt_pid = true;
+                s.link_up = true;
             } else {
                 s.destroy = exists;
                 s.net_down = true;

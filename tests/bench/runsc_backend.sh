@@ -44,9 +44,9 @@ for ((i = 0; i < N; i++)); do
     S+=("$(ms "$out")")
     I+=("$("$OSS_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["image_bytes"])' \
         "$STATE/runsc/sandboxes/$id/record.json")")
-    # suspended for a while, as a stopped sandbox is: the spent container is
-    # removed in the background meanwhile (a start right after a stop waits
-    # for that removal, about 1.2-1.5 s here; see docs/runsc-backend.md)
+    # suspended for a while, as a stopped sandbox is (the spent container is
+    # removed in the background meanwhile; a start right after a stop waits
+    # for that removal; see docs/runsc-backend.md)
     sleep 2
     out=$(ctl start "$id") || oss_fail "start: $out"
     R+=("$(ms "$out")")

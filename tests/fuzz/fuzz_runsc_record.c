@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         oss_buf_free(&c);
     }
     char path[512];
-    if (drv_runsc_rootfs_path("/srv/rootfs", s, path, sizeof path, &err) == 0 &&
+    if (drv_runsc_rootfs_path("/srv/rootfs", true, s, path, sizeof path, &err) == 0 &&
         strstr(path + strlen("/srv/rootfs"), "/..") != NULL && strcmp(s, "local/host") != 0)
         abort(); /* the rule must never produce a path that climbs out */
     struct drv_runsc_pool p;

@@ -16,6 +16,11 @@
  * ("endpoint cannot be saved in connected state", docs/platform/gvisor.md,
  * "Checkpoint and restore").  A client
  * that waits for EOF instead gets a reset after 2 s.
+ * --client-hold-ms H makes that wait H ms instead of 2 s (a workload that
+ * keeps its clients' connections open, as keep-alive servers do).
+ * --connect ADDR:PORT opens one TCP connection out at start and keeps it
+ * open (a workload holding a connection out; retried every period until it
+ * connects).
  * --server-close-first 1 is the deliberate mistake, for controls: the server
  * closes each connection right after writing (an orderly FIN first), so the
  * sandbox side goes through TIME_WAIT.
@@ -107,10 +112,35 @@ static int listen_on(const char *addr, long port)
     return fd;
 }
 
+/* ADDR:PORT (IPv4), blocking connect; -1 when it fails (retried later) */
+static int connect_out(const char *spec)
+{
+    char addr[64];
+    const char *colon = strrchr(spec, ':');
+    long port;
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof addr ||
+        !helper_parse_long(colon + 1, 1, 65535, &port))
+        return -1;
+    memcpy(addr, spec, (size_t)(colon - spec));
+    addr[colon - spec] = '\0';
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+        return -1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int main(int argc, char **argv)
 {
     const char *file = NULL, *bind_addr = "127.0.0.1";
-    long period_ms = 100, port = -1, server_close_first = 0;
+    long period_ms = 100, port = -1, server_close_first = 0, hold_ms = CLIENT_WAIT_MS;
+    const char *connect_to = NULL;
     /* Every option takes a value. */
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -124,6 +154,10 @@ int main(int argc, char **argv)
             ;
         else if (strcmp(a, "--port") == 0 && helper_parse_long(v, 1, 65535, &port))
             ;
+        else if (strcmp(a, "--client-hold-ms") == 0 && helper_parse_long(v, 1, 3600000, &hold_ms))
+            ;
+        else if (strcmp(a, "--connect") == 0)
+            connect_to = v;
         else if (strcmp(a, "--server-close-first") == 0 &&
                  helper_parse_long(v, 0, 1, &server_close_first))
             ;
@@ -162,6 +196,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t next_tick = now_ms() + period_ms;
+    int out_fd = connect_to != NULL ? connect_out(connect_to) : -1; /* held, never read */
 
     for (;;) {
         struct pollfd p[2 + MAX_CLIENTS];
@@ -184,6 +219,8 @@ int main(int argc, char **argv)
             return 0; /* SIGTERM or SIGINT */
 
         now = now_ms();
+        if (connect_to != NULL && out_fd < 0 && now >= next_tick)
+            out_fd = connect_out(connect_to);
         if (now >= next_tick) {
             count++;
             format_line(line, sizeof line, token, count);
@@ -217,13 +254,14 @@ int main(int argc, char **argv)
                 else if (server_close_first)
                     close(c);
                 else
-                    clients[n_clients++] = (struct client){c, now + CLIENT_WAIT_MS};
+                    clients[n_clients++] = (struct client){c, now + hold_ms};
             }
         }
     }
 
 usage:
     fprintf(stderr, "usage: oss-counter --file F [--period-ms P] [--port N] [--bind ADDR]\n"
-                    "                   [--server-close-first 0|1]\n");
+                    "                   [--server-close-first 0|1] [--client-hold-ms H]\n"
+                    "                   [--connect ADDR:PORT]\n");
     return HELPER_EXIT_USAGE;
 }

@@ -11,13 +11,18 @@ the driver command, the root filesystems and the cleanup.
 Suites: cycles (stop/start N times, memory intact, new address each time),
 two (two sandboxes at once), restart (restore after the driver restarted),
 crash (SIGKILL at every step of create/stop/start/delete, then recovery),
-badinput (clear errors, nothing created).  Each ends with a leak check.
+killpoints (SIGKILL at random moments inside a running checkpoint and a
+running restore), badinput (clear errors, nothing created), hostfiles (a
+caller trying to read host files: another sandbox's token, /etc/shadow),
+connections (TCP connections held open across a Stop), golden (a
+golden-style first boot).  Each ends with a leak check.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -35,6 +40,7 @@ import gateway_model as gm  # noqa: E402
 from gateway_client import Failed, check, log  # noqa: E402
 
 WORKLOAD_PORT = 9090
+FREEZE_S = 2.5  # above the shim's freeze threshold (2 s)
 
 
 def state_tag(state_dir):
@@ -89,8 +95,8 @@ class Ctx:
         self.drv = None
         self.model = None
 
-    def start(self, extra_env=None):
-        self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env)
+    def start(self, extra_env=None, extra_args=()):
+        self.drv = gc.Driver(self.args, self.tmp, extra_env=extra_env, extra_args=extra_args)
         # The gateway model is the peer for every lifecycle call; like a
         # gateway it outlives driver restarts and re-opens its watch on the
         # new driver (2 s after the old stream failed).
@@ -123,20 +129,73 @@ class Ctx:
     def stub(self):
         return self.drv.stub
 
-    def create(self, sid, image=None, timeout=120):
+    def create(self, sid, image=None, timeout=120, command=None, token="", env=None):
         """As a gateway user: create (a name distinct from the id), then wait
         until the gateway shows the sandbox Ready."""
         # the gateway refuses a user's name over 19 bytes (see gateway_model.validate_name)
         name = f"{sid}-name" if len(sid) <= 14 else \
             "n-" + hashlib.sha256(sid.encode()).hexdigest()[:12]
-        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name)
-        if self.args.workload:
+        envs = dict(json.loads(self.args.env_json or "{}"))
+        envs.update(env or {})
+        sb = gc.make_sandbox(self.pb, sid, image or self.args.image, name=name, token=token,
+                             env=envs)
+        if command:
+            sb.spec.command[:] = command
+        elif self.args.workload:
             # a gateway never sends an empty command (it fills in a login
             # shell): name the workload as a user would
             sb.spec.command[:] = json.loads(self.args.workload)
         self.model.create(sb, timeout=timeout)
         self.wait_phase(sid, gm.READY, timeout)
         return self.get(sid)
+
+    def sbdir(self, sid):
+        return os.path.join(self.args.state_dir, "runsc", "sandboxes", sid)
+
+    def console(self, sid, marker, timeout=20):
+        """The sandbox's console log once it shows marker."""
+        path = os.path.join(self.sbdir(sid), "console.log")
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            try:
+                with open(path, errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                text = ""
+            if marker in text:
+                return text
+            time.sleep(0.1)
+        raise Failed(f"{sid}: console never showed {marker!r}: {text[-800:]!r}")
+
+    def runsc_cli(self):
+        """runsc commands (not sandboxes or gofers) running on this root."""
+        root = os.path.join(self.args.state_dir, "runsc", "root")
+        found = []
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as f:
+                    argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+                with open(f"/proc/{p}/stat") as f:
+                    zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                continue
+            if zombie or f"--root={root}" not in argv:
+                continue
+            if not ({"boot", "gofer"} & set(argv)):
+                found.append(" ".join(argv)[:160])
+        return found
+
+    def container_state(self, sid):
+        root = os.path.join(self.args.state_dir, "runsc", "root")
+        cid = f"ossr{self.tag}-{sid}"
+        out = subprocess.run([self.args.runsc, f"--root={root}", "state", cid],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            return "missing"
+        return json.loads(out.stdout[out.stdout.index("{"):])["status"]
 
     def start_and_watch(self, extra_env=None):
         """start(), then wait (bounded) until the gateway model's watch is
@@ -196,7 +255,9 @@ class Ctx:
     def stop(self, sid):
         # the gateway stops only a Ready sandbox (mod.rs:1033): wait for it
         # as a user would, after a driver restart too
-        if self.model.phase(sid) != gm.STOPPED:
+        # (a Stopping row is retried as it is, mod.rs:1039-1042: after a
+        # driver died mid-stop the row stays Stopping while the sandbox runs)
+        if self.model.phase(sid) not in (gm.STOPPED, gm.STOPPING):
             self.wait_phase(sid, gm.READY, 60)
         self.model.stop(sid)
         self.wait_phase(sid, gm.STOPPED, 60)
@@ -271,10 +332,15 @@ def suite_cycles(ctx, n):
         ctx.stop(sid)
         t1 = time.monotonic()
         check(gc.gateway_phase(ctx.get(sid)) == "Stopped", f"cycle {i + 1}: Stopped")
+        # suspended for a while, as on Substrate: the identity file holds the
+        # same name after every restore (as Substrate writes it), so the shim
+        # tells a restore by the freeze (its 2 s threshold), as it must there
+        time.sleep(FREEZE_S)
+        ts = time.monotonic()
         ctx.startsb(sid)
         t2 = time.monotonic()
         stops.append((t1 - t0) * 1000)
-        starts.append((t2 - t1) * 1000)
+        starts.append((t2 - ts) * 1000)
         sb = ctx.get(sid)
         check(gc.gateway_phase(sb) == "Ready", f"cycle {i + 1}: Ready again")
         nhost, _ = host_of(sb)
@@ -288,8 +354,15 @@ def suite_cycles(ctx, n):
         addrs.add(nhost)
         host, count = nhost, c
     last = status(host, port)["restore"]["last"]
-    check(last["identity_changed"] and last["network"]["changes"] > 0,
-          "the shim's last restore record shows the new identity and the network change")
+    check(last["network"]["changes"] > 0 and last["reason"] in ("timer", "readyz"),
+          f"the shim's last restore record shows the freeze ({last['reason']}) and the "
+          "network change")
+    # the identity as Substrate writes it: the actor's name, raw, no newline
+    # (docs/platform/substrate.md, the identity file), unchanged by restores
+    with open(os.path.join(ctx.sbdir(sid), "ate", "actor-id"), "rb") as f:
+        check(f.read() == sid.encode(), "/run/ate/actor-id holds the raw actor name")
+    check(not last["identity_changed"] and last["identity_after"]["id"] == sid,
+          f"the shim read the same identity after the restore ({last['identity_after']})")
     # CONTROL: a cold start (delete + create) does not keep memory: the
     # token check above can fail
     check(ctx.delete(sid), "delete")
@@ -406,7 +479,12 @@ def suite_crash(ctx, steps):
             time.sleep(0.05)
         check(os.path.exists(marker), f"{step}: the backend paused there")
         ph = gc.gateway_phase(ctx.get(sid))
-        check(ph in ("Provisioning", "Stopped"), f"{step}: while paused the sandbox is {ph}")
+        # a stop never shows Stopped before its checkpoint is whole (it can
+        # still be refused): running, or busy (Ready only when free); every
+        # other step shows the transition
+        want_paused = (("Ready", "Provisioning") if step == "stop:after-record" else
+                       ("Provisioning", "Stopped"))
+        check(ph in want_paused, f"{step}: while paused the sandbox is {ph}")
         ctx.drv.stop(signal.SIGKILL)
         t.join(5)
         if step in ("create:after-netns", "create:after-run"):
@@ -569,7 +647,9 @@ def suite_async(ctx, stops):
         raise Failed("cannot make the strict driver command")
     saved, ctx.args.driver = ctx.args.driver, strict
     try:
-        ctx.start()
+        # the watch open on the new driver first: a Delete now takes ~0.2 s,
+        # less than the 2 s a gateway waits to re-open its watch
+        ctx.start_and_watch()
         t0 = time.monotonic()
         ctx.create_nowait("ref")
         deadline = time.monotonic() + 60
@@ -619,6 +699,280 @@ def suite_badinput(ctx):
     ctx.check_no_leaks("after bad input")
 
 
+def code_of(fn):
+    """(status code name, message) of a call through the gateway model or
+    the driver's stub; ("OK", "") when it succeeds."""
+    try:
+        fn()
+    except gm.GatewayError as e:
+        return e.code, e.message
+    except Exception as e:  # noqa: BLE001 -- grpc.RpcError
+        if hasattr(e, "code") and callable(e.code):
+            return e.code().name, e.details()
+        raise
+    return "OK", ""
+
+
+def suite_hostfiles(ctx):
+    """The red-team run: a caller of the driver's socket trying to read host
+    files from inside its sandbox (another sandbox's token, /etc/shadow)."""
+    with open("/etc/shadow", "rb") as f:
+        shadow = hashlib.sha256(f.read()).hexdigest()
+    ctx.start()
+    secret = os.urandom(16).hex()
+    ctx.create("victim", token=secret)
+    tokpath = os.path.join(ctx.sbdir("victim"), "secrets", "sandbox-token")
+    with open(tokpath) as f:
+        check(f.read() == secret, "control: the victim's token is on the host at " + tokpath)
+    # the measured attack: the word after "--" was taken for an executable
+    # and its directory (under /tmp) bound into the sandbox
+    attack = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/shadow; echo ATTACK-RAN; exec sleep 600',
+              "--", tokpath]
+    for what, image in (("the host's /", "local/host"),):
+        code, msg = code_of(lambda: ctx.create("thief", image=image, command=attack))
+        check(code == "FAILED_PRECONDITION" and "--runsc-host-rootfs" in msg,
+              f"{what} is refused without the operator's flag: {code} \"{msg}\"")
+        check(ctx.list_ids() == ["victim"], f"{what}: nothing created")
+    # the same command in a root filesystem of its own runs, and sees neither
+    ctx.create("thief", command=attack)
+    out = ctx.console("thief", "ATTACK-RAN")
+    check(secret not in out, "the thief does not read the victim's token")
+    check(shadow not in out, "the thief does not hash the host's /etc/shadow")
+    check("sandbox-token" in out or "No such file" in out,
+          "the attack ran and cat found nothing (control that the command ran)")
+    check(ctx.delete("thief"), "thief deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    # CONTROL: the operator's flag (trusted single-user machines only) gives
+    # the host's / -- the test sees the host's /etc/passwd, so it can fail --
+    # but still binds nothing from the caller's command and hides the state
+    # dir.  The supervisor as the suites' host configuration runs it (pull
+    # request 1549's stand-in, as uid 65534).
+    b = os.environ["OSS_BUILD_DIR"]
+    src = os.environ["OSS_SOURCE_DIR"]
+    with open("/etc/passwd", "rb") as f:
+        passwd = hashlib.sha256(f.read()).hexdigest()
+    ctx.start(extra_args=["--runsc-host-rootfs", "--shim-path", f"{b}/shim/openshell-shim",
+                          "--supervisor-path", f"{b}/tests/standin/openshell-sandbox-standin",
+                          "--runsc-user", "65534:65534"])
+    statedir = ctx.args.state_dir
+    look = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/passwd; ls -d "$2/runsc" 2>&1; '
+            'echo ATTACK-RAN; exec sleep 600', "--", tokpath, statedir]
+    ctx.create("thief2", image="local/host", command=look, env={
+        "OPENSHELL_STANDIN_VARIANT": "pr1549", "OPENSHELL_STANDIN_RUN_AS": "65534:65534",
+        "OPENSHELL_POLICY_RULES": f"{src}/tests/standin/policy/sandbox.rego",
+        "OPENSHELL_POLICY_DATA": f"{src}/tests/standin/policy/policy.yaml"})
+    out = ctx.console("thief2", "ATTACK-RAN")
+    check(passwd in out, "control: with --runsc-host-rootfs the host's files are visible "
+                         "(the flag's documented risk; the checks above can fail)")
+    check(secret not in out and "No such file" in out.split("ATTACK-RAN")[0],
+          "with --runsc-host-rootfs the driver's state dir (tokens) stays hidden")
+    check(ctx.delete("thief2") and ctx.delete("victim"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the red-team run")
+
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def suite_golden(ctx):
+    """--runsc-golden-boot: the first boot holds a fresh UUID in
+    /run/ate/actor-id, then a checkpoint and a restore under the actor's
+    name, as a Substrate template's golden boot and its actor's first resume
+    (docs/platform/substrate.md, the identity file)."""
+    ctx.start(extra_args=["--runsc-golden-boot"])
+    seen = set()
+    for sid in ("gold1", "gold2"):
+        sb = ctx.create(sid)
+        host, port = host_of(sb)
+        last = status(host, port)["restore"]["last"]
+        before, after = last["identity_before"]["id"], last["identity_after"]["id"]
+        check(UUID_RE.match(before or "") is not None,
+              f"{sid}: the golden boot held a fresh UUID ({before})")
+        check(after == sid and last["identity_changed"],
+              f"{sid}: restored under its own name ({before} -> {after})")
+        with open(os.path.join(ctx.sbdir(sid), "ate", "actor-id"), "rb") as f:
+            check(f.read() == sid.encode(), f"{sid}: actor-id holds the raw name now")
+        seen.add(before)
+        token = counter(host)[0]
+        ctx.stop(sid)
+        ctx.startsb(sid)
+        check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{sid}: stop/start keeps memory")
+        check(ctx.delete(sid), f"{sid}: deleted")
+    check(len(seen) == 2, f"a fresh UUID per golden boot ({seen})")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    # CONTROL: without the flag the first boot is the actor's own: no restore
+    ctx.start()
+    sb = ctx.create("plain")
+    st = status(*host_of(sb))
+    check(st.get("generation") == 0, f"control: no golden boot, no restore ({st.get('generation')})")
+    with open(os.path.join(ctx.sbdir("plain"), "ate", "actor-id"), "rb") as f:
+        check(f.read() == b"plain", "control: actor-id holds the raw name from the start")
+    check(ctx.delete("plain"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the golden boots")
+
+
+def _stop_code(ctx, sid):
+    return code_of(lambda: ctx.stop(sid))
+
+
+def suite_connections(ctx):
+    """A Stop never loses a sandbox to a TCP connection held open."""
+    ctx.start()
+    counter_cmd = ["/usr/local/bin/oss-counter", "--file", "/tmp/count", "--period-ms", "50",
+                   "--port", str(WORKLOAD_PORT), "--bind", "0.0.0.0"]
+    # 1. the workload holds a connection OUT, to a listener of this test on
+    # the host end of its veth (slot 1 of a fresh driver: gateway .5)
+    net = ctx.args.subnet.split("/")[0].rsplit(".", 1)[0]
+    gw = f"{net}.5"
+    lst = socket.socket()
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(("0.0.0.0", 0))
+    lst.listen(4)
+    lport = lst.getsockname()[1]
+    sb = ctx.create("out", command=counter_cmd + ["--connect", f"{gw}:{lport}"])
+    check(host_of(sb)[0] == f"{net}.6", f"the first sandbox has slot 1 ({host_of(sb)[0]})")
+    lst.settimeout(20)
+    peer, _ = lst.accept()
+    token = counter(host_of(sb)[0])[0]
+    t0 = time.monotonic()
+    code, msg = _stop_code(ctx, "out")
+    log(f"stop with the workload's connection out: {code} \"{msg}\" "
+        f"({(time.monotonic() - t0) * 1000:.0f} ms)")
+    check(code == "FAILED_PRECONDITION" and "an open TCP connection blocks the checkpoint" in msg
+          and f"remote {gw}:{lport}" in msg, "the stop is refused, naming the connection")
+    check(gc.gateway_phase(ctx.get("out")) == "Ready", "the sandbox stays Ready")
+    check(counter(host_of(ctx.get("out"))[0])[0] == token, "and keeps serving with its memory")
+    peer.close()
+    lst.close()
+    check(ctx.delete("out"), "deleted")
+
+    # 2. the attack: an outside client holding a connection the workload
+    # keeps open (a keep-alive server)
+    sb = ctx.create("keep", command=counter_cmd + ["--client-hold-ms", "600000"])
+    host = host_of(sb)[0]
+    token = counter(host)[0]
+    held = socket.create_connection((host, WORKLOAD_PORT), timeout=5)
+    line = held.recv(128)
+    log(f"holding a connection to {host}:{WORKLOAD_PORT} ({line!r}); phase "
+        f"{ctx.model.phase('keep')}")
+    code, msg = _stop_code(ctx, "keep")
+    check(code == "FAILED_PRECONDITION" and "an open TCP connection blocks the checkpoint" in msg
+          and f"local {host}:{WORKLOAD_PORT}" in msg,
+          f"an outside client holding a connection: the stop is refused: \"{msg}\"")
+    check(gc.gateway_phase(ctx.get("keep")) == "Ready", "the sandbox stays Ready")
+    check(counter(host)[0] == token, "and keeps its memory")
+    held.close()  # the client closes first: the workload's side closes at once
+    ctx.stop("keep")
+    check(gc.gateway_phase(ctx.get("keep")) == "Stopped", "with the connection closed, Stop works")
+    ctx.startsb("keep")
+    host = host_of(ctx.get("keep"))[0]
+    check(counter(host)[0] == token, "and Start brings the memory back")
+
+    # 3. a client holding the SHIM's readyz connection (after a request, and
+    # without sending one): the shim closes it itself (RST), so it is never
+    # the reason a stop fails
+    port = host_of(ctx.get("keep"))[1]
+    for what, send in (("after a request", True), ("sending nothing", False)):
+        c = socket.create_connection((host, port), timeout=5)
+        if send:
+            c.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(c.recv(64).startswith(b"HTTP/1.1 200"), "readyz answered")
+        t0 = time.monotonic()
+        ctx.stop("keep")
+        log(f"stop with a readyz client holding its connection ({what}): "
+            f"{(time.monotonic() - t0) * 1000:.0f} ms")
+        check(gc.gateway_phase(ctx.get("keep")) == "Stopped",
+              f"a readyz client holding its connection ({what}) does not block the stop")
+        c.close()
+        ctx.startsb("keep")
+        host, port = host_of(ctx.get("keep"))
+        check(counter(host)[0] == token, f"memory intact ({what})")
+
+    # 4. CONTROL: loopback connections inside the sandbox are saved, so a
+    # workload talking to itself is no reason to refuse
+    sb = ctx.create("loop", command=counter_cmd + ["--client-hold-ms", "600000", "--connect",
+                                                   f"127.0.0.1:{WORKLOAD_PORT}"])
+    time.sleep(0.5)
+    ctx.stop("loop")
+    check(gc.gateway_phase(ctx.get("loop")) == "Stopped", "a loopback connection does not block")
+    ctx.startsb("loop")
+    check(ctx.delete("loop") and ctx.delete("keep"), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the connection cases")
+
+
+def _settled_truth(ctx, sid, token, what):
+    """After a restart: the reported phase is what runs, and it stays so."""
+    ph = gc.gateway_phase(ctx.get(sid))
+    check(ph in ("Ready", "Stopped"), f"{what}: after the restart the sandbox is {ph}")
+    check(not ctx.runsc_cli(), f"{what}: no runsc command of the dead driver still runs "
+                               f"({ctx.runsc_cli()})")
+    st = ctx.container_state(sid)
+    img = os.path.isdir(os.path.join(ctx.sbdir(sid), "image"))
+    if ph == "Ready":
+        check(st == "running", f"{what}: Ready and the container runs ({st})")
+        check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{what}: Ready with its memory")
+    else:
+        check(st != "running", f"{what}: Stopped and no container runs ({st})")
+        check(img, f"{what}: Stopped and the checkpoint image is there")
+    time.sleep(1)
+    ph2 = gc.gateway_phase(ctx.get(sid))
+    check(ph2 == ph, f"{what}: the phase holds ({ph} -> {ph2})")
+    nets = [x for x in os.listdir("/run/netns") if x.startswith(f"ossr-{ctx.tag}-")] \
+        if os.path.isdir("/run/netns") else []
+    check(len(nets) == (1 if ph == "Ready" else 0), f"{what}: namespaces {nets}")
+    return ph
+
+
+def _wait_for_cli(ctx, word, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(f" {word} " in f" {c} " for c in ctx.runsc_cli()):
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def suite_killpoints(ctx, n):
+    """SIGKILL of the driver at random moments while runsc checkpoints
+    (Stop) and restores (Start): every time, the restarted driver tells the
+    truth and nothing leaks."""
+    rnd = random.Random(int(os.environ.get("OSS_KILL_SEED", str(os.getpid()))))
+    sid = "kp"
+    ctx.start()
+    token = counter(host_of(ctx.create(sid))[0])[0]
+    seen = {"Ready": 0, "Stopped": 0}
+    for op in ("stop", "start"):
+        for i in range(n):
+            what = f"{op} kill {i + 1}/{n}"
+            ph = gc.gateway_phase(ctx.get(sid))
+            if op == "stop" and ph != "Ready":
+                ctx.startsb(sid)
+            if op == "start" and ph != "Stopped":
+                ctx.stop(sid)
+            call = ctx.stop if op == "stop" else ctx.startsb
+            t = threading.Thread(target=lambda: code_of(lambda: call(sid)), daemon=True)
+            t.start()
+            word = "checkpoint" if op == "stop" else "restore"
+            check(_wait_for_cli(ctx, word), f"{what}: runsc {word} started")
+            delay = rnd.uniform(0, 0.25 if op == "stop" else 0.4)
+            time.sleep(delay)
+            ctx.drv.stop(signal.SIGKILL)
+            t.join(5)
+            ctx.start()
+            ph = _settled_truth(ctx, sid, token, f"{what} ({delay * 1000:.0f} ms in)")
+            seen[ph] += 1
+            log(f"{what}: killed {delay * 1000:.0f} ms into runsc {word}: {ph}")
+    log(f"outcomes: {seen}")
+    if gc.gateway_phase(ctx.get(sid)) == "Stopped":
+        ctx.startsb(sid)
+    check(counter(host_of(ctx.get(sid))[0])[0] == token, "after every kill: memory intact")
+    check(ctx.delete(sid), "deleted")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the random kill points")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
@@ -626,12 +980,16 @@ def main():
     ap.add_argument("--driver", required=True)
     ap.add_argument("--state-dir", required=True)
     ap.add_argument("--runsc", default="runsc")
-    ap.add_argument("--image", default="local/host")
+    ap.add_argument("--image", default="openshell/demo:local")
+    ap.add_argument("--subnet", default="")
+    ap.add_argument("--env-json", default="{}", help="environment of every sandbox, a JSON object")
+    ap.add_argument("--random-kills", type=int, default=20)
     ap.add_argument("--workload", help="the sandboxes' command, a JSON argv")
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ready-stops", type=int, default=50)
-    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput", "async"])
+    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput", "async",
+                                      "hostfiles", "connections", "killpoints", "golden"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
     gc.generate_stubs(args.reference, tmp)
@@ -645,6 +1003,14 @@ def main():
             suite_restart(ctx)
         elif args.suite == "crash":
             suite_crash(ctx, args.steps.split(","))
+        elif args.suite == "killpoints":
+            suite_killpoints(ctx, args.random_kills)
+        elif args.suite == "hostfiles":
+            suite_hostfiles(ctx)
+        elif args.suite == "connections":
+            suite_connections(ctx)
+        elif args.suite == "golden":
+            suite_golden(ctx)
         elif args.suite == "async":
             suite_async(ctx, args.ready_stops)
         else:

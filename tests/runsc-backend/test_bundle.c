@@ -43,31 +43,54 @@ static void test_rootfs_rule(void **state)
     (void)state;
     char p[512];
     oss_error e = {0};
-    assert_int_equal(drv_runsc_rootfs_path(NULL, "local/host", p, sizeof p, &e), 0);
+    /* the host's / only with the operator's flag; the refusal says what to set */
+    assert_int_equal(drv_runsc_rootfs_path(NULL, false, "local/host", p, sizeof p, &e), -1);
+    assert_int_equal(e.code, GRPC_STATUS_FAILED_PRECONDITION);
+    assert_non_null(strstr(e.msg, "--runsc-host-rootfs"));
+    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", false, "local/host", p, sizeof p, &e),
+                     -1);
+    assert_int_equal(drv_runsc_rootfs_path(NULL, true, "local/host", p, sizeof p, &e), 0);
     assert_string_equal(p, "/");
-    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs",
+    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", false,
                                            "registry.example/sandbox@sha256:0123abcd", p, sizeof p,
                                            &e),
                      0);
     assert_string_equal(p, "/srv/rootfs/registry.example_sandbox_sha256_0123abcd");
-    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", "openshell/demo:latest", p, sizeof p, &e),
-                     0);
+    assert_int_equal(
+        drv_runsc_rootfs_path("/srv/rootfs", false, "openshell/demo:latest", p, sizeof p, &e), 0);
     assert_string_equal(p, "/srv/rootfs/openshell_demo_latest");
     /* nothing escapes the directory */
-    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", "a/../../etc", p, sizeof p, &e), 0);
+    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", false, "a/../../etc", p, sizeof p, &e),
+                     0);
     assert_string_equal(p, "/srv/rootfs/a_.._.._etc");
-    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", "../etc", p, sizeof p, &e), -1);
+    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", false, "../etc", p, sizeof p, &e), -1);
     assert_int_equal(e.code, GRPC_STATUS_INVALID_ARGUMENT);
-    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", "..", p, sizeof p, &e), -1);
-    /* no rootfs_dir: only local/host works, and the error says so */
-    assert_int_equal(drv_runsc_rootfs_path(NULL, "busybox", p, sizeof p, &e), -1);
+    assert_int_equal(drv_runsc_rootfs_path("/srv/rootfs", false, "..", p, sizeof p, &e), -1);
+    /* no rootfs_dir: the error says what to configure */
+    assert_int_equal(drv_runsc_rootfs_path(NULL, false, "busybox", p, sizeof p, &e), -1);
     assert_int_equal(e.code, GRPC_STATUS_FAILED_PRECONDITION);
     assert_non_null(strstr(e.msg, "rootfs_dir"));
-    assert_int_equal(drv_runsc_rootfs_path("/srv", "", p, sizeof p, &e), -1);
+    assert_int_equal(drv_runsc_rootfs_path("/srv", false, "", p, sizeof p, &e), -1);
     char big[400];
     memset(big, 'a', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    assert_int_equal(drv_runsc_rootfs_path("/srv", big, p, sizeof p, &e), -1);
+    assert_int_equal(drv_runsc_rootfs_path("/srv", false, big, p, sizeof p, &e), -1);
+}
+
+static void test_uuid(void **state)
+{
+    (void)state;
+    unsigned char raw[16];
+    char out[DRV_RUNSC_UUID_LEN + 1];
+    for (size_t i = 0; i < sizeof raw; i++)
+        raw[i] = (unsigned char)i;
+    drv_runsc_uuid_format(raw, out);
+    /* version 4 and variant 10 set, lowercase, 8-4-4-4-12 */
+    assert_string_equal(out, "00010203-0405-4607-8809-0a0b0c0d0e0f");
+    memset(raw, 0xff, sizeof raw);
+    drv_runsc_uuid_format(raw, out);
+    assert_string_equal(out, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    assert_int_equal(strlen(out), 36);
 }
 
 static void test_pool_and_names(void **state)
@@ -274,26 +297,41 @@ static void test_bundle(void **state)
     assert_null(strstr(out.data, "\"source\":\"/s\""));
     oss_buf_free(&out);
 
-    /* local/host: executables under /tmp or /run (hidden by the tmpfs
-     * mounts) get their directories bound back read-only; other argv words
-     * and executables elsewhere do not */
+    /* local/host (the operator's flag): the configured shim and supervisor
+     * under /tmp or /run (hidden by the tmpfs mounts) get their directories
+     * bound back read-only; NOTHING from the caller's command is bound, not
+     * even a word after "--" that looks like an executable (that let a
+     * sandbox read another sandbox's token), and the driver's state dir is
+     * covered by an empty tmpfs */
     char *hargv[] = {(char *)"/tmp/ci/build/shim/openshell-shim",
-                     (char *)"--file",
-                     (char *)"/tmp/not-an-exe/x",
                      (char *)"--",
                      (char *)"/tmp/ci/build/tests/standin/sup",
                      (char *)"--",
-                     (char *)"/usr/bin/sleep",
-                     (char *)"1",
+                     (char *)"sh",
+                     (char *)"-c",
+                     (char *)"cat \"$1\"",
+                     (char *)"--",
+                     (char *)"/tmp/state/runsc/sandboxes/other/secrets/sandbox-token",
                      NULL};
+    const char *const exes[] = {"/tmp/ci/build/shim/openshell-shim",
+                                "/tmp/ci/build/tests/standin/sup", NULL};
     in.rootfs = "/";
     in.argv = hargv;
+    in.host_executables = exes;
+    in.hide_dir = "/tmp/state";
     drv_runsc_bundle_json(&in, &out);
     assert_non_null(strstr(out.data, "{\"destination\":\"/tmp/ci/build/shim\",\"type\":\"bind\""));
     assert_non_null(
         strstr(out.data, "{\"destination\":\"/tmp/ci/build/tests/standin\",\"type\":\"bind\""));
-    assert_null(strstr(out.data, "\"/tmp/not-an-exe\""));
-    assert_null(strstr(out.data, "\"destination\":\"/usr/bin\""));
+    assert_null(strstr(out.data, "\"source\":\"/tmp/state/runsc/sandboxes/other/secrets\""));
+    assert_null(strstr(out.data, "\"type\":\"bind\",\"source\":\"/tmp/state"));
+    assert_non_null(strstr(out.data, "{\"destination\":\"/tmp/state\",\"type\":\"tmpfs\""));
+    oss_buf_free(&out);
+    /* CONTROL: the same with a rootfs of its own: no host path, no mask */
+    in.rootfs = "/srv/rootfs/x";
+    drv_runsc_bundle_json(&in, &out);
+    assert_null(strstr(out.data, "\"destination\":\"/tmp/ci/build/shim\""));
+    assert_null(strstr(out.data, "\"destination\":\"/tmp/state\""));
     oss_buf_free(&out);
 }
 
@@ -374,9 +412,13 @@ static void test_record(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rootfs_rule), cmocka_unit_test(test_pool_and_names),
-        cmocka_unit_test(test_argv),        cmocka_unit_test(test_env),
-        cmocka_unit_test(test_bundle),      cmocka_unit_test(test_record),
+        cmocka_unit_test(test_rootfs_rule),
+        cmocka_unit_test(test_uuid),
+        cmocka_unit_test(test_pool_and_names),
+        cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_env),
+        cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
