@@ -26,7 +26,6 @@
 #define SHIM_READYZ_MAX_CONNS       64
 #define SHIM_READYZ_ACCEPT_BATCH    16 /* 2 * batch < max: see net/connsrv.h */
 #define SHIM_READYZ_BACKLOG         1024
-#define SHIM_READYZ_DEFER_ACCEPT_S  1 /* TCP_DEFER_ACCEPT: accept once bytes arrived */
 #define SHIM_READYZ_HEAD_TIMEOUT_MS 500
 #define SHIM_READYZ_CONN_TIMEOUT_MS 2000
 #define SHIM_READYZ_SWEEP_MS        100
