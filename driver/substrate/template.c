@@ -36,7 +36,7 @@
  * (its only volume type is durableDir): the PEM texts travel as
  * secretKeyRef env values and the shim writes each to the path the
  * matching OPENSHELL_TLS_* names before it starts the supervisor.  See
- * docs/substrate.md, "Gateway TLS".  The keys are those of a
+ * docs/substrate-backend.md, "Gateway TLS".  The keys are those of a
  * kubernetes.io/tls Secret plus ca.crt, as upstream's client TLS Secret. */
 static const struct tls_file {
     const char *path_env, *path, *pem_env, *key;
