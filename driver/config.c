@@ -113,8 +113,9 @@ static const struct key keys[] = {
     {"runsc_host_rootfs", K_BOOL, F(runsc_host_rootfs), "false",
      "allow image local/host (the host's / read-only) in every sandbox: for trusted "
      "single-user machines only"},
-    {"runsc_shim_actor", K_BOOL, F(runsc_shim_actor), "false",
-     "runsc backend: pass the shim --actor=<actor name> (needs a shim that knows the flag)"},
+    {"runsc_shim_actor", K_BOOL, F(runsc_shim_actor), "true",
+     "runsc backend: pass the shim --actor=<actor name>, as templates do (false for a shim "
+     "that predates the flag)"},
     {"runsc_golden_boot", K_BOOL, F(runsc_golden_boot), "false",
      "runsc backend: create boots with a fresh UUID in /run/ate/actor-id, checkpoints, and "
      "restores under the actor's name, as a Substrate template's golden boot and first resume"},

@@ -774,32 +774,56 @@ def suite_hostfiles(ctx):
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
+def golden_order(st):
+    """(index of the first supervisor start event, index of the first
+    restore event) in the shim's report, -1 where absent."""
+    kinds = [e.get("kind") for e in st.get("events", [])]
+    first = lambda k: kinds.index(k) if k in kinds else -1
+    return first("start"), first("restore")
+
+
 def suite_golden(ctx):
     """--runsc-golden-boot: the first boot holds a fresh UUID in
     /run/ate/actor-id, then a checkpoint and a restore under the actor's
     name, as a Substrate template's golden boot and its actor's first resume
-    (docs/platform/substrate.md, the identity file)."""
-    ctx.start(extra_args=["--runsc-golden-boot"])
+    (docs/platform/substrate.md, the identity file).  Twice: with
+    --runsc-shim-actor false the supervisor runs through the golden boot (the
+    control); with the default (true) the shim holds the supervisor until the
+    file names its actor (docs/readyz.md, the golden boot)."""
     seen = set()
-    for sid in ("gold1", "gold2"):
-        sb = ctx.create(sid)
-        host, port = host_of(sb)
-        last = status(host, port)["restore"]["last"]
-        before, after = last["identity_before"]["id"], last["identity_after"]["id"]
-        check(UUID_RE.match(before or "") is not None,
-              f"{sid}: the golden boot held a fresh UUID ({before})")
-        check(after == sid and last["identity_changed"],
-              f"{sid}: restored under its own name ({before} -> {after})")
-        with open(os.path.join(ctx.sbdir(sid), "ate", "actor-id"), "rb") as f:
-            check(f.read() == sid.encode(), f"{sid}: actor-id holds the raw name now")
-        seen.add(before)
-        token = counter(host)[0]
-        ctx.stop(sid)
-        ctx.startsb(sid)
-        check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{sid}: stop/start keeps memory")
-        check(ctx.delete(sid), f"{sid}: deleted")
-    check(len(seen) == 2, f"a fresh UUID per golden boot ({seen})")
-    check(ctx.drv.stop() == 0, "driver exited 0")
+    for hold in (False, True):
+        ctx.start(extra_args=["--runsc-golden-boot", "--runsc-shim-actor=" + ("true" if hold else "false")])
+        for sid in (("goldh1", "goldh2") if hold else ("gold1", "gold2")):
+            sb = ctx.create(sid)
+            host, port = host_of(sb)
+            st = status(host, port)
+            last = st["restore"]["last"]
+            before, after = last["identity_before"]["id"], last["identity_after"]["id"]
+            check(UUID_RE.match(before or "") is not None,
+                  f"{sid}: the golden boot held a fresh UUID ({before})")
+            check(after == sid and last["identity_changed"],
+                  f"{sid}: restored under its own name ({before} -> {after})")
+            with open(os.path.join(ctx.sbdir(sid), "ate", "actor-id"), "rb") as f:
+                check(f.read() == sid.encode(), f"{sid}: actor-id holds the raw name now")
+            start, restore = golden_order(st)
+            if hold:
+                g = st.get("golden") or {}
+                check(g.get("mode") == "hold" and g.get("actor") == sid and not g.get("holding"),
+                      f"{sid}: the shim held for its actor and let go ({g})")
+                check(0 <= restore < start,
+                      f"{sid}: the supervisor started only after the restore (events {start}, {restore})")
+            else:
+                check(0 <= start < restore,
+                      f"{sid}: control: without --actor the supervisor ran in the golden boot "
+                      f"(events {start}, {restore})")
+            seen.add(before)
+            token = counter(host)[0]
+            ctx.stop(sid)
+            ctx.startsb(sid)
+            check(counter(host_of(ctx.get(sid))[0])[0] == token, f"{sid}: stop/start keeps memory")
+            check(ctx.delete(sid), f"{sid}: deleted")
+        check(ctx.drv.stop() == 0, "driver exited 0")
+    check(len(seen) == 4, f"a fresh UUID per golden boot ({seen})")
     # CONTROL: without the flag the first boot is the actor's own: no restore
     ctx.start()
     sb = ctx.create("plain")
