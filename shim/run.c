@@ -390,7 +390,7 @@ int shim_run_main(const struct shim_config *cfg)
         oss_error tls_err = {0};
         if (shim_bootstrap_tls_write(rc.boot, environ, &tls_err) < 0) {
             /* Fatal: with an https:// gateway and no TLS files the
-             * supervisor can never connect (docs/substrate.md, "Gateway
+             * supervisor can never connect (docs/substrate-backend.md, "Gateway
              * TLS"). */
             log_error("not starting %s: gateway TLS files: %s", cfg->child_argv[0], tls_err.msg);
             write_report(&rc);

@@ -193,7 +193,7 @@ int drv_runsc_run(const struct drv_runsc_cmd *c, const char *const *args, int ou
  * run`/`restore` leaves are the driver's children and are reaped as soon as
  * they exit (drv_runsc_run reaps them while it waits): `runsc delete` waits
  * until the sandbox's pid is gone, and an init that reaps late made every
- * delete take seconds (docs/runsc-backend.md, "Delete"). */
+ * delete take seconds (docs/runsc-backend.md, "Lifecycle and statuses"). */
 int drv_runsc_subreaper(oss_error *err);
 /* The same with an op file <ops_dir>/<op_name> (op_name NULL: a unique
  * name, removed when runsc has exited).  The file is locked from before the

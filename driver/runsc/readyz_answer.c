@@ -1,7 +1,7 @@
 /* Pure: reading the shim's answer to GET /readyz far enough to act on it.
  * A 200 needs only its status line; a 503 carries the reason in its body
  * ("bootstrap refused: ..." when the shim will never become ready, see
- * docs/runsc-backend.md, "Readiness"), so the body is read as far as its
+ * docs/runsc-backend.md, "Lifecycle and statuses"), so the body is read as far as its
  * Content-Length and the buffer allow. */
 #include "internal.h"
 

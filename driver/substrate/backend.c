@@ -306,9 +306,9 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
 /* Removes a template the driver owns together with its golden actor.
  * Substrate's controller does nothing when a template goes, so without this
  * every deleted sandbox leaves a SUSPENDED actor in ate-golden (and its
- * snapshot, which no Substrate call removes: docs/substrate.md, "What a
- * delete leaves behind").  Order (docs/platform/substrate.md, "What ends
- * with a template, and what does not"): the golden actor before its
+ * snapshot, which no Substrate call removes: docs/substrate-backend.md, "What a
+ * delete leaves behind").  Order (docs/platform/substrate.md, "Deleting
+ * actors, templates and snapshots"): the golden actor before its
  * template, and only once the template is Ready: by then the controller has
  * suspended it and is done with it; before that, deleting it would break
  * the controller's next ResumeActor, so a template that never got Ready is

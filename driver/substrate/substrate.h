@@ -1,6 +1,6 @@
 /* The Substrate backend: sandboxes as actors of Agent Substrate, driven
  * through ateapi.Control, with per-sandbox ActorTemplates and token Secrets
- * applied through the Kubernetes API (docs/substrate.md). */
+ * applied through the Kubernetes API (docs/substrate-backend.md). */
 #ifndef DRV_SUBSTRATE_H
 #define DRV_SUBSTRATE_H
 

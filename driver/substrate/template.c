@@ -36,7 +36,7 @@
  * (its only volume type is durableDir): the PEM texts travel as
  * secretKeyRef env values and the shim writes each to the path the
  * matching OPENSHELL_TLS_* names before it starts the supervisor.  See
- * docs/substrate.md, "Gateway TLS".  The keys are those of a
+ * docs/substrate-backend.md, "Gateway TLS".  The keys are those of a
  * kubernetes.io/tls Secret plus ca.crt, as upstream's client TLS Secret. */
 static const struct tls_file {
     const char *path_env, *path, *pem_env, *key;
@@ -291,7 +291,7 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
     /* The actor's name as Substrate writes it to /run/ate/actor-id (the raw
      * ActorRef.name, which is the sandbox id): during the golden boot the
      * file holds the golden actor's UUID instead, so the shim can tell the
-     * two apart (docs/platform/substrate.md, "Actor identity and the golden actor"). */
+     * two apart (docs/platform/substrate.md, "The actor identity file"). */
     snprintf(fl->actor, sizeof fl->actor, "--actor=%s", spec->id);
     argv_add(a, fl->actor);
     argv_add(a, "--");

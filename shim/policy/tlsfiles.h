@@ -1,6 +1,6 @@
 /* The gateway TLS files, pure (docs/probes.md, the gateway TLS files): the
  * driver's templates carry the PEM texts as OPENSHELL_SHIM_TLS_*_PEM and
- * the paths the supervisor reads as OPENSHELL_TLS_* (docs/substrate.md,
+ * the paths the supervisor reads as OPENSHELL_TLS_* (docs/substrate-backend.md,
  * "Gateway TLS"); this decides what the shim writes where. */
 #ifndef SHIM_TLSFILES_H
 #define SHIM_TLSFILES_H
@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define SHIM_TLS_NFILES 3
-/* Where the driver's templates point the files (docs/substrate.md). */
+/* Where the driver's templates point the files (docs/substrate-backend.md). */
 #define SHIM_TLS_DIR "/run/openshell/tls"
 
 struct shim_tls_file {

@@ -38,7 +38,7 @@ void shim_runtime_facts_collect(struct shim_runtime_facts *ret)
         f.cap_effective = s.cap_eff;
         f.cap_bounding = s.cap_bnd;
     }
-    /* gVisor's status file has no NoNewPrivs line (docs/harness.md), though
+    /* gVisor's status file has no NoNewPrivs line (docs/testing.md), though
      * runsc always sets the bit: ask the kernel's own interface instead. */
     int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
     if (nnp >= 0)

@@ -95,7 +95,7 @@ void shim_probe_netns(const void *arg, struct shim_probe_result *res)
                                        "route all worked");
     /* The verdict is known: answer now and tear down afterwards.  Deleting
      * the veth waits for an RCU grace period in the kernel (~16-50 ms here,
-     * docs/probes-e2e.md), which the shim need not spend before starting
+     * docs/probes.md), which the shim need not spend before starting
      * the supervisor; the parent still reaps this child, and a failed
      * teardown (exit 3) makes the parent run the cleanup. */
     bool early = shim_probe_answer_early(res) == 0;

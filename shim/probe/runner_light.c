@@ -3,7 +3,7 @@
  * fork() is what the bootstrap probes cost under gVisor: the Sentry copies
  * the whole address space for it, 0.9-1.5 ms a fork measured here under
  * runsc's ptrace platform, against 0.07-0.1 ms for a child made with
- * CLONE_VM|CLONE_VFORK (docs/probes-e2e.md).  Probes whose body is a few
+ * CLONE_VM|CLONE_VFORK (docs/probes.md).  Probes whose body is a few
  * system calls (seccomp, Landlock, privilege drop) therefore run the way
  * posix_spawn runs its child: clone(CLONE_VM|CLONE_VFORK) on a stack of
  * their own, the shim suspended until the child is gone.  What the child

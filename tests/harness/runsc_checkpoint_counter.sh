@@ -3,7 +3,7 @@
 # the same token, the same pid, and the count continues from where it was.
 # Also measures (OSS_BENCH_CYCLES cycles, default 5): checkpoint time, restore
 # time, image size; and `runsc run` to exit of /bin/true.  Figures are printed
-# as `bench.<name>=<value>` lines (docs/harness.md records them).
+# as `bench.<name>=<value>` lines (docs/testing.md records them).
 # Controls: while checkpointed the count must not move (the sandbox is really
 # gone); a cold start of the same bundle must give a different token (so a
 # restore that silently re-ran the workload would be caught).

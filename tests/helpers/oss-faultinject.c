@@ -1,6 +1,6 @@
 /* oss-faultinject: run a command under a seccomp filter that makes chosen
  * syscalls fail with chosen errnos, to emulate on the host kernel, in
- * milliseconds, what gVisor refuses (docs/harness.md;
+ * milliseconds, what gVisor refuses (docs/testing.md;
  * docs/platform/gvisor.md, "Emulating the refusals on the host").
  *
  *   oss-faultinject [--no-nnp] SPEC[,SPEC...] -- cmd args...
@@ -157,7 +157,7 @@ static int add_preset_gvisor_substrate(scmp_filter_ctx ctx)
     if (add_ns_rules(ctx, EPERM, refused, OSS_HELPER_ARRAY_SIZE(refused), CLONE_NEWUSER) < 0)
         return -1;
     /* No CAP_SETUID/CAP_SETGID.  Stricter than gVisor for no-op identity
-     * changes (setuid(0) while uid 0 works there): docs/harness.md. */
+     * changes (setuid(0) while uid 0 works there): docs/testing.md. */
     const char *ids[] = {"setuid",    "setgid",    "setreuid", "setregid",
                          "setresuid", "setresgid", "setgroups"};
     for (size_t i = 0; i < OSS_HELPER_ARRAY_SIZE(ids); i++)

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Common helpers for the project's script tests (docs/harness.md).
+# Common helpers for the project's script tests (docs/testing.md).
 #
 #   source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 #

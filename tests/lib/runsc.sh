@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# runsc (gVisor) harness for script tests (docs/harness.md).
+# runsc (gVisor) harness for script tests (docs/testing.md).
 #
 #   source "$OSS_SOURCE_DIR/tests/lib/common.sh"
 #   source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"

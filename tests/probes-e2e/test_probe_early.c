@@ -1,4 +1,4 @@
-/* The probe runner's two additions for start-up cost (docs/probes-e2e.md):
+/* The probe runner's two additions for start-up cost (docs/probes.md):
  * probes run side by side (start/collect), and a probe may answer before
  * it finishes its cleanup (shim_probe_answer_early) -- then its child is
  * handed to the caller, still running, and must be reaped, never leaked. */

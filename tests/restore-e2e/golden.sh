@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The golden boot under runsc, checkpointed and restored as Substrate does it
-# (docs/restore-e2e.md): the identity file holds the golden actor's UUID
+# (docs/readyz.md): the identity file holds the golden actor's UUID
 # (raw, no newline) during the boot and our actor's name after the restore.
 #  - --golden=hold: readyz 200 during the boot with the supervisor NOT
 #    started; after the restore the supervisor starts and readyz answers 200
@@ -9,7 +9,7 @@
 #    hold check can fail);
 #  - both: the time from `runsc restore` to the first readyz 200, median of
 #    OSS_BENCH_RUNS (3) restores each, printed as bench.* lines
-#    (docs/restore-e2e.md has the figures; not asserted: timing).
+#    (docs/bench.md has the figures; not asserted: timing).
 # Networked (--network=sandbox in a namespace made per run): Substrate probes
 # readyz from outside.  If runsc cannot run networked here, it skips (77).
 source "$OSS_SOURCE_DIR/tests/restore-e2e/lib_e2e.sh"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared pieces of the checkpoint/restore end-to-end tests (docs/restore-e2e.md):
+# Shared pieces of the checkpoint/restore end-to-end tests (docs/readyz.md):
 # the real openshell-shim as the container process of a Substrate-shaped
 # bundle, the stand-in supervisor as its child and oss-counter as the
 # stand-in's workload:
@@ -11,7 +11,7 @@
 # or 1548 (OSS_STANDIN_VARIANT), with the container already running as the
 # sandbox identity 65534:65534 (the runAsUser shape), so the supervisor finds
 # its privilege drop done.  main cannot start a workload there (netns has no
-# switch; docs/probes-e2e.md), and as uid 0 no variant can (the drop).
+# switch; docs/probes.md), and as uid 0 no variant can (the drop).
 #
 # with the identity file bind-mounted read-only at /run/ate/actor-id (as
 # Substrate does) and /out a writable bind of $E2E_OUT for the report, the

@@ -97,7 +97,7 @@ image=local/host
 # policy file (no gateway here), dropping to 65534 -- which the sandbox
 # already is (--runsc-user, the runAsUser shape): the one configuration in
 # which an upstream supervisor starts a workload under Substrate's three
-# capabilities (docs/probes-e2e.md).  main would exit 1 at its network
+# capabilities (docs/probes.md).  main would exit 1 at its network
 # namespace, any variant as uid 0 at its privilege drop.
 # The binaries and policy are staged outside /tmp and /run: the bundle mounts
 # a tmpfs over both (as a Kubernetes runtime does), and the driver binds

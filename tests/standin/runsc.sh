@@ -2,7 +2,7 @@
 # The stand-in supervisor under gVisor (runsc --network=none) as the container
 # process, in each upstream variant's mode, with Substrate's three
 # capabilities and with all: what each variant does on this runtime.  The
-# outcome table in docs/netns.md is this test's.
+# outcome table in docs/testing.md ("Test doubles") is this test's.
 set -u
 SB="$OSS_BUILD_DIR/tests/standin/openshell-sandbox-standin"
 command -v runsc >/dev/null || { echo "SKIP: runsc not installed"; exit 77; }

@@ -1,5 +1,5 @@
 /* The stand-in supervisor's command line (a TEST DOUBLE of openshell-sandbox,
- * docs/netns.md).  One binary, one mode per upstream variant. */
+ * docs/testing.md).  One binary, one mode per upstream variant. */
 #ifndef STANDIN_H
 #define STANDIN_H
 

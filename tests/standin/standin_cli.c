@@ -35,7 +35,7 @@ static _Noreturn void usage(int code)
             "         [--openshell-endpoint URL] [--log-level L] [--run-as UID:GID]\n"
             "         [--mode network,process] (main) [--skip-bootstrap LIST] (pr1549)\n"
             "         [-- workload argv]\n"
-            "A TEST DOUBLE of openshell-sandbox; see docs/netns.md.\n");
+            "A TEST DOUBLE of openshell-sandbox; see docs/testing.md.\n");
     exit(code);
 }
 

@@ -1,5 +1,5 @@
 /* substrate_backend_it: creates that answer at once and finish in the
- * background (docs/substrate-backend.md, "Create in the background"). */
+ * background (docs/substrate-backend.md, "Lifecycle"). */
 #include "it_common.h"
 
 #include "substrate.h"
