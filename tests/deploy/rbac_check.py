@@ -22,7 +22,7 @@ namespace cannot be granted by a Role at all and fails the check.
 Then: needed == granted, nothing missing, nothing extra, no wildcards, and
 the RoleBinding gives the Role to the ServiceAccount of the pod that runs
 the driver.  Controls (--controls): every granted triple removed in turn
-must be reported missing, and an added one (list) reported extra, so the
+must be reported missing, and an added one (watch) reported extra, so the
 comparison is known to bite.
 
 Usage: rbac_check.py RENDERED.yaml LOG.jsonl... [--controls]
@@ -167,7 +167,7 @@ def main():
             if m != [t] or e:
                 print("FAIL control: removing %s from the Role went unnoticed" % fmt(t))
                 bad = 1
-        extra_t = ("", "secrets", "list")
+        extra_t = ("", "secrets", "watch")
         m, e = compare(need, have | {extra_t})
         if e != [extra_t]:
             print("FAIL control: an added %s went unnoticed" % fmt(extra_t))
