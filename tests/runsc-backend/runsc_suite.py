@@ -24,6 +24,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -757,10 +758,20 @@ def suite_hostfiles(ctx):
     statedir = ctx.args.state_dir
     look = ["sh", "-c", 'cat "$1"; echo; sha256sum /etc/passwd; ls -d "$2/runsc" 2>&1; '
             'echo ATTACK-RAN; exec sleep 600', "--", tokpath, statedir]
-    ctx.create("thief2", image="local/host", command=look, env={
-        "OPENSHELL_STANDIN_VARIANT": "pr1549", "OPENSHELL_STANDIN_RUN_AS": "65534:65534",
-        "OPENSHELL_POLICY_RULES": f"{src}/tests/standin/policy/sandbox.rego",
-        "OPENSHELL_POLICY_DATA": f"{src}/tests/standin/policy/policy.yaml"})
+    # the policy files staged outside /tmp and /run, which the bundle's tmpfs
+    # mounts hide (a checkout under /tmp), as runsc_backend.sh stages its own
+    pol = tempfile.mkdtemp(prefix="oss-hostfiles-policy.", dir="/var/tmp")
+    try:
+        os.chmod(pol, 0o755)
+        for f in ("sandbox.rego", "policy.yaml"):
+            shutil.copy(f"{src}/tests/standin/policy/{f}", pol)
+            os.chmod(os.path.join(pol, f), 0o644)
+        ctx.create("thief2", image="local/host", command=look, env={
+            "OPENSHELL_STANDIN_VARIANT": "pr1549", "OPENSHELL_STANDIN_RUN_AS": "65534:65534",
+            "OPENSHELL_POLICY_RULES": f"{pol}/sandbox.rego",
+            "OPENSHELL_POLICY_DATA": f"{pol}/policy.yaml"})
+    finally:
+        shutil.rmtree(pol, ignore_errors=True)
     out = ctx.console("thief2", "ATTACK-RAN")
     check(passwd in out, "control: with --runsc-host-rootfs the host's files are visible "
                          "(the flag's documented risk; the checks above can fail)")
