@@ -4,6 +4,7 @@
 #include "server.h"
 #include "server_int.h"
 
+#include "drv_util.h"
 #include "handlers.h"
 #include "log.h"
 #include "pool.h"
@@ -303,14 +304,7 @@ void drv_server_add_fd(struct drv_server *s, int fd)
 
 static bool wait_done(struct drv_server *s, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = drv_mono_deadline_ms(ms);
     pthread_mutex_lock(&s->lock);
     while (!s->shutdown_done)
         if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)

@@ -188,14 +188,7 @@ static int64_t ready_timeout_ms(const struct drv_config *c)
 /* Sleeps up to ms unless the job is cancelled; true when cancelled. */
 static bool job_sleep(struct substrate *s, struct sbx *x, int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = drv_mono_deadline_ms(ms);
     pthread_mutex_lock(&s->lock);
     while (!x->cancel)
         if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)

@@ -71,6 +71,21 @@ static void test_sleep_nonpositive(void **state)
     assert_true(oss_mono_ms() - t0 < 100);
 }
 
+/* The deadline is normalised (tv_nsec below a second) and lies ms ahead:
+ * 1999 ms carries into tv_sec, which an unnormalised sum would not. */
+static void test_mono_deadline(void **state)
+{
+    (void)state;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    struct timespec d = drv_mono_deadline_ms(1999);
+    assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+    int64_t diff = (int64_t)(d.tv_sec - now.tv_sec) * 1000 + (d.tv_nsec - now.tv_nsec) / 1000000;
+    assert_true(diff >= 1999 && diff < 2100);
+    d = drv_mono_deadline_ms(0);
+    assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -78,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_strdup_or_null),
         cmocka_unit_test(test_sleep_resumes_after_eintr),
         cmocka_unit_test(test_sleep_nonpositive),
+        cmocka_unit_test(test_mono_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
