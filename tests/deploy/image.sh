@@ -86,6 +86,11 @@ if ! "${P[@]}" run -d --name "$name" --network=none -v "$sock:/run/openshell-dri
     mkdir -p "$rootfs/run/openshell-driver"
     chown 1000:1000 "$rootfs/run/openshell-driver"
     sock=$rootfs/run/openshell-driver
+    # a sanitized driver cannot stop cleanly here: LeakSanitizer at exit
+    # needs /proc, which the chroot lacks ("Can't open /proc/PID/task");
+    # the plain build runs this test whole
+    [[ ${OSS_SANITIZE:-0} == 1 ]] &&
+        oss_skip "the sanitized driver's LeakSanitizer needs /proc, which the chroot fallback lacks (the plain build runs this test)"
     chroot --userspec=1000:1000 "$rootfs" /usr/local/bin/openshell-driver-substrate "${args[@]}" \
         >"$OSS_TMP/drv.log" 2>&1 &
     dpid=$!
@@ -118,7 +123,7 @@ else
     [[ -e $rootfs/bin/sh || -e $rootfs/usr/bin/sh ]] && oss_fail "the image has a shell"
     kill -TERM "$dpid"
     rc=0; wait "$dpid" || rc=$?
-    oss_assert_eq 0 "$rc" "exit status after SIGTERM"
+    [[ $rc == 0 ]] || oss_fail "exit status after SIGTERM: expected 0, got $rc: $(tail -n 5 "$OSS_TMP/drv.log")"
 fi
 echo "PASS started ($mode) as uid 1000, no shell in the image, clean stop on SIGTERM"
 
