@@ -63,7 +63,10 @@ WRAP
     fi
     echo "control: valgrind exits 99 on a definite leak and on an invalid read"
     echo "== pid1 suite (subreaper) under valgrind"
-    OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC P1_MODE=subreaper P1_INIT=$vg/shim \
+    # P1_SETTLE: under valgrind the shim takes longer to start the child, so
+    # the suite waits longer before signalling a child that must first set
+    # its own traps
+    OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC P1_MODE=subreaper P1_INIT=$vg/shim P1_SETTLE=2 \
         bash "$SRC/tests/shim/pid1_suite.sh" || r=1
     for t in readyz_http readyz_restore readyz_control; do
         echo "== $t under valgrind"

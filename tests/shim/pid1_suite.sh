@@ -163,7 +163,7 @@ ok "stay-alive keeps the shim up and SIGTERM/SIGINT end it"
 
 # ---- graceful stop and the stop timeout -----------------------------------
 p1_start stopkill --stop-timeout=1s -- /bin/sh -c 'trap "" TERM; while :; do sleep 1; done'
-sleep 0.3
+sleep "${P1_SETTLE:-0.3}" # the child's trap must be set before the TERM
 t0=$(oss_now_ms)
 p1_signal stopkill TERM
 p1_wait stopkill 15
