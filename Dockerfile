@@ -22,7 +22,7 @@
 #                    compile the static shim from this tree with CMake.
 #                    `prebuilt`: take an already built static shim from the
 #                    build context at PREBUILT_SHIM instead (CI artefacts,
-#                    offline builds; tests/restore-e2e/dockerfile.sh).
+#                    offline builds; tests/shim/restore/dockerfile.sh).
 #   PREBUILT_SHIM    path in the build context (prebuilt/openshell-shim)
 ARG BUILDER_IMAGE=debian:12
 ARG SUPERVISOR_BASE=ghcr.io/nvidia/openshell-community/sandboxes/base:latest

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end demo on one machine: openshell-driver-substrate with its
 # local runsc backend, driven over its gRPC socket exactly as the OpenShell
-# gateway drives it (tests/runsc-backend/drvctl.py, stubs generated from the
+# gateway drives it (tests/driver/runsc/drvctl.py, stubs generated from the
 # reference compute_driver.proto).  One sandbox, shaped like an Agent
 # Substrate actor (openshell-shim as PID 1 around the stand-in supervisor and
 # a workload that counts in memory), goes through:
@@ -26,7 +26,7 @@ DRV="$B/driver/openshell-driver-substrate"
 [[ -x $DRV ]] || oss_fail "missing $DRV: build first (cmake -S . -B build && make -C build)"
 # The client's stubs come from upstream's protos when OSS_REFERENCE_DIR
 # names them, else from the project's own copy (same package, names and
-# field numbers; tests/driver-wire checks that): tests/lib/protos.py decides.
+# field numbers; tests/driver/wire checks that): tests/lib/protos.py decides.
 REF=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 "$OSS_PYTHON" -c 'import grpc, grpc_tools' 2>/dev/null ||
     oss_fail "$OSS_PYTHON lacks grpcio/grpc_tools: run scripts/install-deps.sh"
@@ -37,7 +37,7 @@ STATE="$OSS_TMP/state"
 SOCK="$OSS_TMP/run/driver.sock"
 IMAGE=openshell/demo:local
 ID=demo
-ctl() { "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/drvctl.py" --reference "$REF" \
+ctl() { "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/runsc/drvctl.py" --reference "$REF" \
     --socket "$SOCK" --stubs "$OSS_TMP/stubs" "$@"; }
 field() { "$OSS_PYTHON" -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
 counter() { oss_tcp_line "$1" 9090 3; }

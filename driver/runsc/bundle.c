@@ -1,6 +1,6 @@
 /* Pure decisions of the runsc backend: which root filesystem an image is,
  * which addresses a network slot has, what the actor runs, and the OCI spec
- * runsc gets.  No I/O here: tests/runsc-backend/test_bundle.c compares the
+ * runsc gets.  No I/O here: tests/driver/runsc/test_bundle.c compares the
  * output with golden files. */
 #include "internal.h"
 

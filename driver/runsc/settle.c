@@ -1,7 +1,7 @@
 /* Pure: how a record found at start-up is settled (docs/runsc-backend.md,
  * "Crash safety").  reconcile.c gathers the facts (runsc state, whether the
  * whole checkpoint image exists) and applies the result; this file only
- * decides, so tests/runsc-backend/test_settle.c can walk every case. */
+ * decides, so tests/driver/runsc/test_settle.c can walk every case. */
 #include "internal.h"
 
 #include <string.h>

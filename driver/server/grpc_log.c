@@ -1,7 +1,7 @@
 /* gRPC core writes its own lines (GRPC_VERBOSITY, and GRPC_TRACE when an
  * operator turns tracing on to debug a connection) straight to stderr.
  * With GRPC_TRACE=http those lines carry every request header, the ate-api
- * bearer token's among them (measured: tests/driver-e2e "gRPC trace on").
+ * bearer token's among them (measured: tests/driver/e2e "gRPC trace on").
  * They go through the driver's own log instead, after oss_redact(): the
  * authorization header's value and any "Bearer <token>" are replaced.  The
  * driver keeps no copy of the token for this (it wipes each read), so a

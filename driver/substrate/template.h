@@ -1,7 +1,7 @@
 /* ActorTemplate and Secret synthesis for the current ate.dev/v1alpha1 CRD
  * (docs/platform/substrate.md, "The ActorTemplate schema").  Pure functions: a sandbox spec and the
  * driver config in, JSON text out, no I/O, so the output can be compared byte for byte with golden
- * files (tests/substrate/golden). */
+ * files (tests/driver/substrate/golden). */
 #ifndef DRV_SUBSTRATE_TEMPLATE_H
 #define DRV_SUBSTRATE_TEMPLATE_H
 

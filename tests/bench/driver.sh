@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the REAL openshell-driver-substrate against the
-# FAKE ate-api-server / Kubernetes API of tests/substrate (TLS, test CA),
+# FAKE ate-api-server / Kubernetes API of tests/driver/substrate (TLS, test CA),
 # through the gateway-like client; prints a markdown table.  From a build
 # tree:   OSS_BUILD_DIR=$PWD/build OSS_SOURCE_DIR=$PWD tests/bench/driver.sh
 # Optional: DRIVER_BENCH_ACTORS (default 10000), DRIVER_BENCH_FLIPS (20),
@@ -9,7 +9,7 @@
 # "10000 50000"; --quick: 10000), DRIVER_BENCH_WATCH_RUNS (3; --quick: 1);
 # --quick also: 1000 actors, 4 flips, 250 ms.
 set -uo pipefail
-source "$OSS_SOURCE_DIR/tests/substrate/fakes_lib.sh"
+source "$OSS_SOURCE_DIR/tests/driver/substrate/fakes_lib.sh"
 drv=$OSS_BUILD_DIR/driver/openshell-driver-substrate
 [[ -x $drv ]] || skip "$drv not built"
 # --quick (bench.sh --quick, the smoke test): small counts, one interval
@@ -18,7 +18,7 @@ if [[ ${1:-} == --quick ]]; then
 fi
 ivs=()
 for i in ${DRIVER_BENCH_INTERVALS:-1000 250}; do ivs+=(--interval-ms "$i"); done
-$py "$OSS_SOURCE_DIR/tests/driver-e2e/e2e.py" --bench --driver-bin "$drv" \
+$py "$OSS_SOURCE_DIR/tests/driver/e2e/e2e.py" --bench --driver-bin "$drv" \
   --reference "$($py "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)" --fake-logs "$tmp" \
   --actors "${DRIVER_BENCH_ACTORS:-10000}" --flips "${DRIVER_BENCH_FLIPS:-20}" "${ivs[@]}"
 rc=$?

@@ -7,7 +7,7 @@
 #
 #   sudo tests/bench/readyz_flood.sh [OTHER_SHIM [OTHER_LABEL]] > table.md
 #
-# Attacks (tests/load/readyz_attack.py): none; a slowloris of 200 connections
+# Attacks (tests/shim/load/readyz_attack.py): none; a slowloris of 200 connections
 # trickling a byte a second and reconnecting when reset; bursts of 1,000
 # idle connections held 1 s, repeated.  Each cell is the median of
 # FLOOD_RUNS (3) runs of FLOOD_S (10) seconds of probing, one probe every
@@ -17,7 +17,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${OSS_BUILD_DIR:-$SRC/build}
 RUNS=${FLOOD_RUNS:-3}
 SECS=${FLOOD_S:-10}
-ATK="$SRC/tests/load/readyz_attack.py"
+ATK="$SRC/tests/shim/load/readyz_attack.py"
 SHIMS=("this build|$BUILD/shim/openshell-shim")
 if [[ -n "${1:-}" ]]; then
     SHIMS+=("${2:-other build}|$1")

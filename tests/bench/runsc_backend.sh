@@ -29,7 +29,7 @@ bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$OSS_TMP/rootfs" "$IMAGE" >/
 DPID=$!
 oss_on_exit "kill -TERM $DPID 2>/dev/null; sleep 1; kill -KILL $DPID 2>/dev/null"
 oss_wait_for "[[ -S $SOCK ]]" 15 || oss_fail "driver did not start: $(cat "$OSS_TMP/driver.log")"
-ctl() { "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/runsc-backend/drvctl.py" --reference "$REF" \
+ctl() { "$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/driver/runsc/drvctl.py" --reference "$REF" \
     --socket "$SOCK" --stubs "$OSS_TMP/stubs" "$@"; }
 ms() { "$OSS_PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])["rpc_ms"])' "$1"; }
 

@@ -13,7 +13,7 @@
 # (curl, 500 ms timeout), then the container is killed.
 #   OSS_BENCH_RUNS   number of runs (default 5, at least 1)
 # Output: bench.* lines and a Markdown table row for the README.
-source "$OSS_SOURCE_DIR/tests/restore-e2e/lib_e2e.sh"
+source "$OSS_SOURCE_DIR/tests/shim/restore/lib_e2e.sh"
 oss_require_cmd ip nsenter unshare curl
 export OSS_RUNSC_NETWORK=sandbox
 runs=${OSS_BENCH_RUNS:-5}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dockerfile.driver, built OFFLINE with Debian's podman and started.
-# No registry is reachable, so (as tests/restore-e2e/dockerfile.sh does):
+# No registry is reachable, so (as tests/shim/restore/dockerfile.sh does):
 #  - the runtime base is made here: the driver's shared libraries (its ldd
 #    closure on this machine, Debian 12's) and nothing else, no shell,
 #    imported as localhost/oss-driver-runtime (RUNTIME_DEPS=preinstalled);

@@ -2,7 +2,7 @@
 # The driver's Role is exactly what the driver uses: rbac_check.py compares
 # the Role in the rendering with every request the driver made to the FAKE
 # Kubernetes API during the Substrate suites (their request logs, written by
-# tests/substrate/fakes_lib.sh; ctest runs those suites first: fixture
+# tests/driver/substrate/fakes_lib.sh; ctest runs those suites first: fixture
 # kube_requests).  Controls inside: each rule removed is reported missing,
 # an added one extra.
 source "$OSS_SOURCE_DIR/tests/deploy/lib.sh"

@@ -4,7 +4,7 @@ resource, verb) triples the driver's requests need.
 
 Inputs: the rendered deployment (`kubectl kustomize deploy/kubernetes`) and
 the request logs the FAKE Kubernetes API wrote during the Substrate suites
-(tests/substrate/fake_kube.py --request-log).  Only the driver's requests
+(tests/driver/substrate/fake_kube.py --request-log).  Only the driver's requests
 count: it names itself in User-Agent (driver/substrate/kube.c); the test
 tools' requests (crd_check.py) do not.
 

@@ -7,7 +7,7 @@ Two sources:
 
 - the project's own copies (the default, always present in a clone):
   proto/compute_driver.proto, proto/options.proto, proto/ateapi.proto and
-  tests/substrate/crd/ate.dev_actortemplates.yaml;
+  tests/driver/substrate/crd/ate.dev_actortemplates.yaml;
 - upstream's reference copies, only when OSS_REFERENCE_DIR names a directory
   holding them as openshell/{compute_driver,options}.proto and
   substrate/{ateapi.proto,ate.dev_actortemplates.yaml} (.ci/run sets it to
@@ -38,7 +38,7 @@ KINDS = {
     "openshell": ("openshell", "compute_driver.proto", "proto"),
     "ateapi": ("substrate", "ateapi.proto", "proto/ateapi.proto"),
     "crd": ("substrate", "ate.dev_actortemplates.yaml",
-            "tests/substrate/crd/ate.dev_actortemplates.yaml"),
+            "tests/driver/substrate/crd/ate.dev_actortemplates.yaml"),
 }
 
 

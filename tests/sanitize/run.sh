@@ -70,7 +70,7 @@ WRAP
         bash "$SRC/tests/shim/pid1_suite.sh" || r=1
     for t in readyz_http readyz_restore readyz_control; do
         echo "== $t under valgrind"
-        OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC OSS_WRAP="${VG[*]}" bash "$SRC/tests/readyz/$t.sh" || r=1
+        OSS_BUILD_DIR=$b OSS_SOURCE_DIR=$SRC OSS_WRAP="${VG[*]}" bash "$SRC/tests/shim/readyz/$t.sh" || r=1
     done
     # The probe runners: valgrind runs the light runner's CLONE_VM|CLONE_VFORK
     # child as a plain fork, which its shared mapping must survive.  An error
@@ -80,7 +80,7 @@ WRAP
     # implement, and on the overflow test's deliberate SIGSEGV.
     echo "== probe runners under valgrind"
     mkdir -p "$vg/runner"
-    if "${VG[@]/--log-file=*/--log-file=$vg/runner/%p.log}" "$b/tests/probes/test_probes_runner" \
+    if "${VG[@]/--log-file=*/--log-file=$vg/runner/%p.log}" "$b/tests/shim/probe/test_probes_runner" \
         >"$vg/runner/out" 2>&1; then
         echo "probe runners: $(grep -c '^\[       OK \]' "$vg/runner/out") tests ok under valgrind"
     else
