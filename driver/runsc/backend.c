@@ -826,7 +826,7 @@ static void fill_actor(const struct rb *b, const struct rb_sbx *s, struct drv_ac
         /* r->status: RUNNING until the checkpoint is whole (a stop can be
          * refused, an open connection, and the sandbox go on; a gateway that
          * saw Suspended=True keeps the row Stopped for good:
-         * docs/platform/gateway.md, the compute-runtime rules), then
+         * docs/platform/gateway.md, "Phase derivation"), then
          * SUSPENDING */
         break;
     case DRV_RUNSC_DELETING:
