@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "drv_json.h"
 #include "fs.h"
 #include "log.h"
 #include "util.h"
@@ -285,35 +286,12 @@ static int set_json(struct drv_config *c, const struct key *k, struct json_objec
     return oss_err(err, OSS_ERR_INVALID, EINVAL, "%s: %s: bad key type", where, k->name);
 }
 
-static void json_putp(struct json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ __attribute__((cleanup(json_putp)))
-
 int drv_config_parse_json(struct drv_config *c, const char *text, size_t len, const char *where,
                           oss_error *err)
 {
     _cleanup_json_ struct json_object *root = NULL;
-    struct json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return oss_err_errno(err, "json_tokener_new");
-    root = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t consumed = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (root == NULL || jerr != json_tokener_success)
-        return oss_err(err, OSS_ERR_INVALID, EINVAL, "%s: not valid JSON: %s", where,
-                       root == NULL && jerr == json_tokener_continue
-                           ? "unexpected end"
-                           : json_tokener_error_desc(jerr));
-    for (; consumed < len; consumed++)
-        if (!isspace((unsigned char)text[consumed]))
-            return oss_err(err, OSS_ERR_INVALID, EINVAL, "%s: trailing data after the JSON object",
-                           where);
-    if (!json_object_is_type(root, json_type_object))
-        return oss_err(err, OSS_ERR_INVALID, EINVAL, "%s: must be a JSON object", where);
+    if (drv_json_parse_object(text, len, where, &root, err) < 0)
+        return -1;
 
     json_object_object_foreach(root, name, val)
     {

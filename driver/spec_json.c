@@ -6,6 +6,7 @@
 #include "spec_json.h"
 
 #include "util.h"
+#include "drv_json.h"
 #include "drv_util.h"
 
 #include <ctype.h>
@@ -16,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_DEPTH 64
 
 typedef Openshell__Compute__V1__DriverSandbox pb_sandbox;
 typedef Openshell__Compute__V1__DriverSandboxSpec pb_spec;
@@ -331,32 +330,9 @@ void drv_spec_json_free(pb_sandbox *sb)
 
 int drv_spec_json_parse(const char *text, size_t len, pb_sandbox **ret, oss_error *err)
 {
-    if (len > (size_t)INT32_MAX)
-        return oss_err(err, OSS_ERR_INVALID, EFBIG, "spec: too large");
-    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-    if (tok == NULL)
-        abort();
-    json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t off = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (root == NULL || jerr != json_tokener_success) {
-        json_object_put(root);
-        return oss_err(err, OSS_ERR_INVALID, EINVAL, "spec: not valid JSON (%s)",
-                       root == NULL && jerr == json_tokener_continue
-                           ? "unexpected end"
-                           : json_tokener_error_desc(jerr));
-    }
-    for (; off < len; off++)
-        if (!isspace((unsigned char)text[off])) {
-            json_object_put(root);
-            return oss_err(err, OSS_ERR_INVALID, EINVAL, "spec: trailing data after the JSON");
-        }
-    if (!json_object_is_type(root, json_type_object)) {
-        json_object_put(root);
-        return oss_err(err, OSS_ERR_INVALID, EINVAL,
-                       "spec: must be a JSON object (a DriverSandbox)");
-    }
+    json_object *root;
+    if (drv_json_parse_object(text, len, "spec", &root, err) < 0)
+        return -1;
 
     pb_sandbox *sb = xcalloc(1, sizeof *sb);
     openshell__compute__v1__driver_sandbox__init(sb);

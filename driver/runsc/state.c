@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include "cleanup.h"
+#include "drv_json.h"
 #include "json.h"
 
 #include <errno.h>
@@ -143,16 +144,9 @@ static char **get_strv(json_object *o, const char *k, bool *bad)
 int drv_runsc_record_parse(const char *text, size_t len, struct drv_runsc_record *ret,
                            oss_error *err)
 {
-    json_tokener *tok = json_tokener_new();
-    if (tok == NULL)
-        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "json_tokener_new");
-    json_object *o = json_tokener_parse_ex(tok, text, (int)(len > 1 << 24 ? 1 << 24 : len));
-    enum json_tokener_error je = json_tokener_get_error(tok);
-    json_tokener_free(tok);
-    if (o == NULL || je != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        return oss_err(err, OSS_ERR_INVALID, EINVAL, "record is not a JSON object");
-    }
+    json_object *o;
+    if (drv_json_parse_object(text, len, "record", &o, err) < 0)
+        return -1;
     struct drv_runsc_record r = {0};
     bool bad = false;
     if (get_int(o, "format", 1, 1, &bad) != 1)

@@ -1,5 +1,6 @@
 #include "kube_json.h"
 
+#include "drv_json.h"
 #include "template.h"
 #include "util.h"
 
@@ -9,8 +10,6 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-
-#define MAX_DEPTH 64
 
 static void copy_str(char *dst, size_t size, json_object *o)
 {
@@ -31,30 +30,9 @@ static json_object *get(json_object *o, const char *key)
 
 int drv_kube_parse(const char *body, size_t len, struct drv_kube_obj *ret, oss_error *err)
 {
-    if (len > (size_t)INT32_MAX)
-        return oss_err(err, OSS_ERR_INVALID, 0, "response too large");
-    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-    if (tok == NULL)
-        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "json tokener");
-    json_object *root = json_tokener_parse_ex(tok, body, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    /* a complete value must not be followed by anything but whitespace */
-    size_t off = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (root == NULL || jerr != json_tokener_success) {
-        json_object_put(root);
-        return oss_err(err, OSS_ERR_INVALID, 0, "response is not valid JSON (%s)",
-                       root ? "incomplete" : json_tokener_error_desc(jerr));
-    }
-    for (; off < len; off++)
-        if (!strchr(" \t\r\n", body[off]) || body[off] == '\0') {
-            json_object_put(root);
-            return oss_err(err, OSS_ERR_INVALID, 0, "trailing data after the JSON response");
-        }
-    if (!json_object_is_type(root, json_type_object)) {
-        json_object_put(root);
-        return oss_err(err, OSS_ERR_INVALID, 0, "response is not a JSON object");
-    }
+    json_object *root;
+    if (drv_json_parse_object(body, len, "response", &root, err) < 0)
+        return -1;
     struct drv_kube_obj o;
     memset(&o, 0, sizeof o);
     copy_str(o.kind, sizeof o.kind, get(root, "kind"));

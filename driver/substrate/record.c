@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include "cleanup.h"
+#include "drv_json.h"
 #include "json.h"
 #include "template.h"
 #include "util.h"
@@ -10,8 +11,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#define MAX_DEPTH 64
 
 const char *drv_record_state_name(enum drv_record_state s)
 {
@@ -177,23 +176,13 @@ int drv_record_parse_list(const char *body, size_t len,
                           void (*fn)(const struct drv_record *r, void *ctx), void *ctx,
                           oss_error *err)
 {
-    if (len > (size_t)INT32_MAX)
-        return oss_err(err, OSS_ERR_INVALID, 0, "response too large");
-    json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-    if (tok == NULL)
-        return oss_err(err, OSS_ERR_ERRNO, ENOMEM, "json tokener");
-    json_object *root = json_tokener_parse_ex(tok, body, (int)len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    json_tokener_free(tok);
-    if (root == NULL || jerr != json_tokener_success) {
-        json_object_put(root);
-        return oss_err(err, OSS_ERR_INVALID, 0, "SecretList is not valid JSON");
-    }
+    json_object *root;
+    if (drv_json_parse_object(body, len, "SecretList", &root, err) < 0)
+        return -1;
     json_object *items = get(root, "items");
     if (items != NULL && json_object_is_type(items, json_type_null))
         items = NULL; /* an empty list may come as items: null */
-    if ((items != NULL && !json_object_is_type(items, json_type_array)) ||
-        !json_object_is_type(root, json_type_object)) {
+    if (items != NULL && !json_object_is_type(items, json_type_array)) {
         json_object_put(root);
         return oss_err(err, OSS_ERR_INVALID, 0, "response is not a SecretList");
     }

@@ -14,6 +14,7 @@
 #include "template.h"
 
 #include "cleanup.h"
+#include "drv_json.h"
 #include "json.h"
 #include "util.h"
 #include "validate.h"
@@ -75,13 +76,6 @@ static bool own_log_level(const struct drv_sandbox_spec *spec)
     return spec->log_level != NULL && spec->log_level[0] != '\0' &&
            !user_sets(spec, "OPENSHELL_LOG_LEVEL");
 }
-
-static inline void json_putp(json_object **o)
-{
-    if (*o)
-        json_object_put(*o);
-}
-#define _cleanup_json_ __attribute__((cleanup(json_putp)))
 
 static const char *or_default(const char *v, const char *d)
 {
