@@ -277,23 +277,32 @@ static int remove_actor(struct substrate *s, const char *id, oss_error *err)
     return 0;
 }
 
-/* Deletes an object only when it carries our ownership annotation, so a
- * template someone else made under a colliding name is never touched. */
-static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char *name,
-                        oss_error *err)
+/* Reads an object the driver may delete: 1 with *o filled when it exists
+ * and carries our ownership annotation, 0 when it is absent or someone
+ * else's (a template made under a colliding name is never touched), -1 on
+ * an error. */
+static int get_owned(struct substrate *s, enum drv_kube_kind kind, const char *name,
+                     struct drv_kube_obj *o, oss_error *err)
 {
-    const char *ns = drv_template_namespace(s->c);
-    struct drv_kube_obj o;
     oss_error e = {0};
-    if (drv_kube_get(s->kube, kind, ns, name, &o, &e) < 0) {
+    if (drv_kube_get(s->kube, kind, drv_template_namespace(s->c), name, o, &e) < 0) {
         if (e.domain == OSS_ERR_HTTP && e.code == 404)
             return 0;
         *err = e;
         return -1;
     }
-    if (!o.owned)
-        return 0;
-    return drv_kube_delete(s->kube, kind, ns, name, err);
+    return o->owned ? 1 : 0;
+}
+
+/* Deletes an object only when it is ours (get_owned). */
+static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char *name,
+                        oss_error *err)
+{
+    struct drv_kube_obj o;
+    int r = get_owned(s, kind, name, &o, err);
+    if (r <= 0)
+        return r;
+    return drv_kube_delete(s->kube, kind, drv_template_namespace(s->c), name, err);
 }
 
 /* Removes a template the driver owns together with its golden actor.
@@ -310,18 +319,12 @@ static int delete_owned(struct substrate *s, enum drv_kube_kind kind, const char
 static int remove_template(struct substrate *s, const char *name, bool *ret_golden_left,
                            oss_error *err)
 {
-    const char *ns = drv_template_namespace(s->c);
     struct drv_kube_obj o;
     oss_error e = {0};
     *ret_golden_left = false;
-    if (drv_kube_get(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, &o, &e) < 0) {
-        if (e.domain == OSS_ERR_HTTP && e.code == 404)
-            return 0;
-        *err = e;
-        return -1;
-    }
-    if (!o.owned)
-        return 0; /* someone else's template under a colliding name */
+    int r = get_owned(s, DRV_KUBE_ACTOR_TEMPLATE, name, &o, err);
+    if (r <= 0)
+        return r;
     if (o.golden_actor_id[0] != '\0') {
         if (strcmp(o.phase, "Ready") == 0) {
             if (drv_ateapi_delete_actor(s->api, DRV_GOLDEN_ATESPACE, o.golden_actor_id, &e) < 0 &&
@@ -335,7 +338,8 @@ static int remove_template(struct substrate *s, const char *name, bool *ret_gold
             *ret_golden_left = true;
         }
     }
-    return drv_kube_delete(s->kube, DRV_KUBE_ACTOR_TEMPLATE, ns, name, err);
+    return drv_kube_delete(s->kube, DRV_KUBE_ACTOR_TEMPLATE, drv_template_namespace(s->c), name,
+                           err);
 }
 
 static int record_patch(struct substrate *s, const char *id, enum drv_record_state st,
