@@ -20,6 +20,7 @@ OSS_TEST_NAME=shim_tls_files
 source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
 oss_require_root # the stand-in's privilege drop and network namespace
 source "$OSS_SOURCE_DIR/tests/lib/private_netns.sh"
+source "$OSS_SOURCE_DIR/tests/standin/lib.sh"
 oss_in_private_netns "$0" "$@"
 SHIM="$OSS_BUILD_DIR/shim/openshell-shim"
 NOSCRUB="$OSS_BUILD_DIR/tests/shim/openshell-shim-noscrub"
@@ -60,21 +61,6 @@ SBARGS=(--run-as 65534:65534 --sandbox-id s1 --openshell-endpoint "https://127.0
 # test can read the shim's /proc/<pid>/environ meanwhile.
 WL='env > "$1/wl.env"; i=0; while [ ! -e "$1/go" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done'
 
-step_of() { # STATUSFILE STEP -> "result detail"
-    "$OSS_PYTHON" - "$1" "$2" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no-status", e); sys.exit()
-for s in d.get("steps", []):
-    if s.get("step") == sys.argv[2]:
-        print(s.get("result"), s.get("detail") or s.get("error") or "")
-        break
-else:
-    print("absent")
-PY
-}
 environ_has() { # PID STRING -> count of entries holding STRING
     tr '\0' '\n' <"/proc/$1/environ" | grep -cF -- "$2" || true
 }
@@ -97,7 +83,7 @@ finish() { touch "$D/go"; RC=0; wait "$PID" || RC=$?; }
 
 echo "=== 1. the shim writes the files; the stand-in reads them"
 run_shim ok "$SHIM"
-oss_assert_match "^ok" "$(step_of "$D/standin.json" policy)" "stand-in policy step (the TLS files read, the gateway reached)"
+oss_assert_match "^ok" "$(standin_step "$D/standin.json" policy)" "stand-in policy step (the TLS files read, the gateway reached)"
 for f in ca.crt:CA tls.crt:CERT tls.key:KEY; do
     file=${f%%:*} var=${f#*:}
     oss_assert_eq "400 0" "$(stat -c '%a %u' "$TLS/$file")" "$file: mode and owner (the supervisor's uid)"
@@ -149,14 +135,14 @@ rc=0
 env "${TLSENV[@]}" OPENSHELL_STANDIN_STATUS_FILE="$D/standin.json" "$SB" "${SBARGS[@]}" -- /bin/true \
     >/dev/null 2>&1 </dev/null || rc=$?
 oss_assert_eq 1 "$rc" "stand-in alone: exit status"
-oss_assert_match "failed to read CA cert from $TLS/ca.crt" "$(step_of "$D/standin.json" policy)" "stand-in alone: the upstream message"
+oss_assert_match "failed to read CA cert from $TLS/ca.crt" "$(standin_step "$D/standin.json" policy)" "stand-in alone: the upstream message"
 echo "=== CONTROL: a file with no PEM block fails the stand-in's handshake"
 mkdir -p "$TLS" && printf 'not pem' >"$TLS/ca.crt" && printf '%s' "$CERT" >"$TLS/tls.crt" && printf '%s' "$KEY" >"$TLS/tls.key"
 rc=0
 env "${TLSENV[@]}" OPENSHELL_STANDIN_STATUS_FILE="$D/nopem.json" "$SB" "${SBARGS[@]}" -- /bin/true \
     >/dev/null 2>&1 </dev/null || rc=$?
 oss_assert_eq 1 "$rc" "not PEM: exit status"
-oss_assert_match "no PEM block in $TLS/ca.crt" "$(step_of "$D/nopem.json" policy)" "not PEM: the stand-in's message"
+oss_assert_match "no PEM block in $TLS/ca.crt" "$(standin_step "$D/nopem.json" policy)" "not PEM: the stand-in's message"
 
 echo "=== 3. refusals: exit 124 naming the variable, no supervisor"
 refuse() { # NAME EXPECTED-RE ENV...

@@ -15,6 +15,7 @@ OSS_TEST_NAME=shim_tls_files_runsc
 source "$OSS_SOURCE_DIR/tests/lib/common.sh" || { echo "FAIL: cannot load tests/lib/common.sh" >&2; exit 1; }
 [[ "${OSS_SANITIZE:-0}" == 1 ]] && oss_skip "sanitizer build: ASan does not run under gVisor; the plain build runs this"
 source "$OSS_SOURCE_DIR/tests/lib/runsc.sh"
+source "$OSS_SOURCE_DIR/tests/standin/lib.sh"
 oss_runsc_require
 SHIM="$OSS_BUILD_DIR/shim/openshell-shim"
 NOSCRUB="$OSS_BUILD_DIR/tests/shim/openshell-shim-noscrub"
@@ -62,26 +63,11 @@ rs() { # NAME -- ARGV...: sets RS_RC, RS_DIR
     oss_runsc_run_fg "$id" "$OSS_TMP/bundle-$name" 60 || RS_RC=$?
     cp "$(oss_runsc_err "$id")" "$RS_DIR/stderr"
 }
-step_of() { # STATUSFILE STEP -> "result detail"
-    "$OSS_PYTHON" - "$1" "$2" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except Exception as e:
-    print("no-status", e); sys.exit()
-for s in d.get("steps", []):
-    if s.get("step") == sys.argv[2]:
-        print(s.get("result"), s.get("detail") or s.get("error") or "")
-        break
-else:
-    print("absent")
-PY
-}
 count() { grep -cF -- "$2" "$1" || true; }
 
 echo "=== the shim under runsc: files written, PEMs and token gone from /proc/1/environ"
 rs shim -- "$SHIM" --degrade=all --report=/out/report.json -- /bin/sh -c "$START"
-oss_assert_match "^ok" "$(step_of "$RS_DIR/standin.json" policy)" "runsc: the stand-in read its TLS files (policy step; stderr: $(tail -n 2 "$RS_DIR/stderr" | tr '\n' ' '))"
+oss_assert_match "^ok" "$(standin_step "$RS_DIR/standin.json" policy)" "runsc: the stand-in read its TLS files (policy step; stderr: $(tail -n 2 "$RS_DIR/stderr" | tr '\n' ' '))"
 oss_assert_eq "ca.crt 400 0
 tls.crt 400 0
 tls.key 400 0" "$(cat "$RS_DIR/mode")" "runsc: the files' modes and owner"
@@ -101,6 +87,6 @@ oss_assert_eq 1 "$(count "$RS_DIR/pid1.env" "OPENSHELL_SHIM_TLS_KEY_PEM=-----BEG
 
 echo "=== CONTROL: no shim, the stand-in aborts as upstream does"
 rs direct -- /bin/sh -c "$START"
-oss_assert_match "failed to read CA cert from $T/ca.crt" "$(step_of "$RS_DIR/standin.json" policy)" "no shim: the stand-in's policy step"
+oss_assert_match "failed to read CA cert from $T/ca.crt" "$(standin_step "$RS_DIR/standin.json" policy)" "no shim: the stand-in's policy step"
 oss_assert_eq 1 "$RS_RC" "no shim: exit status"
 echo PASS
