@@ -202,6 +202,7 @@ enum opt_id {
     O_BACKOFF_INITIAL,
     O_BACKOFF_MAX,
     O_STAY_ALIVE,
+    O_HOLD_STDIN,
     O_STOP_TIMEOUT,
     O_LOG_LEVEL,
     O_LOG_FORMAT,
@@ -254,6 +255,7 @@ static const struct opt opts[] = {
     {"backoff-initial", 0, true, "OPENSHELL_SHIM_BACKOFF_INITIAL", O_BACKOFF_INITIAL},
     {"backoff-max", 0, true, "OPENSHELL_SHIM_BACKOFF_MAX", O_BACKOFF_MAX},
     {"stay-alive", 0, false, "OPENSHELL_SHIM_STAY_ALIVE", O_STAY_ALIVE},
+    {"hold-stdin", 0, false, "OPENSHELL_SHIM_HOLD_STDIN", O_HOLD_STDIN},
     {"stop-timeout", 0, true, "OPENSHELL_SHIM_STOP_TIMEOUT", O_STOP_TIMEOUT},
     {"log-level", 0, true, "OPENSHELL_SHIM_LOG_LEVEL", O_LOG_LEVEL},
     {"log-format", 0, true, "OPENSHELL_SHIM_LOG_FORMAT", O_LOG_FORMAT},
@@ -332,6 +334,12 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
             return 0;
         }
         return p_bool(what, v, &c->stay_alive, err);
+    case O_HOLD_STDIN:
+        if (v == NULL) {
+            c->hold_stdin = true;
+            return 0;
+        }
+        return p_bool(what, v, &c->hold_stdin, err);
     case O_STOP_TIMEOUT:
         return p_duration(what, v, &c->stop_timeout_ms, err);
     case O_LOG_LEVEL:
@@ -535,7 +543,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                 else
                     return oss_err(err, OSS_ERR_INVALID, 0, "option %s needs a value", what);
             } else if (eq) {
-                if (o->id != O_STAY_ALIVE)
+                if (o->id != O_STAY_ALIVE && o->id != O_HOLD_STDIN)
                     return oss_err(err, OSS_ERR_INVALID, 0, "option %s takes no value", what);
                 v = eq + 1;
             }

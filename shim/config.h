@@ -97,6 +97,10 @@ struct shim_config {
     int64_t backoff_max_ms;
     bool stay_alive;
     int64_t stop_timeout_ms;
+    /* The child's stdin is a pipe the shim keeps open and never writes, so
+     * a shell meant to wait for a terminal (the gateway's default
+     * "/bin/bash -l" with tty) waits instead of reading EOF from /dev/null. */
+    bool hold_stdin;
 
     /* bootstrap probes and degrade policy */
     unsigned probe_mask;   /* which subsystems to probe; 0 = --probes=none */

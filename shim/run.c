@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "init/children.h"
 #include "init/signals.h"
+#include "init/spawn.h"
 #include "init/supervise.h"
 #include "log.h"
 #include "util.h"
@@ -416,12 +417,25 @@ int shim_run_main(const struct shim_config *cfg)
         }
     }
 
+    /* --hold-stdin: the pipe lives as long as the shim; every start of the
+     * child gets its read end, and the write end is never written. */
+    _cleanup_close_ int stdin_rd = -1;
+    _cleanup_close_ int stdin_wr = -1;
+    if (cfg->hold_stdin) {
+        if (shim_stdin_pipe(&stdin_rd, &stdin_wr, &err) < 0) {
+            log_error("setup: %s", err.msg);
+            return SHIM_EXIT_USAGE;
+        }
+        log_debug("the child's stdin is a pipe the shim holds open (--hold-stdin)");
+    }
+
     struct shim_loop *loop = NULL;
     struct shim_super *sup = NULL;
     struct shim_super_hooks hooks = {
         .ctx = &rc,
         .child_env = child_env,
         .pre_exec = pre_exec,
+        .child_stdin = stdin_rd < 0 ? 0 : stdin_rd,
         .on_event = on_event,
         .on_restore_signal = on_restore_signal,
     };

@@ -190,6 +190,11 @@ int drv_runsc_argv(const struct drv_config *c, const struct drv_sandbox_spec *s,
     sv_addf(&a, "--restart=", c->shim_restart != NULL ? c->shim_restart : "never");
     if (c->shim_stay_alive)
         sv_add(&a, "--stay-alive");
+    /* a terminal was asked for: as the Substrate template does, a stdin that
+     * stays open for the shell, and -i for the supervisor (docs/shim.md,
+     * "As init"; docs/platform/supervisor.md, "Main process and tty") */
+    if (s->tty)
+        sv_add(&a, "--hold-stdin");
     /* the actor's name, as a template passes it: the shim compares it with
      * /run/ate/actor-id to tell a golden boot from the actor's own
      * (opt-in until every shim in use knows the flag) */
@@ -203,6 +208,8 @@ int drv_runsc_argv(const struct drv_config *c, const struct drv_sandbox_spec *s,
         sv_add(&a, "--openshell-endpoint");
         sv_add(&a, c->gateway_endpoint);
     }
+    if (s->tty)
+        sv_add(&a, "-i");
     sv_add(&a, "--");
     size_t before = a.n;
     for (char **p = s->command; p != NULL && *p != NULL; p++)

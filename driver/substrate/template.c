@@ -282,6 +282,12 @@ static int build_command(const struct drv_sandbox_spec *spec, const struct drv_c
             return oss_err(err, OSS_ERR_GRPC, 9, "config shim_restart is too long");
         argv_add(a, fl->restart);
     }
+    /* A terminal was asked for: the actor's stdin is /dev/null, where the
+     * gateway's default "/bin/bash -l" reads EOF and ends the sandbox; the
+     * shim gives the supervisor a stdin that stays open (docs/shim.md,
+     * "As init"). */
+    if (spec->tty)
+        argv_add(a, "--hold-stdin");
     /* The actor's name as Substrate writes it to /run/ate/actor-id (the raw
      * ActorRef.name, which is the sandbox id): during the golden boot the
      * file holds the golden actor's UUID instead, so the shim can tell the

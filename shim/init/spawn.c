@@ -20,6 +20,31 @@ static void __attribute__((noreturn)) child_fail(int pipefd, int e, int code)
     _exit(code);
 }
 
+static int above_stderr(int fd)
+{
+    if (fd > STDERR_FILENO)
+        return fd;
+    int n = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n;
+}
+
+int shim_stdin_pipe(int *ret_rd, int *ret_wr, oss_error *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return oss_err_errno(err, "creating the child's stdin pipe");
+    _cleanup_close_ int rd = above_stderr(p[0]);
+    _cleanup_close_ int wr = above_stderr(p[1]);
+    if (rd < 0 || wr < 0)
+        return oss_err_errno(err, "moving the child's stdin pipe above fd 2");
+    *ret_rd = TAKE_FD(rd);
+    *ret_wr = TAKE_FD(wr);
+    return 0;
+}
+
 int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_errno,
                      oss_error *err)
 {
@@ -47,6 +72,8 @@ int shim_spawn_child(const struct shim_spawn *sp, pid_t *ret_pid, int *ret_exec_
                 dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
                 child_fail(wr, errno, SHIM_EXIT_NOT_EXEC);
         }
+        if (sp->stdin_fd > STDERR_FILENO && dup2(sp->stdin_fd, STDIN_FILENO) < 0)
+            child_fail(wr, errno, SHIM_EXIT_NOT_EXEC);
         if (sp->tty_foreground && isatty(STDIN_FILENO)) {
             /* tcsetpgrp from a background group raises SIGTTOU; it is
              * blocked here (the shim's mask), so the call just succeeds. */

@@ -15,6 +15,9 @@ struct shim_spawn {
     char *const *envp;    /* NULL = the shim's environ */
     const sigset_t *mask; /* the mask the shim inherited, restored in the child */
     bool tty_foreground;  /* make the child's group the terminal's foreground */
+    /* Above 2: becomes the child's stdin (--hold-stdin's pipe); 0, the
+     * default, keeps the inherited one. */
+    int stdin_fd;
     /* A helper rather than the supervisor (the restore hook): its own
      * session instead of a process group (so a timeout kills all it
      * started), every disposition reset to SIG_DFL (PID 1 may ignore some),
@@ -25,6 +28,11 @@ struct shim_spawn {
     int (*pre_exec)(void *ctx);
     void *pre_exec_ctx;
 };
+
+/* --hold-stdin: a pipe for the child's stdin whose write end the shim keeps
+ * and never writes.  Both ends are close-on-exec and above 2 (a shim started
+ * with fd 0 closed would otherwise get the pipe as its own stdin). */
+int shim_stdin_pipe(int *ret_rd, int *ret_wr, oss_error *err);
 
 /* On success *ret_pid is the child (also its process group).  An exec
  * failure is not a spawn failure: *ret_exec_errno is set (0 when exec

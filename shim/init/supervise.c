@@ -81,6 +81,7 @@ static int start_child(struct shim_super *s, oss_error *err)
         .envp = s->hooks.child_env,
         .mask = &s->orig_mask,
         .tty_foreground = true,
+        .stdin_fd = s->hooks.child_stdin,
         .pre_exec = s->hooks.pre_exec,
         .pre_exec_ctx = s->hooks.ctx,
     };

@@ -36,6 +36,8 @@ struct shim_super_hooks {
     /* Child environment (NULL = environ) and pre-exec step (fallback seccomp). */
     char *const *child_env;
     int (*pre_exec)(void *ctx);
+    /* Above 2: every start's stdin (see struct shim_spawn); 0: inherited. */
+    int child_stdin;
     /* Called for each lifecycle event: kind = "start", "exit", "restart",
      * "give-up", "gone", "stop"; json = an object with the details, or NULL
      * when it could not be built (out of memory: count it, drop it). */

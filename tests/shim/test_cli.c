@@ -38,6 +38,7 @@ static void test_defaults_are_strict(void **state)
     assert_int_equal(c.probe_mask, SHIM_SUB_ALL);
     assert_int_equal(c.restart, SHIM_RESTART_NEVER);
     assert_false(c.stay_alive);
+    assert_false(c.hold_stdin); /* stdin is inherited unless asked */
     assert_int_equal(c.stop_timeout_ms, 10000);
     assert_int_equal(c.readyz_port, 0);
     assert_int_equal(c.freeze_threshold_ms, 2000);
@@ -109,10 +110,24 @@ static void test_env_and_precedence(void **state)
     assert_false(c.stay_alive);
     shim_config_free(&c);
     /* stay-alive env with 0 is off (a value, not mere presence) */
-    char *env0[] = {"OPENSHELL_SHIM_STAY_ALIVE=0", NULL};
+    char *env0[] = {"OPENSHELL_SHIM_STAY_ALIVE=0", "OPENSHELL_SHIM_HOLD_STDIN=0", NULL};
     assert_int_equal(parse(&c, &err, env0, 2, "--", "x"), 0);
     assert_false(c.stay_alive);
+    assert_false(c.hold_stdin);
     shim_config_free(&c);
+    /* --hold-stdin: a flag, or a boolean value, or the environment */
+    char *env1[] = {"OPENSHELL_SHIM_HOLD_STDIN=1", NULL};
+    assert_int_equal(parse(&c, &err, env1, 2, "--", "x"), 0);
+    assert_true(c.hold_stdin);
+    shim_config_free(&c);
+    assert_int_equal(parse(&c, &err, env1, 3, "--hold-stdin=no", "--", "x"), 0);
+    assert_false(c.hold_stdin);
+    shim_config_free(&c);
+    assert_int_equal(parse(&c, &err, NULL, 3, "--hold-stdin", "--", "x"), 0);
+    assert_true(c.hold_stdin);
+    shim_config_free(&c);
+    assert_int_equal(parse(&c, &err, NULL, 3, "--hold-stdin=maybe", "--", "x"), -1);
+    assert_non_null(strstr(err.msg, "--hold-stdin"));
 }
 
 static void test_durations_and_signals(void **state)

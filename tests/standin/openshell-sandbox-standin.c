@@ -557,7 +557,15 @@ static _Noreturn void child_main(const struct standin_config *c, const struct st
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     signal(SIGPIPE, SIG_DFL);
-    (void)setpgid(0, 0); /* non-interactive: own process group */
+    /* Non-interactive: a process group of its own.  Interactive: main makes
+     * the workload a session leader on a PTY (setsid + TIOCSCTTY; the
+     * stand-in emulates no PTY, so only the session), the pull requests
+     * leave it in the supervisor's group (main P/process.rs@2f7fb65 820-840,
+     * 1549 P/process.rs@5112fca71 526-545). */
+    if (!c->interactive)
+        (void)setpgid(0, 0);
+    else if (c->variant == STANDIN_MAIN)
+        (void)setsid();
 
     if (nsfd >= 0) {
         if (setns(nsfd, CLONE_NEWNET) < 0)
@@ -637,7 +645,8 @@ static pid_t spawn(const struct standin_config *c, const struct standin_identity
         child_main(c, id, nsfd, p[1]);
     }
     close(p[1]);
-    setpgid(pid, pid); /* both sides, so signals never miss the group */
+    if (!c->interactive)
+        setpgid(pid, pid); /* both sides, so signals never miss the group */
     bool fatal = false;
     struct standin_step s;
     while (OSS_RETRY_EINTR(read(p[0], &s, sizeof s)) == (ssize_t)sizeof s) {

@@ -31,6 +31,7 @@ struct standin_config {
     gid_t gid;
     unsigned skip;    /* pull request 1549: OPENSHELL_SKIP_BOOTSTRAP */
     bool best_effort; /* pull request 1548: OPENSHELL_BEST_EFFORT_FAILURES */
+    bool interactive; /* -i: the workload keeps the terminal's group (see child_main) */
     char **argv;      /* the workload, or NULL */
     char **split_cmd; /* OPENSHELL_SANDBOX_COMMAND split on blanks (owned) */
 };

@@ -32,7 +32,7 @@ static _Noreturn void usage(int code)
     fprintf(stderr,
             "usage: openshell-sandbox-standin [--variant=main|pr1549|pr1548]\n"
             "         [--policy-rules F --policy-data F] [--sandbox-id ID] [--sandbox NAME]\n"
-            "         [--openshell-endpoint URL] [--log-level L] [--run-as UID:GID]\n"
+            "         [--openshell-endpoint URL] [--log-level L] [--run-as UID:GID] [-i]\n"
             "         [--mode network,process] (main) [--skip-bootstrap LIST] (pr1549)\n"
             "         [-- workload argv]\n"
             "A TEST DOUBLE of openshell-sandbox; see docs/testing.md.\n");
@@ -150,6 +150,9 @@ void standin_parse_args(int argc, char **argv, struct standin_config *c)
         {"variant", required_argument, NULL, O_VARIANT},
         {"mode", required_argument, NULL, O_MODE},
         {"skip-bootstrap", required_argument, NULL, O_SKIP},
+        /* every variant: #[arg(long, short = 'i')] (S/main.rs@2f7fb65 126-128,
+         * S/main.rs@5112fca71 95-97, S/main.rs@835f1f92a 56-58) */
+        {"interactive", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -160,7 +163,7 @@ void standin_parse_args(int argc, char **argv, struct standin_config *c)
     bool skip_flag = false;
     int o;
     c->network = c->process = true;
-    while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+hi", opts, NULL)) != -1) {
         switch (o) {
         case O_RULES:
             c->policy_rules = optarg;
@@ -192,6 +195,9 @@ void standin_parse_args(int argc, char **argv, struct standin_config *c)
         case O_SKIP:
             skip = optarg;
             skip_flag = true;
+            break;
+        case 'i':
+            c->interactive = true;
             break;
         case 'h':
             usage(0);

@@ -24,7 +24,7 @@ B="$OSS_BUILD_DIR"
 drv="$B/driver/openshell-driver-substrate"
 [[ -x $drv ]] || oss_fail "missing $drv"
 case $suite in
-lifecycle | cycles | two | restart | crash | badinput | async | hostfiles | connections | killpoints | golden) ;;
+lifecycle | cycles | two | tty | restart | crash | badinput | async | hostfiles | connections | killpoints | golden) ;;
 *) oss_fail "unknown suite $suite" ;;
 esac
 # a /24 of 10.244.0.0/16 no route of this machine uses yet, picked at random
@@ -92,8 +92,7 @@ if [[ $suite == hostfiles || $suite == connections || $suite == killpoints || $s
 else
 envjson='{}'
 image=local/host
-# The supervisor: the stand-in in pull request 1549's mode (stdin held open,
-# see the wrapper), with a local
+# The supervisor: the stand-in in pull request 1549's mode, with a local
 # policy file (no gateway here), dropping to 65534 -- which the sandbox
 # already is (--runsc-user, the runAsUser shape): the one configuration in
 # which an upstream supervisor starts a workload under Substrate's three
@@ -117,12 +116,10 @@ cat >"$sup" <<SUP
 export OPENSHELL_STANDIN_VARIANT=pr1549 OPENSHELL_STANDIN_RUN_AS=65534:65534
 export OPENSHELL_POLICY_RULES=$stage/policy/sandbox.rego
 export OPENSHELL_POLICY_DATA=$stage/policy/policy.yaml
-# pull request 1549 hands its own stdin to the workload (no PTY, no pipes);
-# the gateway's default command is "/bin/bash -l", which ends at EOF of a
-# /dev/null stdin: an open, silent stdin, as a runtime with stdin attached
-# gives, keeps it running
-f=/tmp/supervisor-stdin.\$\$
-mkfifo -m 0600 "\$f" && exec 0<>"\$f" && rm -f "\$f"
+# pull request 1549 hands its own stdin to the workload; the gateway's
+# default command, "/bin/bash -l" with tty, stays up only because the
+# driver asks the shim for --hold-stdin (docs/shim.md, "As init"): nothing
+# here keeps stdin open
 exec $stage/openshell-sandbox-standin "\$@"
 SUP
 chmod 0755 "$sup"

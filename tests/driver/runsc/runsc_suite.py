@@ -410,6 +410,47 @@ def suite_two(ctx):
     ctx.check_no_leaks("after two sandboxes")
 
 
+def suite_tty(ctx):
+    """The gateway's default main process, "/bin/bash -l" with tty, stays up:
+    the container's stdin is /dev/null, and pull request 1549 hands its own
+    stdin to the workload, so only the shim's --hold-stdin (which the driver
+    asks for when tty is set) keeps the shell waiting (docs/shim.md, "As
+    init").  The shim's /status says whether its child (the supervisor,
+    which ends with its workload) still runs.  Control: the same shell
+    without tty reads EOF and ends, and the supervisor with it."""
+    ctx.start()
+    m = ctx.model
+    # as the gateway sends it: no command, so the gateway's model fills in
+    # ["/bin/bash", "-l"] with tty = true (sandbox.rs:226-229)
+    sb = gc.make_sandbox(ctx.pb, "tty", ctx.args.image, name="tty-name")
+    m.create(sb, timeout=120)
+    ctx.wait_phase("tty", gm.READY, 120)
+    for what in ("after create", "after a stop and start"):
+        time.sleep(3)
+        sup = status(*host_of(ctx.get("tty")))["supervisor"]
+        check(m.phase("tty") == gm.READY and sup["state"] == "running",
+              f"the login shell is still up 3 s {what} (phase {m.phase('tty')}, "
+              f"supervisor {sup})")
+        if what == "after create":
+            ctx.stop("tty")
+            ctx.startsb("tty")
+    check(ctx.delete("tty"), "deleted")
+
+    # control: the same shell without a terminal ends at EOF
+    sb = gc.make_sandbox(ctx.pb, "notty", ctx.args.image, name="notty-name")
+    sb.spec.command[:] = ["/bin/bash", "-l"]
+    sb.spec.tty = False
+    m.create(sb, timeout=30)
+    ctx.wait_phase("notty", gm.READY, 30)
+    time.sleep(3)
+    sup = status(*host_of(ctx.get("notty")))["supervisor"]
+    check(sup["state"] != "running",
+          f"control: without tty the shell read EOF and the supervisor ended ({sup})")
+    ctx.delete("notty")
+    check(ctx.drv.stop() == 0, "driver exited 0")
+    ctx.check_no_leaks("after the tty sandboxes")
+
+
 def suite_restart(ctx):
     ctx.start()
     ctx.create("rsa")
@@ -1023,7 +1064,7 @@ def main():
     ap.add_argument("--cycles", type=int, default=20)
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--ready-stops", type=int, default=50)
-    ap.add_argument("suite", choices=["cycles", "two", "restart", "crash", "badinput", "async",
+    ap.add_argument("suite", choices=["cycles", "two", "tty", "restart", "crash", "badinput", "async",
                                       "hostfiles", "connections", "killpoints", "golden"])
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rsuite-")
@@ -1034,6 +1075,8 @@ def main():
             suite_cycles(ctx, args.cycles)
         elif args.suite == "two":
             suite_two(ctx)
+        elif args.suite == "tty":
+            suite_tty(ctx)
         elif args.suite == "restart":
             suite_restart(ctx)
         elif args.suite == "crash":

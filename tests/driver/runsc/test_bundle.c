@@ -186,6 +186,28 @@ static void test_argv(void **state)
     assert_string_equal(argv[n - 2], "/w");
     assert_string_equal(argv[n - 1], "x y");
     drv_runsc_strv_free(argv);
+    /* a terminal asked for (the gateway's "/bin/bash -l"): the shim holds
+     * stdin open and the supervisor gets -i, as the Substrate template does;
+     * neither without it (the golden argv above has no tty) */
+    s.tty = true;
+    assert_int_equal(drv_runsc_argv(&c, &s, &argv, &e), 0);
+    size_t sep = 0, sep2 = 0, hold = 0, inter = 0;
+    for (size_t i = 0; argv[i] != NULL; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            *(sep == 0 ? &sep : &sep2) = i;
+        if (strcmp(argv[i], "--hold-stdin") == 0)
+            hold = i;
+        if (strcmp(argv[i], "-i") == 0)
+            inter = i;
+    }
+    assert_true(hold > 0 && hold < sep);      /* a shim flag */
+    assert_true(inter > sep && inter < sep2); /* a supervisor flag */
+    drv_runsc_strv_free(argv);
+    s.tty = false;
+    assert_int_equal(drv_runsc_argv(&c, &s, &argv, &e), 0);
+    for (size_t i = 0; argv[i] != NULL; i++)
+        assert_true(strcmp(argv[i], "--hold-stdin") != 0 && strcmp(argv[i], "-i") != 0);
+    drv_runsc_strv_free(argv);
     /* neither: a precondition the user can act on */
     c.default_workload = NULL;
     argv = NULL;
