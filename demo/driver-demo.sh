@@ -34,6 +34,9 @@ REF=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 T0=$(oss_now_ms)
 say() { printf '\n\033[1m[%6.2fs] %s\033[0m\n' "$(awk -v a="$(oss_now_ms)" -v b="$T0" 'BEGIN{print (a-b)/1000}')" "$*"; }
 STATE="$OSS_TMP/state"
+# a sandbox outlives its driver by design: a demo that fails half-way must
+# still remove its containers, namespaces and links (runs last)
+oss_on_exit "oss_runsc_driver_cleanup '$STATE'"
 SOCK="$OSS_TMP/run/driver.sock"
 IMAGE=openshell/demo:local
 ID=demo
@@ -125,6 +128,8 @@ fetch "$ADDR2/status" >"$OSS_TMP/status2.json"
 import json, sys
 r = json.load(open(sys.argv[1]))
 last = r["restore"]["last"]
+if last is None:
+    sys.exit("FAIL: the shim recorded no restore (status: %s)" % json.dumps(r["restore"]))
 d = last["network"]["delta"]
 inet = lambda xs: ", ".join(a["cidr"] for a in xs if a["family"] == "inet") or "-"
 frozen = "%s ms" % last["frozen_ms"] if last["frozen_ms"] is not None else "not measured"

@@ -393,17 +393,26 @@ static void start_restore(struct shim_restore *r, enum shim_restore_reason why, 
     finish(r);
 }
 
-/* Cheap: stat first, read only when the file looks different. */
+/* Cheap: stat first, read only when the file looks different.  True when
+ * the identity changed, and also when the file was written anew with the
+ * same content: Substrate (and the runsc backend) remove the directory and
+ * write the file again before every restore and at no other time while the
+ * container runs (docs/platform/substrate.md, "The actor identity file"),
+ * so a rewrite is a restore even when the pause was too short for the
+ * freeze threshold. */
 static bool identity_changed_now(struct shim_restore *r)
 {
     struct file_sig s;
     file_sig_of(r->identity_file, &s);
     if (file_sig_equal(&s, &r->idsig))
         return false;
+    bool rewritten = s.present && r->idsig.present;
     r->idsig = s;
     struct shim_identity now;
     identity_read(r->identity_file, &now);
-    return shim_identity_changed(&r->identity, &now);
+    if (!shim_identity_changed(&r->identity, &now) && rewritten)
+        log_debug("restore: %s was written again (same identity)", r->identity_file);
+    return shim_identity_changed(&r->identity, &now) || rewritten;
 }
 
 static void tick_cb(struct shim_loop *loop, int fd, uint32_t events, void *data)

@@ -19,6 +19,7 @@ oss_runsc_require
 REF=$("$OSS_PYTHON" "$OSS_SOURCE_DIR/tests/lib/protos.py" peer openshell)
 N=${OSS_BENCH_RUNS:-5}
 STATE="$OSS_TMP/state"
+oss_on_exit "oss_runsc_driver_cleanup '$STATE'" # what a failed run left (runs last)
 SOCK="$OSS_TMP/run/driver.sock"
 IMAGE=openshell/demo:local
 bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$OSS_TMP/rootfs" "$IMAGE" >/dev/null

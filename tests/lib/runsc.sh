@@ -277,6 +277,44 @@ oss_runsc_cleanup() {
     done
 }
 
+# oss_runsc_driver_tag STATE_DIR: the 5-hex tag the driver's runsc backend
+# puts in the names of its namespaces and links (drv_runsc_state_tag: FNV-1a
+# of the state dir's path, low 20 bits).
+oss_runsc_driver_tag() {
+    "$OSS_PYTHON" -c 'import sys
+h = 2166136261
+for b in sys.argv[1].encode():
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("%05x" % (h & 0xfffff))' "$1"
+}
+
+# oss_runsc_driver_cleanup STATE_DIR: removes what a runsc-backend driver
+# started with --state-dir STATE_DIR left behind after a failure (sandboxes
+# outlive the driver by design): any process naming the state dir (the
+# driver, its runsc monitors, hung runsc calls), every container under its
+# runsc root, and its network namespaces and host links, which carry the
+# state dir's tag (runsc's netstack owns the sandbox's addresses, so only
+# the names tell whose they are).  Safe to call more than once.
+oss_runsc_driver_cleanup() {
+    local state=$1 root="$1/runsc/root" runsc_bin id n p tag
+    runsc_bin=$(command -v runsc) || return 0
+    for p in $(_oss_pids_naming "$state"); do kill -KILL "$p" 2>/dev/null || true; done
+    if [[ -d $root ]]; then
+        for id in $("$runsc_bin" --root="$root" list -quiet 2>/dev/null); do
+            "$runsc_bin" --root="$root" kill "$id" KILL >/dev/null 2>&1 || true
+            "$runsc_bin" --root="$root" delete -force "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    tag=$(oss_runsc_driver_tag "$state")
+    for n in /run/netns/ossr-"$tag"-*; do
+        [[ -e $n ]] && ip netns del "${n#/run/netns/}" 2>/dev/null
+    done
+    for n in /sys/class/net/orh"$tag"*; do
+        [[ -e $n ]] && ip link del "${n##*/}" 2>/dev/null
+    done
+    return 0
+}
+
 # Pids whose command line contains STRING (a per-test unique path): only
 # processes this test started can match it.
 _oss_pids_naming() {

@@ -49,34 +49,7 @@ OSS_ROOTFS_EXTRA="$(readlink -f /bin/sh):/bin/sh /usr/bin/cat /usr/bin/sha256sum
     bash "$OSS_SOURCE_DIR/scripts/make-demo-rootfs.sh" "$rootfs" "$image" >/dev/null
 runsc_bin=$(command -v runsc)
 
-tag=$("$OSS_PYTHON" -c 'import sys
-h = 2166136261
-for b in sys.argv[1].encode():
-    h = ((h ^ b) * 16777619) & 0xffffffff
-print("%05x" % (h & 0xfffff))' "$state")
-cleanup() {
-    local root="$state/runsc/root" id n p
-    # a driver or runsc process of this suite that outlived a failure: the
-    # state path is unique to this run, so only ours can match it
-    for p in $(_oss_pids_naming "$state"); do kill -KILL "$p" 2>/dev/null || true; done
-    if [[ -d $root ]]; then
-        for id in $("$runsc_bin" --root="$root" list -quiet 2>/dev/null); do
-            "$runsc_bin" --root="$root" kill "$id" KILL >/dev/null 2>&1 || true
-            "$runsc_bin" --root="$root" delete -force "$id" >/dev/null 2>&1 || true
-        done
-    fi
-    # only ours: names carry the tag hashed from this run's state dir
-    # (drv_runsc_state_tag); runsc's netstack owns the sandbox's addresses,
-    # so they cannot tell whose a namespace is
-    for n in /run/netns/ossr-"$tag"-*; do
-        [[ -e $n ]] && ip netns del "${n#/run/netns/}" 2>/dev/null
-    done
-    for n in /sys/class/net/orh"$tag"*; do
-        [[ -e $n ]] && ip link del "${n##*/}" 2>/dev/null
-    done
-    return 0
-}
-oss_on_exit cleanup
+oss_on_exit "oss_runsc_driver_cleanup '$state'"
 
 if [[ $suite == hostfiles || $suite == connections || $suite == killpoints || $suite == golden ]]; then
     # a root filesystem of its own (the default configuration: the host's /
