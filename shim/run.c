@@ -42,7 +42,8 @@ struct run_ctx {
     struct shim_control *control;
     bool refused;
     char refusal[OSS_ERR_MSG_MAX];
-    int log_fd; /* in the loop while the log backlog waits for stderr, else -1 */
+    char not_ready[256]; /* the readyz body while the supervisor is gone */
+    int log_fd;          /* in the loop while the log backlog waits for stderr, else -1 */
     /* The golden boot (--golden=hold): the supervisor waits until the
      * identity file names cfg->actor, i.e. until the restore into the real
      * actor (docs/platform/substrate.md, the golden boot). */
@@ -139,6 +140,13 @@ static const char *not_ready_reason(void *data)
      * with no supervisor.  Once the actor is ours the supervisor decides. */
     if (r->holding)
         return identity_is_ours(r) ? "golden hold ending: starting the supervisor" : NULL;
+    if (r->sup != NULL && shim_super_state(r->sup) == SHIM_CHILD_GONE) {
+        /* For good (no restart left): a caller waiting for 200 can stop on
+         * this prefix, as on "bootstrap refused" (docs/readyz.md). */
+        snprintf(r->not_ready, sizeof r->not_ready, "supervisor gone: %s (see /status)",
+                 shim_super_gone_reason(r->sup));
+        return r->not_ready;
+    }
     if (r->sup == NULL || shim_super_state(r->sup) != SHIM_CHILD_RUNNING)
         return "supervisor not running";
     return shim_ready_cond_check(r->ready, oss_mono_ms());

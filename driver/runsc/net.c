@@ -121,7 +121,15 @@ int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err)
 
 /* One GET /readyz within budget_ms; returns the HTTP status or -1.  why
  * gets "HTTP <code>: <body>" (or what went wrong), refused whether the body
- * says the shim refused to start. */
+ * says the shim will never be ready: it refused to start ("bootstrap
+ * refused"), or its supervisor ended and will not be restarted
+ * ("supervisor gone"; docs/readyz.md). */
+static bool body_starts(const char *body, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(body, prefix, n) == 0;
+}
+
 static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn,
                       bool *refused)
 {
@@ -191,9 +199,8 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
         /* we have what we need: close first (the shim waits for the
          * client's FIN, so no TIME_WAIT is left in the sandbox to block a
          * checkpoint) */
-        static const char refusal[] = "bootstrap refused";
-        *refused = code == 503 && blen >= sizeof refusal - 1 &&
-                   memcmp(buf + boff, refusal, sizeof refusal - 1) == 0;
+        *refused = code == 503 && (body_starts(buf + boff, blen, "bootstrap refused") ||
+                                   body_starts(buf + boff, blen, "supervisor gone"));
         int k = snprintf(why, whyn, "HTTP %d%s%.*s", code, blen > 0 ? ": " : "",
                          (int)(blen < 400 ? blen : 400), buf + boff);
         size_t wl = k > 0 ? ((size_t)k < whyn ? (size_t)k : whyn - 1) : 0;
@@ -220,7 +227,7 @@ int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, bool (
             return 0;
         if (refused) /* the shim will not become ready: waiting longer changes nothing */
             return oss_err(err, OSS_ERR_GRPC, 9 /* FAILED_PRECONDITION */,
-                           "the shim refused to start (readyz at http://%s:%d/readyz: %s)", addr,
+                           "the shim will never be ready (readyz at http://%s:%d/readyz: %s)", addr,
                            port, why);
         if (oss_mono_ms() >= deadline)
             return oss_err(err, OSS_ERR_TIMEOUT, ETIMEDOUT,
