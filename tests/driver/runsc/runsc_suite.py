@@ -460,10 +460,15 @@ def suite_tty(ctx):
               f"({m.phase('notty')}: {msg[:300]})")
     ctx.delete("notty")
 
-    # A workload that ends at once: the shim's readyz says "supervisor gone"
-    # and the create fails with that reason at once, not after the 60 s
-    # readyz deadline (docs/runsc-backend.md, readiness).
-    sb = gc.make_sandbox(ctx.pb, "gone", ctx.args.image, name="gone-name")
+    # A supervisor that ends before it is ever ready: the shim's readyz says
+    # "supervisor gone" and the create fails with that reason at once, not
+    # after the 60 s readyz deadline (docs/runsc-backend.md, readiness).  An
+    # unknown OPENSHELL_SKIP_BOOTSTRAP token makes pull request 1549 exit 1
+    # at start, before its proxy listens (the shim's ready condition), and
+    # the shim never overrides the operator's value; a workload that merely
+    # ends at once would race the readyz probe (its proxy listens first).
+    sb = gc.make_sandbox(ctx.pb, "gone", ctx.args.image, name="gone-name",
+                         env={"OPENSHELL_SKIP_BOOTSTRAP": "no-such-step"})
     sb.spec.command[:] = ["/bin/true"]
     t0 = time.monotonic()
     m.create(sb, timeout=30)
@@ -473,7 +478,7 @@ def suite_tty(ctx):
     cond = [c for c in ctx.get("gone").status.conditions if c.type == "Ready"]
     msg = cond[0].message if cond else ""
     check(m.phase("gone") == gm.ERROR and "supervisor gone" in msg and took < 15,
-          f"a workload that ends at once fails the create in {took:.1f} s with the shim's "
+          f"a supervisor that ends at start fails the create in {took:.1f} s with the shim's "
           f"reason ({m.phase('gone')}: {msg[:300]})")
     ctx.delete("gone")
     check(ctx.drv.stop() == 0, "driver exited 0")
