@@ -128,6 +128,7 @@ static void test_env_and_precedence(void **state)
     shim_config_free(&c);
     assert_int_equal(parse(&c, &err, NULL, 3, "--hold-stdin=maybe", "--", "x"), -1);
     assert_non_null(strstr(err.msg, "--hold-stdin"));
+    shim_config_free(&c);
 }
 
 static void test_durations_and_signals(void **state)
