@@ -83,6 +83,16 @@ static int p_bool(const char *what, const char *v, bool *out, oss_error *err)
     return 0;
 }
 
+/* An ARG_SWITCH option: on when given bare, else the value decides. */
+static int p_switch(const char *what, const char *v, bool *out, oss_error *err)
+{
+    if (v == NULL) {
+        *out = true;
+        return 0;
+    }
+    return p_bool(what, v, out, err);
+}
+
 static int p_duration(const char *what, const char *v, int64_t *out, oss_error *err)
 {
     long long ms;
@@ -240,57 +250,63 @@ enum opt_id {
     O_VERSION,
 };
 
+enum opt_arg {
+    ARG_NONE,   /* a flag: no value */
+    ARG_VALUE,  /* --name=V, --name V, -xV, -x V */
+    ARG_SWITCH, /* a flag that also takes --name=BOOL (--stay-alive=0) */
+};
+
 struct opt {
     const char *name; /* long name, without "--" */
     char short_name;
-    bool takes_value;
+    enum opt_arg arg;
     const char *env; /* environment variable, or NULL */
     enum opt_id id;
 };
 
 static const struct opt opts[] = {
-    {"restart", 0, true, "OPENSHELL_SHIM_RESTART", O_RESTART},
-    {"restart-max", 0, true, "OPENSHELL_SHIM_RESTART_MAX", O_RESTART_MAX},
-    {"restart-window", 0, true, "OPENSHELL_SHIM_RESTART_WINDOW", O_RESTART_WINDOW},
-    {"backoff-initial", 0, true, "OPENSHELL_SHIM_BACKOFF_INITIAL", O_BACKOFF_INITIAL},
-    {"backoff-max", 0, true, "OPENSHELL_SHIM_BACKOFF_MAX", O_BACKOFF_MAX},
-    {"stay-alive", 0, false, "OPENSHELL_SHIM_STAY_ALIVE", O_STAY_ALIVE},
-    {"hold-stdin", 0, false, "OPENSHELL_SHIM_HOLD_STDIN", O_HOLD_STDIN},
-    {"stop-timeout", 0, true, "OPENSHELL_SHIM_STOP_TIMEOUT", O_STOP_TIMEOUT},
-    {"log-level", 0, true, "OPENSHELL_SHIM_LOG_LEVEL", O_LOG_LEVEL},
-    {"log-format", 0, true, "OPENSHELL_SHIM_LOG_FORMAT", O_LOG_FORMAT},
-    {"probes", 0, true, "OPENSHELL_SHIM_PROBES", O_PROBES},
-    {"degrade", 0, true, "OPENSHELL_SHIM_DEGRADE", O_DEGRADE},
-    {"run-as", 0, true, "OPENSHELL_SHIM_RUN_AS", O_RUN_AS},
-    {"proxy-url", 0, true, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
-    {"fallback-seccomp", 0, true, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
-    {"supervisor-contract", 0, true, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
-    {"token-file", 0, true, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
-    {"proxy-env", 0, true, "OPENSHELL_SHIM_PROXY_ENV", O_PROXY_ENV},
-    {"report", 0, true, "OPENSHELL_SHIM_REPORT", O_REPORT},
-    {"probe-timeout", 0, true, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
-    {"netns-probe", 0, true, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
-    {"readyz-port", 0, true, "OPENSHELL_SHIM_READYZ_PORT", O_READYZ_PORT},
-    {"ready-tcp", 0, true, "OPENSHELL_SHIM_READY_TCP", O_READY_TCP},
-    {"ready-file", 0, true, "OPENSHELL_SHIM_READY_FILE", O_READY_FILE},
-    {"identity-file", 0, true, "OPENSHELL_SHIM_IDENTITY_FILE", O_IDENTITY_FILE},
-    {"freeze-threshold", 0, true, "OPENSHELL_SHIM_FREEZE_THRESHOLD", O_FREEZE},
-    {"state-dir", 0, true, "OPENSHELL_SHIM_STATE_DIR", O_STATE_DIR},
-    {"restore-signal", 0, true, "OPENSHELL_SHIM_RESTORE_SIGNAL", O_RESTORE_SIGNAL},
-    {"on-restore", 0, true, "OPENSHELL_SHIM_ON_RESTORE", O_ON_RESTORE},
-    {"on-restore-exec", 0, true, "OPENSHELL_SHIM_ON_RESTORE_EXEC", O_ON_RESTORE_EXEC},
-    {"on-restore-timeout", 0, true, "OPENSHELL_SHIM_ON_RESTORE_TIMEOUT", O_ON_RESTORE_TIMEOUT},
-    {"actor", 0, true, "OPENSHELL_SHIM_ACTOR", O_ACTOR},
-    {"golden", 0, true, "OPENSHELL_SHIM_GOLDEN", O_GOLDEN},
-    {"json", 0, false, NULL, O_JSON},
-    {"subreaper", 's', false, NULL, O_SUBREAPER},
-    {"group", 'g', false, NULL, O_GROUP},
-    {"pdeath-signal", 'p', true, NULL, O_PDEATH},
-    {"remap-exit", 'e', true, NULL, O_REMAP},
-    {"verbose", 'v', false, NULL, O_VERBOSE},
-    {"warn-foreign", 'w', false, NULL, O_WARN},
-    {"help", 'h', false, NULL, O_HELP},
-    {"version", 0, false, NULL, O_VERSION},
+    {"restart", 0, ARG_VALUE, "OPENSHELL_SHIM_RESTART", O_RESTART},
+    {"restart-max", 0, ARG_VALUE, "OPENSHELL_SHIM_RESTART_MAX", O_RESTART_MAX},
+    {"restart-window", 0, ARG_VALUE, "OPENSHELL_SHIM_RESTART_WINDOW", O_RESTART_WINDOW},
+    {"backoff-initial", 0, ARG_VALUE, "OPENSHELL_SHIM_BACKOFF_INITIAL", O_BACKOFF_INITIAL},
+    {"backoff-max", 0, ARG_VALUE, "OPENSHELL_SHIM_BACKOFF_MAX", O_BACKOFF_MAX},
+    {"stay-alive", 0, ARG_SWITCH, "OPENSHELL_SHIM_STAY_ALIVE", O_STAY_ALIVE},
+    {"hold-stdin", 0, ARG_SWITCH, "OPENSHELL_SHIM_HOLD_STDIN", O_HOLD_STDIN},
+    {"stop-timeout", 0, ARG_VALUE, "OPENSHELL_SHIM_STOP_TIMEOUT", O_STOP_TIMEOUT},
+    {"log-level", 0, ARG_VALUE, "OPENSHELL_SHIM_LOG_LEVEL", O_LOG_LEVEL},
+    {"log-format", 0, ARG_VALUE, "OPENSHELL_SHIM_LOG_FORMAT", O_LOG_FORMAT},
+    {"probes", 0, ARG_VALUE, "OPENSHELL_SHIM_PROBES", O_PROBES},
+    {"degrade", 0, ARG_VALUE, "OPENSHELL_SHIM_DEGRADE", O_DEGRADE},
+    {"run-as", 0, ARG_VALUE, "OPENSHELL_SHIM_RUN_AS", O_RUN_AS},
+    {"proxy-url", 0, ARG_VALUE, "OPENSHELL_SHIM_PROXY_URL", O_PROXY_URL},
+    {"fallback-seccomp", 0, ARG_VALUE, "OPENSHELL_SHIM_FALLBACK_SECCOMP", O_FALLBACK},
+    {"supervisor-contract", 0, ARG_VALUE, "OPENSHELL_SHIM_SUPERVISOR_CONTRACT", O_CONTRACT},
+    {"token-file", 0, ARG_VALUE, "OPENSHELL_SHIM_TOKEN_FILE", O_TOKEN_FILE},
+    {"proxy-env", 0, ARG_VALUE, "OPENSHELL_SHIM_PROXY_ENV", O_PROXY_ENV},
+    {"report", 0, ARG_VALUE, "OPENSHELL_SHIM_REPORT", O_REPORT},
+    {"probe-timeout", 0, ARG_VALUE, "OPENSHELL_SHIM_PROBE_TIMEOUT", O_PROBE_TIMEOUT},
+    {"netns-probe", 0, ARG_VALUE, "OPENSHELL_SHIM_NETNS_PROBE", O_NETNS_PROBE},
+    {"readyz-port", 0, ARG_VALUE, "OPENSHELL_SHIM_READYZ_PORT", O_READYZ_PORT},
+    {"ready-tcp", 0, ARG_VALUE, "OPENSHELL_SHIM_READY_TCP", O_READY_TCP},
+    {"ready-file", 0, ARG_VALUE, "OPENSHELL_SHIM_READY_FILE", O_READY_FILE},
+    {"identity-file", 0, ARG_VALUE, "OPENSHELL_SHIM_IDENTITY_FILE", O_IDENTITY_FILE},
+    {"freeze-threshold", 0, ARG_VALUE, "OPENSHELL_SHIM_FREEZE_THRESHOLD", O_FREEZE},
+    {"state-dir", 0, ARG_VALUE, "OPENSHELL_SHIM_STATE_DIR", O_STATE_DIR},
+    {"restore-signal", 0, ARG_VALUE, "OPENSHELL_SHIM_RESTORE_SIGNAL", O_RESTORE_SIGNAL},
+    {"on-restore", 0, ARG_VALUE, "OPENSHELL_SHIM_ON_RESTORE", O_ON_RESTORE},
+    {"on-restore-exec", 0, ARG_VALUE, "OPENSHELL_SHIM_ON_RESTORE_EXEC", O_ON_RESTORE_EXEC},
+    {"on-restore-timeout", 0, ARG_VALUE, "OPENSHELL_SHIM_ON_RESTORE_TIMEOUT", O_ON_RESTORE_TIMEOUT},
+    {"actor", 0, ARG_VALUE, "OPENSHELL_SHIM_ACTOR", O_ACTOR},
+    {"golden", 0, ARG_VALUE, "OPENSHELL_SHIM_GOLDEN", O_GOLDEN},
+    {"json", 0, ARG_NONE, NULL, O_JSON},
+    {"subreaper", 's', ARG_NONE, NULL, O_SUBREAPER},
+    {"group", 'g', ARG_NONE, NULL, O_GROUP},
+    {"pdeath-signal", 'p', ARG_VALUE, NULL, O_PDEATH},
+    {"remap-exit", 'e', ARG_VALUE, NULL, O_REMAP},
+    {"verbose", 'v', ARG_NONE, NULL, O_VERBOSE},
+    {"warn-foreign", 'w', ARG_NONE, NULL, O_WARN},
+    {"help", 'h', ARG_NONE, NULL, O_HELP},
+    {"version", 0, ARG_NONE, NULL, O_VERSION},
 };
 
 static const struct opt *find_long(const char *name, size_t n)
@@ -329,17 +345,9 @@ static int apply(struct shim_config *c, const struct opt *o, const char *v, cons
     case O_BACKOFF_MAX:
         return p_duration(what, v, &c->backoff_max_ms, err);
     case O_STAY_ALIVE:
-        if (v == NULL) {
-            c->stay_alive = true;
-            return 0;
-        }
-        return p_bool(what, v, &c->stay_alive, err);
+        return p_switch(what, v, &c->stay_alive, err);
     case O_HOLD_STDIN:
-        if (v == NULL) {
-            c->hold_stdin = true;
-            return 0;
-        }
-        return p_bool(what, v, &c->hold_stdin, err);
+        return p_switch(what, v, &c->hold_stdin, err);
     case O_STOP_TIMEOUT:
         return p_duration(what, v, &c->stop_timeout_ms, err);
     case O_LOG_LEVEL:
@@ -494,7 +502,7 @@ static int parse_env(struct shim_config *c, char *const *envp, oss_error *err)
         const char *v = env_get(envp, o->env);
         if (v == NULL)
             continue;
-        if (!o->takes_value) { /* boolean env vars carry a value */
+        if (o->arg != ARG_VALUE) { /* boolean env vars carry a value */
             bool on;
             if (p_bool(o->env, v, &on, err) < 0)
                 return -1;
@@ -535,7 +543,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
             char what[64];
             snprintf(what, sizeof what, "--%s", o->name);
             const char *v = NULL;
-            if (o->takes_value) {
+            if (o->arg == ARG_VALUE) {
                 if (eq)
                     v = eq + 1;
                 else if (i + 1 < argc)
@@ -543,7 +551,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                 else
                     return oss_err(err, OSS_ERR_INVALID, 0, "option %s needs a value", what);
             } else if (eq) {
-                if (o->id != O_STAY_ALIVE && o->id != O_HOLD_STDIN)
+                if (o->arg != ARG_SWITCH)
                     return oss_err(err, OSS_ERR_INVALID, 0, "option %s takes no value", what);
                 v = eq + 1;
             }
@@ -559,7 +567,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                     return oss_err(err, OSS_ERR_INVALID, 0, "unknown option '-%c'", *s);
                 char what[8] = {'-', *s, '\0'};
                 const char *v = NULL;
-                if (o->takes_value) {
+                if (o->arg == ARG_VALUE) {
                     if (s[1] != '\0')
                         v = s + 1;
                     else if (i + 1 < argc)
@@ -569,7 +577,7 @@ int shim_config_parse(int argc, char **argv, char *const *envp, struct shim_conf
                 }
                 if (apply(c, o, v, what, err) < 0)
                     return -1;
-                if (o->takes_value)
+                if (o->arg == ARG_VALUE)
                     break;
             }
             continue;

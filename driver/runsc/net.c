@@ -119,22 +119,22 @@ int drv_runsc_net_list(const char *tag, char ***ret, oss_error *err)
 
 /* ---- readyz ---- */
 
-/* One GET /readyz within budget_ms; returns the HTTP status or -1.  why
- * gets "HTTP <code>: <body>" (or what went wrong), refused whether the body
- * says the shim will never be ready: it refused to start ("bootstrap
- * refused"), or its supervisor ended and will not be restarted
- * ("supervisor gone"; docs/readyz.md). */
 static bool body_starts(const char *body, size_t len, const char *prefix)
 {
     size_t n = strlen(prefix);
     return len >= n && memcmp(body, prefix, n) == 0;
 }
 
+/* One GET /readyz within budget_ms; returns the HTTP status or -1.  why
+ * gets "HTTP <code>: <body>" (or what went wrong), never_ready whether the
+ * body says the shim will never be ready: it refused to start ("bootstrap
+ * refused"), or its supervisor ended and will not be restarted
+ * ("supervisor gone"; docs/readyz.md). */
 static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why, size_t whyn,
-                      bool *refused)
+                      bool *never_ready)
 {
     int64_t deadline = oss_mono_ms() + budget_ms;
-    *refused = false;
+    *never_ready = false;
     _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         snprintf(why, whyn, "socket: %s", strerror(errno));
@@ -199,8 +199,8 @@ static int probe_once(const struct sockaddr_in *sa, int64_t budget_ms, char *why
         /* we have what we need: close first (the shim waits for the
          * client's FIN, so no TIME_WAIT is left in the sandbox to block a
          * checkpoint) */
-        *refused = code == 503 && (body_starts(buf + boff, blen, "bootstrap refused") ||
-                                   body_starts(buf + boff, blen, "supervisor gone"));
+        *never_ready = code == 503 && (body_starts(buf + boff, blen, "bootstrap refused") ||
+                                       body_starts(buf + boff, blen, "supervisor gone"));
         int k = snprintf(why, whyn, "HTTP %d%s%.*s", code, blen > 0 ? ": " : "",
                          (int)(blen < 400 ? blen : 400), buf + boff);
         size_t wl = k > 0 ? ((size_t)k < whyn ? (size_t)k : whyn - 1) : 0;
@@ -222,10 +222,10 @@ int drv_runsc_readyz_wait(const char *addr, int port, int64_t timeout_ms, bool (
     int64_t deadline = oss_mono_ms() + timeout_ms;
     char why[512] = "never tried";
     for (;;) {
-        bool refused = false;
-        if (probe_once(&sa, 250, why, sizeof why, &refused) == 200)
+        bool never_ready = false;
+        if (probe_once(&sa, 250, why, sizeof why, &never_ready) == 200)
             return 0;
-        if (refused) /* the shim will not become ready: waiting longer changes nothing */
+        if (never_ready) /* the shim will not become ready: waiting longer changes nothing */
             return oss_err(err, OSS_ERR_GRPC, 9 /* FAILED_PRECONDITION */,
                            "the shim will never be ready (readyz at http://%s:%d/readyz: %s)", addr,
                            port, why);

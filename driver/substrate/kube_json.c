@@ -4,7 +4,6 @@
 #include "template.h"
 #include "util.h"
 
-#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>

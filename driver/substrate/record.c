@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 

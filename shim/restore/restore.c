@@ -410,9 +410,10 @@ static bool identity_changed_now(struct shim_restore *r)
     r->idsig = s;
     struct shim_identity now;
     identity_read(r->identity_file, &now);
-    if (!shim_identity_changed(&r->identity, &now) && rewritten)
+    bool changed = shim_identity_changed(&r->identity, &now);
+    if (!changed && rewritten)
         log_debug("restore: %s was written again (same identity)", r->identity_file);
-    return shim_identity_changed(&r->identity, &now) || rewritten;
+    return changed || rewritten;
 }
 
 static void tick_cb(struct shim_loop *loop, int fd, uint32_t events, void *data)

@@ -420,20 +420,35 @@ def suite_tty(ctx):
     without tty reads EOF and ends, and the supervisor with it."""
     ctx.start()
     m = ctx.model
+
+    def settled(sid, timeout=30):
+        """Waits until the gateway has sid as Ready or Error; returns the
+        phase and the Ready condition's message."""
+        deadline = time.monotonic() + timeout
+        while m.phase(sid) not in (gm.READY, gm.ERROR) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        cond = [c for c in ctx.get(sid).status.conditions if c.type == "Ready"]
+        return m.phase(sid), (cond[0].message if cond else "")
+
+    def supervisor_after_3s(sid):
+        time.sleep(3)
+        return status(*host_of(ctx.get(sid)))["supervisor"]
+
     # as the gateway sends it: no command, so the gateway's model fills in
     # ["/bin/bash", "-l"] with tty = true (sandbox.rs:226-229)
     sb = gc.make_sandbox(ctx.pb, "tty", ctx.args.image, name="tty-name")
     m.create(sb, timeout=120)
     ctx.wait_phase("tty", gm.READY, 120)
-    for what in ("after create", "after a stop and start"):
-        time.sleep(3)
-        sup = status(*host_of(ctx.get("tty")))["supervisor"]
-        check(m.phase("tty") == gm.READY and sup["state"] == "running",
-              f"the login shell is still up 3 s {what} (phase {m.phase('tty')}, "
-              f"supervisor {sup})")
-        if what == "after create":
-            ctx.stop("tty")
-            ctx.startsb("tty")
+    sup = supervisor_after_3s("tty")
+    check(m.phase("tty") == gm.READY and sup["state"] == "running",
+          f"the login shell is still up 3 s after create (phase {m.phase('tty')}, "
+          f"supervisor {sup})")
+    ctx.stop("tty")
+    ctx.startsb("tty")
+    sup = supervisor_after_3s("tty")
+    check(m.phase("tty") == gm.READY and sup["state"] == "running",
+          f"the login shell is still up 3 s after a stop and start (phase {m.phase('tty')}, "
+          f"supervisor {sup})")
     check(ctx.delete("tty"), "deleted")
 
     # control: the same shell without a terminal ends at EOF
@@ -444,20 +459,15 @@ def suite_tty(ctx):
     # says "supervisor gone" and the create fails at once with that reason;
     # or it ends just after, and the shim's /status says so.
     m.create(sb, timeout=30)
-    deadline = time.monotonic() + 30
-    while m.phase("notty") not in (gm.READY, gm.ERROR) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if m.phase("notty") == gm.READY:
-        time.sleep(3)
-        sup = status(*host_of(ctx.get("notty")))["supervisor"]
+    phase, msg = settled("notty")
+    if phase == gm.READY:
+        sup = supervisor_after_3s("notty")
         check(sup["state"] != "running",
               f"control: without tty the shell read EOF and the supervisor ended ({sup})")
     else:
-        cond = [c for c in ctx.get("notty").status.conditions if c.type == "Ready"]
-        msg = cond[0].message if cond else ""
-        check(m.phase("notty") == gm.ERROR and "supervisor gone" in msg,
+        check(phase == gm.ERROR and "supervisor gone" in msg,
               f"control: without tty the shell read EOF and the create failed at once "
-              f"({m.phase('notty')}: {msg[:300]})")
+              f"({phase}: {msg[:300]})")
     ctx.delete("notty")
 
     # A supervisor that ends before it is ever ready: the shim's readyz says
@@ -472,14 +482,11 @@ def suite_tty(ctx):
     sb.spec.command[:] = ["/bin/true"]
     t0 = time.monotonic()
     m.create(sb, timeout=30)
-    while m.phase("gone") not in (gm.READY, gm.ERROR) and time.monotonic() - t0 < 30:
-        time.sleep(0.05)
+    phase, msg = settled("gone")
     took = time.monotonic() - t0
-    cond = [c for c in ctx.get("gone").status.conditions if c.type == "Ready"]
-    msg = cond[0].message if cond else ""
-    check(m.phase("gone") == gm.ERROR and "supervisor gone" in msg and took < 15,
+    check(phase == gm.ERROR and "supervisor gone" in msg and took < 15,
           f"a supervisor that ends at start fails the create in {took:.1f} s with the shim's "
-          f"reason ({m.phase('gone')}: {msg[:300]})")
+          f"reason ({phase}: {msg[:300]})")
     ctx.delete("gone")
     check(ctx.drv.stop() == 0, "driver exited 0")
     ctx.check_no_leaks("after the tty sandboxes")
